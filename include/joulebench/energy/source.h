@@ -1,0 +1,126 @@
+// Energy sources: one kind of sensor each (powercap RAPL, perf_event power PMU, NVML,
+// AWS Neuron sysfs, a utilisation-driven model), each exposing one or more domains.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace joulebench::energy {
+
+// What part of the machine a domain covers. Used to add up a whole-machine total without
+// double counting (see DomainInfo::parent).
+enum class Component {
+  kCpuPackage,   // a CPU socket (RAPL package)
+  kCpuCores,     // the cores of a package (RAPL core / PP0)
+  kUncore,       // the uncore / integrated GPU of a package (RAPL uncore / PP1)
+  kDram,         // memory attached to a package (RAPL dram)
+  kPlatform,     // whole platform / system (RAPL psys, BMC)
+  kAccelerator,  // GPU, Inferentia, Trainium
+  kCpu,          // all CPUs, as a model estimates them
+  kMemory,       // all memory, as a model estimates it
+  kNetwork,      // network traffic, as a model estimates it
+};
+std::string_view ComponentName(Component c);
+
+enum class ProvenanceKind { kMeasured, kModelled, kGiven };
+std::string_view ProvenanceKindName(ProvenanceKind k);  // "measured", "modelled", "given"
+
+// Where a number comes from, printed next to it: "measured by powercap RAPL
+// (intel-rapl:0)", "modelled by ccf-2026 coefficients (Cascade Lake)".
+struct Provenance {
+  ProvenanceKind kind = ProvenanceKind::kMeasured;
+  std::string by;  // sensor or model (with coefficient set), e.g. "powercap RAPL intel-rapl:0"
+  std::string Describe() const;  // "measured: powercap RAPL intel-rapl:0"
+};
+
+// How a domain reports: a cumulative energy counter or a power gauge.
+enum class SignalKind { kCounter, kGauge };
+
+struct DomainInfo {
+  std::string name;  // stable, slash-separated: "rapl/package-0", "rapl/package-0/dram", "nvml/gpu0"
+  Component component = Component::kCpuPackage;
+  Provenance provenance;
+  SignalKind signal = SignalKind::kCounter;
+  // Counters: the raw value returns to 0 after this many joules (powercap's
+  // max_energy_range_uj). 0 means the counter never wraps (e.g. kernel-extended perf counters).
+  double counter_range_joules = 0;
+  // A plausible upper bound of this domain's power (e.g. RAPL constraint max_power_uw); used
+  // to tell how many times a counter may have wrapped during a long gap. 0 when unknown.
+  double max_watts = 0;
+  // Name of the domain that contains this one ("" if none): core and dram under a package,
+  // a package under psys. The total adds only domains whose containers are not counted.
+  std::string parent;
+  // How often the sensor refreshes, when known (NVML ~0.02-0.1 s, Neuron ~60 s); 0 if unknown.
+  double update_period_s = 0;
+  // Free text shown by probe and in reports (e.g. "coarse: percent of maximum device power").
+  std::string note;
+};
+
+// One reading of one domain. Counters: cumulative joules as the sensor reports them (may
+// wrap at counter_range_joules). Gauges: watts. ok=false when this read failed (the sampler
+// skips it and keeps the domain's last good value).
+struct Reading {
+  double value = 0;
+  bool ok = false;
+};
+
+// A source keeps its files and handles open and reads all its domains at once.
+class Source {
+ public:
+  virtual ~Source() = default;
+  // Short stable name: "powercap", "perf_event", "nvml", "neuron", "model".
+  virtual std::string_view name() const = 0;
+  virtual const std::vector<DomainInfo>& domains() const = 0;
+  // Reads every domain once into out (out.size() == domains().size()). Called from the
+  // sampler thread only; must not allocate in steady state.
+  virtual void Read(std::span<Reading> out) = 0;
+  // Problems seen while reading (a zone that vanished, garbage in a file), each once.
+  // Called outside the sampling hot path.
+  virtual std::vector<std::string> TakeWarnings() { return {}; }
+};
+
+// Where sources look. Every path can be redirected by flag or environment variable
+// (JOULEBENCH_SYSFS_ROOT, JOULEBENCH_PROCFS_ROOT, JOULEBENCH_NVML_LIBRARY,
+// JOULEBENCH_CPU_FAMILY, JOULEBENCH_NEURON_MAX_WATTS): that is how tests use fake trees.
+struct SourceOptions {
+  std::filesystem::path sysfs_root = "/sys";
+  std::filesystem::path procfs_root = "/proc";
+  std::string nvml_library = "libnvidia-ml.so.1";
+  std::optional<std::string> cpu_family;              // model: override /proc/cpuinfo detection
+  std::optional<double> neuron_max_device_watts;      // Neuron: turns percentages into watts
+  std::vector<std::string> disabled;                  // source names not to use
+
+  // Defaults overridden by the environment variables above.
+  static SourceOptions FromEnvironment();
+};
+
+enum class ProbeStatus { kAvailable, kAbsent, kPermissionDenied, kUnsupported, kError };
+std::string_view ProbeStatusName(ProbeStatus s);
+
+// What trying one source found. When status is kAvailable, source is set.
+struct ProbeResult {
+  std::string source_name;
+  ProbeStatus status = ProbeStatus::kAbsent;
+  std::string reason;                // why it is not available (empty when available)
+  std::string fix;                   // what the user can do about it
+  std::vector<std::string> details;  // extra facts (driver version, GPU names, ...)
+  std::unique_ptr<Source> source;
+};
+
+// Each source's discovery. Never throws because the sensor is missing: reports it.
+ProbeResult ProbePowercap(const SourceOptions& options);
+ProbeResult ProbePerfEvent(const SourceOptions& options);
+ProbeResult ProbeNvml(const SourceOptions& options);
+ProbeResult ProbeNeuron(const SourceOptions& options);
+ProbeResult ProbeModel(const SourceOptions& options, const std::vector<DomainInfo>& measured);
+
+// Tries every source in order: powercap, perf_event (used only when powercap is not
+// usable), nvml, neuron, then the model for the components no sensor measures.
+std::vector<ProbeResult> ProbeAll(const SourceOptions& options);
+
+}  // namespace joulebench::energy

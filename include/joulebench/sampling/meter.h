@@ -1,0 +1,114 @@
+// The sampler and its windows: one background thread reads every source at a fixed period
+// and keeps a cumulative-joules timeline per domain; windows turn spans of that timeline
+// into energy reports.
+//
+//   auto meter = joulebench::sampling::Meter::FromProbe(energy::ProbeAll(options), {});
+//   meter.Start();
+//   meter.MeasureBaseline(std::chrono::seconds(10));     // optional idle baseline
+//   auto w = meter.BeginWindow("inference");
+//   ... workload ...
+//   EnergyReport r = meter.EndWindow(w);                  // joules, watts, provenance
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "joulebench/energy/source.h"
+
+namespace joulebench::sampling {
+
+struct MeterOptions {
+  // Sampling period; 1 ms to 1 h. Default 100 ms.
+  std::chrono::nanoseconds interval = std::chrono::milliseconds(100);
+};
+
+// Energy of one domain over a window.
+struct DomainEnergy {
+  energy::DomainInfo domain;
+  double joules = 0;       // total energy in the window
+  double mean_watts = 0;   // joules / duration
+  double peak_watts = 0;   // highest power between two consecutive samples in the window
+  std::size_t samples = 0; // samples that fell inside the window
+  // Idle power measured by MeasureBaseline (if any) and the energy above it:
+  // attributable = joules - baseline_watts * duration.
+  std::optional<double> baseline_watts;
+  std::optional<double> attributable_joules;
+  bool in_total = false;   // counted in EnergyReport::total_joules (no double counting)
+};
+
+struct EnergyReport {
+  std::string name;
+  double begin_s = 0;      // seconds since the meter started
+  double end_s = 0;
+  double duration_s = 0;
+  std::vector<DomainEnergy> domains;
+  double total_joules = 0;                         // sum over domains with in_total
+  std::optional<double> total_attributable_joules; // when a baseline was measured
+  double mean_watts = 0;                           // total_joules / duration_s
+  std::vector<std::string> total_domains;          // names summed into the total
+  std::vector<std::string> warnings;               // short window, wrapped counters, vanished zones
+  bool any_modelled = false;                       // some domain in the total is modelled
+};
+
+// The stored samples: for sample i, time_s[i] (since the meter started) and, per domain d,
+// cumulative joules joules[d][i] since the first sample (wrap-corrected, gauges integrated).
+struct Timeline {
+  double start_unix_s = 0;
+  std::vector<energy::DomainInfo> domains;
+  std::vector<double> time_s;
+  std::vector<std::vector<double>> joules;
+};
+
+using WindowId = std::uint64_t;
+
+class Meter {
+ public:
+  Meter(std::vector<std::unique_ptr<energy::Source>> sources, MeterOptions options);
+  // Takes the sources of every available probe result.
+  static Meter FromProbe(std::vector<energy::ProbeResult> probes, MeterOptions options);
+  ~Meter();
+  Meter(Meter&&) noexcept;
+  Meter& operator=(Meter&&) noexcept;
+
+  // Starts / stops the sampling thread. Stop() takes a last sample. Idempotent.
+  void Start();
+  void Stop();
+
+  const std::vector<energy::DomainInfo>& domains() const;
+  const MeterOptions& options() const;
+
+  // Blocks for `duration` while sampling, and records each domain's mean power as its idle
+  // baseline. Returns the baseline window's report.
+  EnergyReport MeasureBaseline(std::chrono::nanoseconds duration);
+  // Sets the baseline directly (e.g. from a stored run), watts per domain name.
+  void SetBaseline(const std::vector<std::pair<std::string, double>>& watts_by_domain);
+
+  // Windows: begin and end take a sample at once, so the window's edges are exact.
+  // Windows may overlap and nest.
+  WindowId BeginWindow(std::string name);
+  EnergyReport EndWindow(WindowId id);
+
+  // Report for any span of the timeline (seconds since start), interpolating at the edges.
+  EnergyReport Between(double begin_s, double end_s, std::string name = "") const;
+  // Seconds since the meter started.
+  double Now() const;
+  // Mean total power (non-overlapping domains) over the last `span`; for steady-state checks.
+  double RecentTotalWatts(std::chrono::nanoseconds span) const;
+
+  // A copy of every sample so far (for storage and reports).
+  Timeline Snapshot() const;
+  // Number of samples so far.
+  std::size_t sample_count() const;
+  // Warnings from sources and the sampler (each once).
+  std::vector<std::string> TakeWarnings();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace joulebench::sampling

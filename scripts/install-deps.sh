@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs every system package joulebench needs to build, test and run, from Debian only.
+# Usage: scripts/install-deps.sh [--no-torch] [--no-browser]
+set -euo pipefail
+
+with_torch=1
+with_browser=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-torch) with_torch=0 ;;
+    --no-browser) with_browser=0 ;;
+    *) echo "install-deps.sh: unknown option '$arg' (known: --no-torch, --no-browser)" >&2; exit 2 ;;
+  esac
+done
+
+sudo_cmd=()
+if [ "$(id -u)" != 0 ]; then sudo_cmd=(sudo); fi
+
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  libcli11-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev libsqlite3-dev sqlite3
+  libgtest-dev libgmock-dev googletest libbenchmark-dev
+  clang-format clang-tidy
+)
+if [ "$with_torch" = 1 ]; then
+  # OpenBLAS must come with libtorch: without it Debian's libtorch falls back to the
+  # reference BLAS and runs about 30x slower.
+  packages+=(libtorch-dev libopenblas0-pthread python3-torch python3-numpy)
+fi
+if [ "$with_browser" = 1 ]; then
+  packages+=(chromium)
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}"

@@ -1,0 +1,64 @@
+#include "joulebench/units.h"
+
+#include <gtest/gtest.h>
+
+#include "joulebench/error.h"
+
+namespace joulebench {
+namespace {
+
+TEST(ParseDuration, AcceptsEveryUnit) {
+  EXPECT_EQ(ParseDuration("100ms", "x").count(), 100'000'000);
+  EXPECT_EQ(ParseDuration("1.5s", "x").count(), 1'500'000'000);
+  EXPECT_EQ(ParseDuration("2m", "x").count(), 120'000'000'000);
+  EXPECT_EQ(ParseDuration("250us", "x").count(), 250'000);
+  EXPECT_EQ(ParseDuration("1h", "x").count(), 3'600'000'000'000);
+}
+
+TEST(ParseDuration, RejectsZeroMissingUnitAndGarbage) {
+  EXPECT_THROW(ParseDuration("0ms", "--interval"), InputError);
+  EXPECT_THROW(ParseDuration("100", "--interval"), InputError);
+  EXPECT_THROW(ParseDuration("abc", "--interval"), InputError);
+  EXPECT_THROW(ParseDuration("5 parsecs", "--interval"), InputError);
+  EXPECT_THROW(ParseDuration("-1s", "--interval"), InputError);
+}
+
+TEST(ParseDuration, ErrorNamesTheInput) {
+  try {
+    ParseDuration("abc", "--interval");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("--interval"), std::string::npos);
+  }
+}
+
+TEST(ParseRatePerSecond, ConvertsTimeUnits) {
+  EXPECT_NEAR(ParseRatePerSecond("1000000/h", "x"), 277.777777, 1e-5);
+  EXPECT_DOUBLE_EQ(ParseRatePerSecond("278/s", "x"), 278.0);
+  EXPECT_DOUBLE_EQ(ParseRatePerSecond("60/min", "x"), 1.0);
+  EXPECT_DOUBLE_EQ(ParseRatePerSecond("1M/h", "x"), 1e6 / 3600);
+}
+
+TEST(ParseRatePerSecond, RejectsMissingOrUnknownUnitAndNonPositive) {
+  EXPECT_THROW(ParseRatePerSecond("278", "--sla"), InputError);
+  EXPECT_THROW(ParseRatePerSecond("278/fortnight", "--sla"), InputError);
+  EXPECT_THROW(ParseRatePerSecond("0/s", "--sla"), InputError);
+  EXPECT_THROW(ParseRatePerSecond("-5/s", "--sla"), InputError);
+}
+
+TEST(ParseCount, AppliesSiSuffixes) {
+  EXPECT_DOUBLE_EQ(ParseCount("450M", "x"), 450e6);
+  EXPECT_DOUBLE_EQ(ParseCount("1.5k", "x"), 1500);
+  EXPECT_DOUBLE_EQ(ParseCount("12", "x"), 12);
+  EXPECT_THROW(ParseCount("12q", "x"), InputError);
+}
+
+TEST(Format, PicksAUnitThatFits) {
+  EXPECT_EQ(FormatJoules(1500), "1.500 kJ");
+  EXPECT_EQ(FormatWatts(45.6), "45.60 W");
+  EXPECT_EQ(FormatDuration(0.0123), "12.300 ms");
+  EXPECT_EQ(FormatIsoTime(0), "1970-01-01T00:00:00Z");
+}
+
+}  // namespace
+}  // namespace joulebench
