@@ -57,6 +57,9 @@ struct DomainInfo {
   std::string parent;
   // How often the sensor refreshes, when known (NVML ~0.02-0.1 s, Neuron ~60 s); 0 if unknown.
   double update_period_s = 0;
+  // Windows shorter than this get a warning: the sensor averages or refreshes too slowly to
+  // resolve them (NVML on Ampere and newer averages power over 1 s). 0 when no limit is known.
+  double min_window_s = 0;
   // Free text shown by probe and in reports (e.g. "coarse: percent of maximum device power").
   std::string note;
 };
