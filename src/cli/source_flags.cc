@@ -60,7 +60,9 @@ void AddSourceFlags(CLI::App& app, SourceFlags& flags) {
                  "Maximum Neuron device power, to turn its percentages into watts "
                  "(env JOULEBENCH_NEURON_MAX_WATTS)");
   app.add_option("--disable", flags.disabled,
-                 "Do not use this source (powercap, perf_event, nvml, neuron, model); repeatable");
+                 "Do not use this source (powercap, perf_event, nvml, neuron, model); repeatable")
+      // One value per --disable, so that "--disable model -- CMD" leaves "--" alone.
+      ->allow_extra_args(false);
 }
 
 energy::SourceOptions ResolveSourceOptions(const SourceFlags& flags) {
