@@ -28,11 +28,17 @@ struct FakeMachine {
   }
   std::vector<std::string> Measure(std::vector<std::string> flags,
                                    const std::vector<std::string>& command) const {
-    std::vector<std::string> args = {"measure",       "--sysfs-root", (dir.path() / "sys").string(),
-                                     "--procfs-root", (dir.path() / "proc").string(),
-                                     "--disable",     "nvml",
-                                     "--disable",     "neuron",
-                                     "--disable",     "model"};
+    std::vector<std::string> args = {"measure",
+                                     "--sysfs-root",
+                                     (dir.path() / "sys").string(),
+                                     "--procfs-root",
+                                     (dir.path() / "proc").string(),
+                                     "--disable",
+                                     "nvml",
+                                     "--disable",
+                                     "neuron",
+                                     "--disable",
+                                     "model"};
     args.insert(args.end(), flags.begin(), flags.end());
     args.push_back("--");
     args.insert(args.end(), command.begin(), command.end());
@@ -98,7 +104,9 @@ void ExpectSignalIsForwarded(int sig) {
   EXPECT_NE(r.out.find("rapl/package-0"), std::string::npos) << r.out;
 }
 
-TEST(MeasureCommand, ForwardsSigtermToTheCommandAndStillReports) { ExpectSignalIsForwarded(SIGTERM); }
+TEST(MeasureCommand, ForwardsSigtermToTheCommandAndStillReports) {
+  ExpectSignalIsForwarded(SIGTERM);
+}
 
 TEST(MeasureCommand, ForwardsSigintToTheCommandAndStillReports) { ExpectSignalIsForwarded(SIGINT); }
 
@@ -154,7 +162,8 @@ TEST(MeasureCommand, BaselineGivesAttributableEnergy) {
     while (!stop) {
       std::this_thread::sleep_for(1ms);
       const auto now = std::chrono::steady_clock::now();
-      m.powercap.AddEnergy("intel-rapl:0", 10.0 * std::chrono::duration<double>(now - last).count());
+      m.powercap.AddEnergy("intel-rapl:0",
+                           10.0 * std::chrono::duration<double>(now - last).count());
       last = now;
     }
   });

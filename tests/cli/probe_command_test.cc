@@ -71,10 +71,9 @@ TEST(ProbeCommand, UnreadableCountersArePermissionDeniedWithTheFix) {
   fake.MakeUnreadable("intel-rapl:0");
   ProcessResult r;
   if (geteuid() == 0) {
-    r = RunProcess("/usr/bin/setpriv",
-                   Args({"--reuid=65534", "--regid=65534", "--clear-groups", JOULEBENCH_BIN,
-                         "probe"},
-                        roots));
+    r = RunProcess(
+        "/usr/bin/setpriv",
+        Args({"--reuid=65534", "--regid=65534", "--clear-groups", JOULEBENCH_BIN, "probe"}, roots));
   } else {
     r = RunJoulebench(Args({"probe"}, roots));
   }
@@ -96,7 +95,8 @@ TEST(ProbeCommand, SysfsRootThatDoesNotExistIsOneLineOfError) {
 TEST(ProbeCommand, NvmlPathThatIsNotALibraryIsOneLineOfError) {
   TempDir dir;
   const auto text = dir.Write("libnvidia-ml.so.1", "not a library\n");
-  const ProcessResult r = RunJoulebench(Args({"probe", "--nvml-library", text.string()}, Roots(dir)));
+  const ProcessResult r =
+      RunJoulebench(Args({"probe", "--nvml-library", text.string()}, Roots(dir)));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.out, "");
   EXPECT_NE(r.err.find("is not a shared library"), std::string::npos) << r.err;
