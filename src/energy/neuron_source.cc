@@ -72,12 +72,18 @@ NeuronPowerUtilization ParseNeuronPowerUtilization(std::string_view text) {
 
 std::string_view NeuronPowerStatusName(Status status) {
   switch (status) {
-    case Status::kValid: return "POWER_STATUS_VALID";
-    case Status::kNoData: return "POWER_STATUS_NO_DATA";
-    case Status::kInvalid: return "POWER_STATUS_INVALID";
-    case Status::kMax: return "POWER_STATUS_MAX";
-    case Status::kUnknown: return "unknown status";
-    case Status::kMalformed: return "malformed";
+    case Status::kValid:
+      return "POWER_STATUS_VALID";
+    case Status::kNoData:
+      return "POWER_STATUS_NO_DATA";
+    case Status::kInvalid:
+      return "POWER_STATUS_INVALID";
+    case Status::kMax:
+      return "POWER_STATUS_MAX";
+    case Status::kUnknown:
+      return "unknown status";
+    case Status::kMalformed:
+      return "malformed";
   }
   return "malformed";
 }
@@ -87,14 +93,17 @@ namespace {
 // Why a status gives no reading, for warnings and probe details.
 std::string_view StatusMeaning(Status status) {
   switch (status) {
-    case Status::kValid: return "valid";
+    case Status::kValid:
+      return "valid";
     case Status::kNoData:
       return "the driver has no power data for the last minute (fewer than 60 firmware "
              "samples, the device was resetting, or its firmware does not publish power)";
-    case Status::kInvalid: return "the driver marked the last minute's power data invalid";
+    case Status::kInvalid:
+      return "the driver marked the last minute's power data invalid";
     case Status::kMax:
       return "the driver held an out-of-range status (POWER_STATUS_MAX): no valid data";
-    case Status::kUnknown: return "a status this joulebench does not know: treated as no data";
+    case Status::kUnknown:
+      return "a status this joulebench does not know: treated as no data";
     case Status::kMalformed:
       return "the file could not be read or does not hold <status>,<time>,<min>,<max>,<avg>";
   }
@@ -174,8 +183,7 @@ std::vector<std::string> NeuronSource::TakeWarnings() {
     const int status = bad_status_[i].load(std::memory_order_relaxed);
     if (status < 0 || status == reported_status_[i]) continue;
     reported_status_[i] = status;
-    warnings.push_back(fmt::format("{}: {} ({}); the last valid reading is kept",
-                                   domains_[i].name,
+    warnings.push_back(fmt::format("{}: {} ({}); the last valid reading is kept", domains_[i].name,
                                    NeuronPowerStatusName(static_cast<Status>(status)),
                                    StatusMeaning(static_cast<Status>(status))));
   }
@@ -202,8 +210,9 @@ ProbeResult ProbeNeuron(const SourceOptions& options) {
   if (devices.empty()) {
     result.status = ProbeStatus::kAbsent;
     result.reason = fmt::format("no Neuron device ({} has no neuron<N>)", root.string());
-    result.fix = "nothing to do unless this is an Inf1/Inf2/Trn1/Trn2 instance; there install "
-                 "the Neuron driver (aws-neuronx-dkms)";
+    result.fix =
+        "nothing to do unless this is an Inf1/Inf2/Trn1/Trn2 instance; there install "
+        "the Neuron driver (aws-neuronx-dkms)";
     return result;
   }
   std::sort(devices.begin(), devices.end(),
@@ -220,8 +229,7 @@ ProbeResult ProbeNeuron(const SourceOptions& options) {
       result.details.push_back(fmt::format(
           "neuron{}: {}", device.index,
           exists ? fmt::format("cannot read {}: {}", device.file.string(), std::strerror(error))
-                 : fmt::format("no {} (driver without power utilisation)",
-                               device.file.string())));
+                 : fmt::format("no {} (driver without power utilisation)", device.file.string())));
       continue;
     }
     std::ostringstream text;
@@ -246,11 +254,13 @@ ProbeResult ProbeNeuron(const SourceOptions& options) {
       "power (it publishes no watts)";
   if (!options.neuron_max_device_watts) {
     result.status = ProbeStatus::kUnsupported;
-    result.reason = "Neuron reports power only as a percentage of maximum device power; "
-                    "without that maximum in watts it cannot be measured as energy (" +
-                    coarse + ")";
-    result.fix = "give --neuron-max-watts W (or JOULEBENCH_NEURON_MAX_WATTS) with the device's "
-                 "maximum power to turn the percentage into watts";
+    result.reason =
+        "Neuron reports power only as a percentage of maximum device power; "
+        "without that maximum in watts it cannot be measured as energy (" +
+        coarse + ")";
+    result.fix =
+        "give --neuron-max-watts W (or JOULEBENCH_NEURON_MAX_WATTS) with the device's "
+        "maximum power to turn the percentage into watts";
     return result;
   }
   const double max_watts = *options.neuron_max_device_watts;
@@ -260,8 +270,8 @@ ProbeResult ProbeNeuron(const SourceOptions& options) {
         "e.g. 100",
         max_watts));
   }
-  result.details.push_back(coarse + fmt::format("; watts = percentage x {} W (configured)",
-                                                max_watts));
+  result.details.push_back(coarse +
+                           fmt::format("; watts = percentage x {} W (configured)", max_watts));
   try {
     result.source = std::make_unique<NeuronSource>(std::move(readable), max_watts);
     result.status = ProbeStatus::kAvailable;

@@ -39,8 +39,8 @@ std::string_view NeuronPowerStatusName(NeuronPowerUtilization::Status status);
 class NeuronSource final : public Source {
  public:
   struct Device {
-    int index = 0;                   // N of neuron<N>
-    std::filesystem::path file;      // its stats/power/utilization
+    int index = 0;               // N of neuron<N>
+    std::filesystem::path file;  // its stats/power/utilization
   };
 
   // Opens every device's file; throws EnvironmentError naming a file that cannot be opened.

@@ -67,9 +67,9 @@ inline constexpr unsigned int kDriverVersionBufferSize = 80;
 
 // Signatures of the functions looked up with dlsym (C linkage, symbol names in comments).
 extern "C" {
-using InitFn = Return (*)();                                      // nvmlInit_v2, nvmlInit
-using ShutdownFn = Return (*)();                                  // nvmlShutdown
-using ErrorStringFn = const char* (*)(Return);                    // nvmlErrorString
+using InitFn = Return (*)();                                       // nvmlInit_v2, nvmlInit
+using ShutdownFn = Return (*)();                                   // nvmlShutdown
+using ErrorStringFn = const char* (*)(Return);                     // nvmlErrorString
 using SystemGetDriverVersionFn = Return (*)(char*, unsigned int);  // nvmlSystemGetDriverVersion
 using DeviceGetCountFn = Return (*)(unsigned int*);  // nvmlDeviceGetCount_v2, nvmlDeviceGetCount
 // nvmlDeviceGetHandleByIndex_v2, nvmlDeviceGetHandleByIndex

@@ -14,17 +14,28 @@ constexpr const char* kDefaultLibrary = "libnvidia-ml.so.1";
 
 std::string_view ArchitectureName(nvml::DeviceArchitecture arch) {
   switch (arch) {
-    case nvml::kArchKepler: return "Kepler";
-    case nvml::kArchMaxwell: return "Maxwell";
-    case nvml::kArchPascal: return "Pascal";
-    case nvml::kArchVolta: return "Volta";
-    case nvml::kArchTuring: return "Turing";
-    case nvml::kArchAmpere: return "Ampere";
-    case nvml::kArchAda: return "Ada";
-    case nvml::kArchHopper: return "Hopper";
-    case nvml::kArchBlackwell: return "Blackwell";
-    case nvml::kArchT23x: return "Orin";
-    default: return "unknown architecture";
+    case nvml::kArchKepler:
+      return "Kepler";
+    case nvml::kArchMaxwell:
+      return "Maxwell";
+    case nvml::kArchPascal:
+      return "Pascal";
+    case nvml::kArchVolta:
+      return "Volta";
+    case nvml::kArchTuring:
+      return "Turing";
+    case nvml::kArchAmpere:
+      return "Ampere";
+    case nvml::kArchAda:
+      return "Ada";
+    case nvml::kArchHopper:
+      return "Hopper";
+    case nvml::kArchBlackwell:
+      return "Blackwell";
+    case nvml::kArchT23x:
+      return "Orin";
+    default:
+      return "unknown architecture";
   }
 }
 
@@ -76,8 +87,7 @@ void InspectGpu(const NvmlLibrary& lib, GpuFacts& gpu) {
     }
   }
   if (lib.device_architecture) {
-    gpu.has_architecture =
-        lib.device_architecture(gpu.device, &gpu.architecture) == nvml::kSuccess;
+    gpu.has_architecture = lib.device_architecture(gpu.device, &gpu.architecture) == nvml::kSuccess;
   }
   if (lib.power_limit) {
     unsigned int milliwatts = 0;
@@ -203,14 +213,16 @@ ProbeResult ProbeNvml(const SourceOptions& options) {
     const char* why = ::dlerror();
     if (chosen_by_user) {
       result.status = ProbeStatus::kError;
-      result.reason = fmt::format("cannot load the NVML library '{}': {}", path,
-                                  why ? why : "dlopen failed");
+      result.reason =
+          fmt::format("cannot load the NVML library '{}': {}", path, why ? why : "dlopen failed");
       result.fix = fix_path;
     } else {
       result.status = ProbeStatus::kAbsent;
       result.reason = fmt::format("{} not found: no NVIDIA driver is installed", path);
-      result.fix = "nothing to do without an NVIDIA GPU; otherwise install the NVIDIA driver, "
-                   "or " + fix_path;
+      result.fix =
+          "nothing to do without an NVIDIA GPU; otherwise install the NVIDIA driver, "
+          "or " +
+          fix_path;
     }
     return result;
   }
@@ -225,10 +237,9 @@ ProbeResult ProbeNvml(const SourceOptions& options) {
                                                               "nvmlDeviceGetHandleByIndex");
   lib->device_name = Symbol<nvml::DeviceGetNameFn>(h, "nvmlDeviceGetName");
   lib->device_uuid = Symbol<nvml::DeviceGetUuidFn>(h, "nvmlDeviceGetUUID");
-  lib->device_architecture =
-      Symbol<nvml::DeviceGetArchitectureFn>(h, "nvmlDeviceGetArchitecture");
-  lib->total_energy = Symbol<nvml::DeviceGetTotalEnergyConsumptionFn>(
-      h, "nvmlDeviceGetTotalEnergyConsumption");
+  lib->device_architecture = Symbol<nvml::DeviceGetArchitectureFn>(h, "nvmlDeviceGetArchitecture");
+  lib->total_energy =
+      Symbol<nvml::DeviceGetTotalEnergyConsumptionFn>(h, "nvmlDeviceGetTotalEnergyConsumption");
   lib->power_usage = Symbol<nvml::DeviceGetPowerUsageFn>(h, "nvmlDeviceGetPowerUsage");
   lib->power_limit =
       Symbol<nvml::DeviceGetEnforcedPowerLimitFn>(h, "nvmlDeviceGetEnforcedPowerLimit");
@@ -313,8 +324,8 @@ ProbeResult ProbeNvml(const SourceOptions& options) {
   }
   if (gpus.empty()) {
     result.status = nvml::ErrorStatus(first_failure->problem_code);
-    result.reason = fmt::format("no GPU reports power or energy (gpu{}: {})",
-                                first_failure->index, first_failure->problem);
+    result.reason = fmt::format("no GPU reports power or energy (gpu{}: {})", first_failure->index,
+                                first_failure->problem);
     result.fix = std::string(nvml::ErrorFix(first_failure->problem_code));
     return result;
   }

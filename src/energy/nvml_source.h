@@ -26,13 +26,13 @@ struct NvmlLibrary {
   bool initialised = false;
   nvml::InitFn init = nullptr;
   nvml::ShutdownFn shutdown = nullptr;
-  nvml::ErrorStringFn error_string = nullptr;  // optional
+  nvml::ErrorStringFn error_string = nullptr;               // optional
   nvml::SystemGetDriverVersionFn driver_version = nullptr;  // optional
   nvml::DeviceGetCountFn device_count = nullptr;
   nvml::DeviceGetHandleByIndexFn device_handle = nullptr;
-  nvml::DeviceGetNameFn device_name = nullptr;                  // optional
-  nvml::DeviceGetUuidFn device_uuid = nullptr;                  // optional
-  nvml::DeviceGetArchitectureFn device_architecture = nullptr;  // optional (driver 450+)
+  nvml::DeviceGetNameFn device_name = nullptr;                     // optional
+  nvml::DeviceGetUuidFn device_uuid = nullptr;                     // optional
+  nvml::DeviceGetArchitectureFn device_architecture = nullptr;     // optional (driver 450+)
   nvml::DeviceGetTotalEnergyConsumptionFn total_energy = nullptr;  // optional (Volta+)
   nvml::DeviceGetPowerUsageFn power_usage = nullptr;
   nvml::DeviceGetEnforcedPowerLimitFn power_limit = nullptr;  // optional

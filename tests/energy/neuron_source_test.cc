@@ -1,11 +1,12 @@
 // The Neuron source against a fake sysfs tree holding neuron<N>/stats/power/utilization files
 // in every status the driver writes (aws-neuron-driver neuron_power.h).
+#include "energy/neuron_source.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "energy/neuron_source.h"
 #include "joulebench/energy/source.h"
 #include "joulebench/error.h"
 #include "support/temp_dir.h"
@@ -66,16 +67,15 @@ TEST(ParseNeuronPowerUtilization, KnowsEachDriverStatus) {
             Status::kNoData);
   EXPECT_EQ(ParseNeuronPowerUtilization("POWER_STATUS_INVALID,60,0.00,0.00,0.00").status,
             Status::kInvalid);
-  EXPECT_EQ(ParseNeuronPowerUtilization("POWER_STATUS_MAX,60,0.00,0.00,0.00").status,
-            Status::kMax);
+  EXPECT_EQ(ParseNeuronPowerUtilization("POWER_STATUS_MAX,60,0.00,0.00,0.00").status, Status::kMax);
   EXPECT_EQ(ParseNeuronPowerUtilization("POWER_STATUS_THROTTLED,60,1.00,2.00,3.00").status,
             Status::kUnknown);
 }
 
 TEST(ParseNeuronPowerUtilization, RejectsMalformedText) {
-  for (const char* text : {"", "garbage", "POWER_STATUS_VALID,abc,1,2,3",
-                           "POWER_STATUS_VALID,60,1,2", "POWER_STATUS_VALID,60,1,2,3,4",
-                           "POWER_STATUS_VALID,60,1,2,x"}) {
+  for (const char* text :
+       {"", "garbage", "POWER_STATUS_VALID,abc,1,2,3", "POWER_STATUS_VALID,60,1,2",
+        "POWER_STATUS_VALID,60,1,2,3,4", "POWER_STATUS_VALID,60,1,2,x"}) {
     EXPECT_EQ(ParseNeuronPowerUtilization(text).status, Status::kMalformed) << text;
   }
 }
@@ -162,8 +162,7 @@ INSTANTIATE_TEST_SUITE_P(
         StatusCase{"POWER_STATUS_INVALID,1732870920,0.00,0.00,0.00\n", "invalid"},
         StatusCase{"POWER_STATUS_MAX,1732870920,0.00,0.00,0.00\n", "out-of-range"},
         StatusCase{"POWER_STATUS_NEW_IN_2027,1732870920,1.00,2.00,3.00\n", "does not know"},
-        StatusCase{"garbage\n", "does not hold <status>"},
-        StatusCase{"", "could not be read"}));
+        StatusCase{"garbage\n", "does not hold <status>"}, StatusCase{"", "could not be read"}));
 
 TEST(NeuronSource, ProbeDetailsNameTheStatusOfEachDevice) {
   FakeNeuronSysfs sysfs;

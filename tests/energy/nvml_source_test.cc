@@ -285,8 +285,9 @@ TEST(NvmlSource, LibraryWithoutNvmlFunctionsIsAnError) {
   options.nvml_library = "libm.so.6";
   auto result = ProbeNvml(options);
   EXPECT_EQ(result.status, ProbeStatus::kError);
-  EXPECT_TRUE(Contains(result.reason, "'libm.so.6' is not an NVML library: it has no function "
-                                      "nvmlInit_v2"))
+  EXPECT_TRUE(Contains(result.reason,
+                       "'libm.so.6' is not an NVML library: it has no function "
+                       "nvmlInit_v2"))
       << result.reason;
 }
 
