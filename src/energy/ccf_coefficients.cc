@@ -166,8 +166,9 @@ std::string IntelFamilyFromModelName(const std::string& name) {
   std::smatch m;
   // Xeon Scalable: the second digit of the SKU is the generation (Intel's numbering):
   // 81xx Skylake-SP, 82xx Cascade Lake, 83xx Ice Lake, 84xx Sapphire Rapids.
-  static const std::regex kScalable(R"((Platinum|Gold|Silver|Bronze)\s+(\d)(\d)(\d\d)([A-Z+]*))");
-  if (std::regex_search(name, m, kScalable)) {
+  static const std::regex scalable_sku(
+      R"((Platinum|Gold|Silver|Bronze)\s+(\d)(\d)(\d\d)([A-Z+]*))");
+  if (std::regex_search(name, m, scalable_sku)) {
     const char generation = m[3].str()[0];
     const std::string suffix = m[5].str();
     switch (generation) {
@@ -184,8 +185,8 @@ std::string IntelFamilyFromModelName(const std::string& name) {
         return "";
     }
   }
-  static const std::regex kXeonE(R"(E[357]-\d{4}[A-Z]*(\s+v(\d))?)");
-  if (std::regex_search(name, m, kXeonE)) {
+  static const std::regex xeon_e_sku(R"(E[357]-\d{4}[A-Z]*(\s+v(\d))?)");
+  if (std::regex_search(name, m, xeon_e_sku)) {
     const std::string version = m[2].str();
     if (version.empty()) return "Sandy Bridge";
     switch (version[0]) {
@@ -201,10 +202,10 @@ std::string IntelFamilyFromModelName(const std::string& name) {
         return "";
     }
   }
-  static const std::regex kXeonE2(R"(E-2[12]\d\d)");
-  if (std::regex_search(name, m, kXeonE2)) return "Coffee Lake";
-  static const std::regex kCore(R"(i[3579]-(\d{4,5}))");
-  if (std::regex_search(name, m, kCore)) {
+  static const std::regex xeon_e2_sku(R"(E-2[12]\d\d)");
+  if (std::regex_search(name, m, xeon_e2_sku)) return "Coffee Lake";
+  static const std::regex core_sku(R"(i[3579]-(\d{4,5}))");
+  if (std::regex_search(name, m, core_sku)) {
     const std::string sku = m[1].str();
     if (sku.size() == 5) return "";  // 10th generation and later: not in the table
     switch (sku[0]) {
@@ -270,9 +271,9 @@ std::string IntelFamilyFromModelNumber(long model, long stepping) {
 
 // AMD EPYC: the last digit of the model number is the generation (7R13 = 3rd, 9R14 = 4th).
 std::string AmdFamilyFromModelName(const std::string& name) {
-  static const std::regex kEpyc(R"(EPYC\s+[0-9][0-9A-Z]{2}([0-9]))");
+  static const std::regex epyc_sku(R"(EPYC\s+[0-9][0-9A-Z]{2}([0-9]))");
   std::smatch m;
-  if (!std::regex_search(name, m, kEpyc)) return "";
+  if (!std::regex_search(name, m, epyc_sku)) return "";
   switch (m[1].str()[0]) {
     case '1':
       return "AMD EPYC 1st Gen";

@@ -17,7 +17,7 @@ namespace joulebench::energy {
 namespace {
 
 // /proc/net/dev may list hundreds of interfaces on container hosts; 64 KiB holds about 450.
-constexpr std::size_t kBufferBytes = 64 * 1024;
+constexpr std::size_t kBufferBytes = std::size_t{64} * 1024;
 // Interfaces tracked at most; more are reported once and ignored.
 constexpr std::size_t kMaxInterfaces = 512;
 // 1 kWh = 3.6e6 J; network coefficients are per GB = 1e9 bytes.
