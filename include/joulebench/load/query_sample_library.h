@@ -21,8 +21,8 @@ class QuerySampleLibrary {
   // min(PerformanceSampleCount(), TotalSampleCount()) indices. Default: all.
   virtual std::size_t PerformanceSampleCount() const { return TotalSampleCount(); }
   // Called before timing starts / after it ends, from the generator's thread.
-  virtual void LoadSamples(std::span<const SampleIndex> samples) {}
-  virtual void UnloadSamples(std::span<const SampleIndex> samples) {}
+  virtual void LoadSamples(std::span<const SampleIndex> /*samples*/) {}
+  virtual void UnloadSamples(std::span<const SampleIndex> /*samples*/) {}
 };
 
 // A library of `count` samples that need no loading (synthetic inputs, the built-in SUTs).

@@ -77,8 +77,13 @@ struct ScenarioResult {
   // Mean power over the measurement, when a power signal was given.
   std::optional<double> measurement_watts;
 
-  // Offline only: the tuning this result was measured with (empty if none).
+  // Offline only: the tuning this result was measured with (empty if none), and the query
+  // count of the measured part.
   SutTuning tuning;
+  std::uint64_t offline_query_count = 0;
+
+  // Things worth knowing that did not invalidate the run (a power callback that failed...).
+  std::vector<std::string> warnings;
 };
 
 struct PeakProbeResult {
@@ -99,9 +104,11 @@ struct ServerPeakResult {
 };
 
 struct OfflinePeakResult {
+  bool found = false;              // some run was VALID; the best is the best VALID run
   double best_throughput_per_s = 0;
   SutTuning best_tuning;
   std::vector<ScenarioResult> runs;  // one per tuning point (one run if nothing is exposed)
+  std::size_t best_run = 0;          // index into runs
 };
 
 }  // namespace joulebench::load

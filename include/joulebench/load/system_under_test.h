@@ -48,7 +48,7 @@ class SystemUnderTest {
   virtual SutTuningSpace TuningSpace() const { return {}; }
   // Applies one point of TuningSpace(); called only while no query is outstanding.
   // Throws InputError for a value outside the space.
-  virtual void ApplyTuning(const SutTuning& tuning) {}
+  virtual void ApplyTuning(const SutTuning& /*tuning*/) {}
 };
 
 }  // namespace joulebench::load

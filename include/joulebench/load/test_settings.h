@@ -38,7 +38,11 @@ struct TestSettings {
   // --- offline ------------------------------------------------------------------------
   // Expected throughput, used only to size the run: the query count is
   // max(min_query_count, offline_expected_qps * min_duration_ms / 1000 * 1.1).
-  double offline_expected_qps = 1000;
+  // 0 (default) = use the throughput measured during warm-up (the mean of the last
+  // steady windows; without wait_for_steady_state, one calibration window is run first).
+  // The queries are issued at once when they fit in max_outstanding_queries / 2, otherwise
+  // in slabs of that size, each issued while the previous one is still being processed.
+  double offline_expected_qps = 0;
 
   // --- single-stream ------------------------------------------------------------------
   double single_stream_target_latency_percentile = 90.0;  // percent, in (0, 100)
