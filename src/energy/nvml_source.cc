@@ -206,6 +206,13 @@ ProbeResult ProbeNvml(const SourceOptions& options) {
       "point --nvml-library (or JOULEBENCH_NVML_LIBRARY) at libnvidia-ml.so.1 from the NVIDIA "
       "driver";
 
+  if (path.empty()) {
+    // dlopen("") would return the running program itself.
+    result.status = ProbeStatus::kError;
+    result.reason = "the NVML library path is empty";
+    result.fix = fix_path;
+    return result;
+  }
   auto lib = std::make_unique<NvmlLibrary>();
   ::dlerror();
   lib->handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
