@@ -384,7 +384,7 @@ ProbeResult ProbeModel(const SourceOptions& options, const std::vector<DomainInf
     if (config.model_cpu) {
       const auto& c = config.cpu;
       result.details.push_back(
-          fmt::format("cpu: modelled, {} ({}), {} vCPUs x {}-{} W/vCPU ({}, {})",
+          fmt::format("cpu: modelled as {}, {}; {} vCPUs x {}-{} W/vCPU ({}, {})",
                       c.microarchitecture, family_origin, source->vcpus(), c.min_watts_per_vcpu,
                       c.max_watts_per_vcpu, c.source, c.date));
       if (c.microarchitecture == CcfCoefficients::kUnknownFamily && !options.cpu_family) {

@@ -217,11 +217,16 @@ ProbeResult ProbeNvml(const SourceOptions& options) {
   ::dlerror();
   lib->handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!lib->handle) {
-    const char* why = ::dlerror();
+    const char* error = ::dlerror();
+    std::string_view why = error ? error : "dlopen failed";
+    // dlerror repeats the path: "<path>: invalid ELF header".
+    if (why.size() > path.size() + 2 && why.substr(0, path.size()) == path &&
+        why.substr(path.size(), 2) == ": ") {
+      why.remove_prefix(path.size() + 2);
+    }
     if (chosen_by_user) {
       result.status = ProbeStatus::kError;
-      result.reason =
-          fmt::format("cannot load the NVML library '{}': {}", path, why ? why : "dlopen failed");
+      result.reason = fmt::format("cannot load the NVML library '{}': {}", path, why);
       result.fix = fix_path;
     } else {
       result.status = ProbeStatus::kAbsent;
