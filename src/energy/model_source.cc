@@ -327,9 +327,19 @@ ProbeResult ProbeModel(const SourceOptions& options, const std::vector<DomainInf
   result.source_name = "model";
   std::string cpu_measured_by;
   std::string dram_measured_by;
+  std::string platform_measured_by;
   for (const auto& d : measured) {
     if (d.component == Component::kCpuPackage && cpu_measured_by.empty()) cpu_measured_by = d.name;
     if (d.component == Component::kDram && dram_measured_by.empty()) dram_measured_by = d.name;
+    if (d.component == Component::kPlatform && platform_measured_by.empty()) {
+      platform_measured_by = d.name;
+    }
+  }
+  // A whole-platform reading (RAPL psys, a BMC) already holds the CPU and the memory: modelling
+  // them too would count them twice.
+  if (!platform_measured_by.empty()) {
+    if (cpu_measured_by.empty()) cpu_measured_by = platform_measured_by + " (whole platform)";
+    if (dram_measured_by.empty()) dram_measured_by = platform_measured_by + " (whole platform)";
   }
   CcfCoefficients ccf;
   ModelSource::Config config;

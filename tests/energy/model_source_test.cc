@@ -246,6 +246,18 @@ TEST(ModelSource, ModelsOnlyComponentsNoSensorMeasures) {
   EXPECT_GE(IndexOf(*only_cpu.source, "model/memory"), 0);
 }
 
+TEST(ModelSource, WholePlatformReadingLeavesOnlyTheNetworkToModel) {
+  FakeProc proc;
+  DomainInfo psys;
+  psys.name = "rapl/psys";
+  psys.component = Component::kPlatform;
+  auto result = ProbeModel(proc.Options(), {psys});
+  ASSERT_EQ(result.status, ProbeStatus::kAvailable) << result.reason;
+  ASSERT_EQ(result.source->domains().size(), 1u);
+  EXPECT_EQ(result.source->domains()[0].name, "model/network");
+  EXPECT_EQ(result.details[0], "cpu: not modelled, measured by rapl/psys (whole platform)");
+}
+
 TEST(ModelSource, MissingProcfsIsAnErrorNamingTheFile) {
   TempDir dir;
   SourceOptions options;
