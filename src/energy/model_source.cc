@@ -73,6 +73,15 @@ int CountCpuLines(const std::string& stat) {
 }  // namespace
 
 ModelSource::ModelSource(Config config) : config_(std::move(config)) {
+  try {
+    Open();
+  } catch (...) {
+    CloseFiles();  // the destructor does not run when a constructor throws
+    throw;
+  }
+}
+
+void ModelSource::Open() {
   buffer_.resize(kBufferBytes);
   const std::string set_name(CcfCoefficients::kSetName);
   if (config_.model_cpu) {
@@ -152,9 +161,13 @@ ModelSource::ModelSource(Config config) : config_(std::move(config)) {
   }
 }
 
-ModelSource::~ModelSource() {
+ModelSource::~ModelSource() { CloseFiles(); }
+
+void ModelSource::CloseFiles() {
   if (stat_fd_ >= 0) ::close(stat_fd_);
   if (net_fd_ >= 0) ::close(net_fd_);
+  stat_fd_ = -1;
+  net_fd_ = -1;
 }
 
 bool ModelSource::ReadCpuTimes(CpuTimes& times) {
