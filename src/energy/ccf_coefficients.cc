@@ -74,9 +74,10 @@ struct CsvTable {
     for (std::size_t i = 0; i < header.size(); ++i) {
       if (header[i] == name) return i;
     }
-    throw EnvironmentError(fmt::format("data file {} has no column '{}'; restore it from the "
-                                       "joulebench sources",
-                                       path.string(), name));
+    throw EnvironmentError(
+        fmt::format("data file {} has no column '{}'; restore it from the "
+                    "joulebench sources",
+                    path.string(), name));
   }
   double Number(std::size_t row, std::size_t column) const {
     const std::string& text = rows[row][column];
@@ -165,47 +166,64 @@ std::string IntelFamilyFromModelName(const std::string& name) {
   std::smatch m;
   // Xeon Scalable: the second digit of the SKU is the generation (Intel's numbering):
   // 81xx Skylake-SP, 82xx Cascade Lake, 83xx Ice Lake, 84xx Sapphire Rapids.
-  static const std::regex kScalable(R"((Platinum|Gold|Silver|Bronze)\s+(\d)(\d)(\d\d)([A-Z+]*))");
-  if (std::regex_search(name, m, kScalable)) {
+  static const std::regex scalable_sku(
+      R"((Platinum|Gold|Silver|Bronze)\s+(\d)(\d)(\d\d)([A-Z+]*))");
+  if (std::regex_search(name, m, scalable_sku)) {
     const char generation = m[3].str()[0];
     const std::string suffix = m[5].str();
     switch (generation) {
-      case '1': return "Skylake";
-      case '2': return "Cascade Lake";
+      case '1':
+        return "Skylake";
+      case '2':
+        return "Cascade Lake";
       case '3':
         // 83xxH/HL are Cooper Lake, which the table does not list.
         return suffix.find('H') != std::string::npos ? "" : "Ice Lake";
-      case '4': return "Sapphire Rapids";
-      default: return "";
+      case '4':
+        return "Sapphire Rapids";
+      default:
+        return "";
     }
   }
-  static const std::regex kXeonE(R"(E[357]-\d{4}[A-Z]*(\s+v(\d))?)");
-  if (std::regex_search(name, m, kXeonE)) {
+  static const std::regex xeon_e_sku(R"(E[357]-\d{4}[A-Z]*(\s+v(\d))?)");
+  if (std::regex_search(name, m, xeon_e_sku)) {
     const std::string version = m[2].str();
     if (version.empty()) return "Sandy Bridge";
     switch (version[0]) {
-      case '2': return "Ivy Bridge";
-      case '3': return "Haswell";
-      case '4': return "Broadwell";
-      case '5': return "Skylake";
-      default: return "";
+      case '2':
+        return "Ivy Bridge";
+      case '3':
+        return "Haswell";
+      case '4':
+        return "Broadwell";
+      case '5':
+        return "Skylake";
+      default:
+        return "";
     }
   }
-  static const std::regex kXeonE2(R"(E-2[12]\d\d)");
-  if (std::regex_search(name, m, kXeonE2)) return "Coffee Lake";
-  static const std::regex kCore(R"(i[3579]-(\d{4,5}))");
-  if (std::regex_search(name, m, kCore)) {
+  static const std::regex xeon_e2_sku(R"(E-2[12]\d\d)");
+  if (std::regex_search(name, m, xeon_e2_sku)) return "Coffee Lake";
+  static const std::regex core_sku(R"(i[3579]-(\d{4,5}))");
+  if (std::regex_search(name, m, core_sku)) {
     const std::string sku = m[1].str();
     if (sku.size() == 5) return "";  // 10th generation and later: not in the table
     switch (sku[0]) {
-      case '2': return "Sandy Bridge";
-      case '3': return "Ivy Bridge";
-      case '4': return "Haswell";
-      case '5': return "Broadwell";
-      case '6': return "Skylake";
+      case '2':
+        return "Sandy Bridge";
+      case '3':
+        return "Ivy Bridge";
+      case '4':
+        return "Haswell";
+      case '5':
+        return "Broadwell";
+      case '6':
+        return "Skylake";
       case '8':
-      case '9': return "Coffee Lake";
-      default: return "";
+      case '9':
+        return "Coffee Lake";
+      default:
+        return "";
     }
   }
   return "";
@@ -215,53 +233,66 @@ std::string IntelFamilyFromModelName(const std::string& name) {
 std::string IntelFamilyFromModelNumber(long model, long stepping) {
   switch (model) {
     case 42:
-    case 45: return "Sandy Bridge";
+    case 45:
+      return "Sandy Bridge";
     case 58:
-    case 62: return "Ivy Bridge";
+    case 62:
+      return "Ivy Bridge";
     case 60:
     case 63:
     case 69:
-    case 70: return "Haswell";
+    case 70:
+      return "Haswell";
     case 61:
     case 71:
     case 79:
-    case 86: return "Broadwell";
+    case 86:
+      return "Broadwell";
     case 78:
-    case 94: return "Skylake";
+    case 94:
+      return "Skylake";
     case 85:
       // Skylake-SP is stepping <= 4, Cascade Lake 5-7, Cooper Lake 10-11 (not in the table).
       if (stepping <= 4) return "Skylake";
       if (stepping <= 7) return "Cascade Lake";
       return "";
     case 106:
-    case 108: return "Ice Lake";
-    case 143: return "Sapphire Rapids";
+    case 108:
+      return "Ice Lake";
+    case 143:
+      return "Sapphire Rapids";
     case 158:
       // Stepping 9 is Kaby Lake, 10 and later Coffee Lake.
       return stepping >= 10 ? "Coffee Lake" : "";
-    default: return "";
+    default:
+      return "";
   }
 }
 
 // AMD EPYC: the last digit of the model number is the generation (7R13 = 3rd, 9R14 = 4th).
 std::string AmdFamilyFromModelName(const std::string& name) {
-  static const std::regex kEpyc(R"(EPYC\s+[0-9][0-9A-Z]{2}([0-9]))");
+  static const std::regex epyc_sku(R"(EPYC\s+[0-9][0-9A-Z]{2}([0-9]))");
   std::smatch m;
-  if (!std::regex_search(name, m, kEpyc)) return "";
+  if (!std::regex_search(name, m, epyc_sku)) return "";
   switch (m[1].str()[0]) {
-    case '1': return "AMD EPYC 1st Gen";
-    case '2': return "AMD EPYC 2nd Gen";
-    case '3': return "AMD EPYC 3rd Gen";
-    case '4': return "AMD EPYC 4th Gen";
-    default: return "";
+    case '1':
+      return "AMD EPYC 1st Gen";
+    case '2':
+      return "AMD EPYC 2nd Gen";
+    case '3':
+      return "AMD EPYC 3rd Gen";
+    case '4':
+      return "AMD EPYC 4th Gen";
+    default:
+      return "";
   }
 }
 
 // AMD family/model for EPYC server parts (AMD processor programming references).
 std::string AmdFamilyFromModelNumber(long family, long model) {
-  if (family == 0x17 && model == 0x01) return "AMD EPYC 1st Gen";  // Naples
-  if (family == 0x17 && model == 0x31) return "AMD EPYC 2nd Gen";  // Rome
-  if (family == 0x19 && model == 0x01) return "AMD EPYC 3rd Gen";  // Milan
+  if (family == 0x17 && model == 0x01) return "AMD EPYC 1st Gen";                     // Naples
+  if (family == 0x17 && model == 0x31) return "AMD EPYC 2nd Gen";                     // Rome
+  if (family == 0x19 && model == 0x01) return "AMD EPYC 3rd Gen";                     // Milan
   if (family == 0x19 && (model == 0x11 || model == 0xa0)) return "AMD EPYC 4th Gen";  // Genoa
   return "";
 }
@@ -291,10 +322,10 @@ CcfCoefficients CcfCoefficients::LoadFrom(const std::filesystem::path& cpu_csv,
     row.source = cpu.rows[r][cpu_source];
     row.date = cpu.rows[r][cpu_date];
     if (row.min_watts_per_vcpu < 0 || row.max_watts_per_vcpu < row.min_watts_per_vcpu) {
-      throw EnvironmentError(fmt::format(
-          "data file {} line {}: {} has min {} W > max {} W per vCPU", cpu_csv.string(),
-          cpu.line_numbers[r], row.microarchitecture, row.min_watts_per_vcpu,
-          row.max_watts_per_vcpu));
+      throw EnvironmentError(
+          fmt::format("data file {} line {}: {} has min {} W > max {} W per vCPU", cpu_csv.string(),
+                      cpu.line_numbers[r], row.microarchitecture, row.min_watts_per_vcpu,
+                      row.max_watts_per_vcpu));
     }
     result.cpus_.push_back(std::move(row));
   }
@@ -321,9 +352,10 @@ const CpuCoefficients* CcfCoefficients::FindCpu(std::string_view microarchitectu
 
 const CpuCoefficients& CcfCoefficients::Cpu(std::string_view microarchitecture) const {
   if (const auto* row = FindCpu(microarchitecture)) return *row;
-  throw InputError(fmt::format("CPU family '{}' is not in the Cloud Carbon Footprint table; use "
-                               "one of: {}",
-                               microarchitecture, KnownFamilies()));
+  throw InputError(
+      fmt::format("CPU family '{}' is not in the Cloud Carbon Footprint table; use "
+                  "one of: {}",
+                  microarchitecture, KnownFamilies()));
 }
 
 const CcfConstant* CcfCoefficients::FindConstant(std::string_view name) const {

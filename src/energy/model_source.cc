@@ -17,7 +17,7 @@ namespace joulebench::energy {
 namespace {
 
 // /proc/net/dev may list hundreds of interfaces on container hosts; 64 KiB holds about 450.
-constexpr std::size_t kBufferBytes = 64 * 1024;
+constexpr std::size_t kBufferBytes = std::size_t{64} * 1024;
 // Interfaces tracked at most; more are reported once and ignored.
 constexpr std::size_t kMaxInterfaces = 512;
 // 1 kWh = 3.6e6 J; network coefficients are per GB = 1e9 bytes.
@@ -27,8 +27,7 @@ constexpr double kBytesPerGb = 1e9;
 std::string ReadWholeFile(const std::filesystem::path& path) {
   std::ifstream in(path);
   if (!in) {
-    throw EnvironmentError(
-        fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
+    throw EnvironmentError(fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
   }
   std::ostringstream text;
   text << in.rdbuf();
@@ -84,8 +83,7 @@ ModelSource::ModelSource(Config config) : config_(std::move(config)) {
     }
     stat_fd_ = ::open(stat_path.c_str(), O_RDONLY | O_CLOEXEC);
     if (stat_fd_ < 0 || !ReadCpuTimes(last_times_)) {
-      throw EnvironmentError(
-          fmt::format("cannot read the cpu line of {}", stat_path.string()));
+      throw EnvironmentError(fmt::format("cannot read the cpu line of {}", stat_path.string()));
     }
     // Until two readings differ, the best estimate is the utilisation since boot.
     const double u = last_times_.total ? static_cast<double>(last_times_.busy) /
@@ -119,9 +117,9 @@ ModelSource::ModelSource(Config config) : config_(std::move(config)) {
     DomainInfo d;
     d.name = "model/memory";
     d.component = Component::kMemory;
-    d.provenance = {ProvenanceKind::kModelled,
-                    fmt::format("{} ({} W/GB x {:.1f} GB)", set_name,
-                                config_.memory_watts_per_gb, memory_gb_)};
+    d.provenance = {
+        ProvenanceKind::kModelled,
+        fmt::format("{} ({} W/GB x {:.1f} GB)", set_name, config_.memory_watts_per_gb, memory_gb_)};
     d.signal = SignalKind::kGauge;
     d.max_watts = memory_watts_;
     d.note = "MemTotal x W per GB: constant, memory draws power whether used or not";
@@ -178,8 +176,8 @@ bool ModelSource::ReadCpuTimes(CpuTimes& times) {
   return true;
 }
 
-ModelSource::Interface* ModelSource::FindOrAddInterface(std::string_view name,
-                                                       std::uint64_t bytes, bool& is_new) {
+ModelSource::Interface* ModelSource::FindOrAddInterface(std::string_view name, std::uint64_t bytes,
+                                                        bool& is_new) {
   is_new = false;
   for (auto& i : interfaces_) {
     if (name == i.name.data()) return &i;
@@ -342,8 +340,9 @@ ProbeResult ProbeModel(const SourceOptions& options, const std::vector<DomainInf
   } catch (const EnvironmentError& e) {
     result.status = ProbeStatus::kError;
     result.reason = e.what();
-    result.fix = "set JOULEBENCH_DATA_DIR to joulebench's data folder (data/ in the sources, "
-                 "share/joulebench when installed)";
+    result.fix =
+        "set JOULEBENCH_DATA_DIR to joulebench's data folder (data/ in the sources, "
+        "share/joulebench when installed)";
     return result;
   }
   config.procfs_root = options.procfs_root;
@@ -364,9 +363,9 @@ ProbeResult ProbeModel(const SourceOptions& options, const std::vector<DomainInf
       std::ostringstream text;
       if (in) text << in.rdbuf();
       family = DetectCpuFamily(text.str());
-      family_origin = in ? "detected from " + cpuinfo_path.string() + " " +
-                               CpuDescription(text.str())
-                         : "cannot read " + cpuinfo_path.string();
+      family_origin =
+          in ? "detected from " + cpuinfo_path.string() + " " + CpuDescription(text.str())
+             : "cannot read " + cpuinfo_path.string();
     }
     const CpuCoefficients* row = ccf.FindCpu(family);
     if (!row) row = ccf.FindCpu(CcfCoefficients::kUnknownFamily);
@@ -384,10 +383,10 @@ ProbeResult ProbeModel(const SourceOptions& options, const std::vector<DomainInf
     auto source = std::make_unique<ModelSource>(config);
     if (config.model_cpu) {
       const auto& c = config.cpu;
-      result.details.push_back(fmt::format(
-          "cpu: modelled, {} ({}), {} vCPUs x {}-{} W/vCPU ({}, {})", c.microarchitecture,
-          family_origin, source->vcpus(), c.min_watts_per_vcpu, c.max_watts_per_vcpu, c.source,
-          c.date));
+      result.details.push_back(
+          fmt::format("cpu: modelled, {} ({}), {} vCPUs x {}-{} W/vCPU ({}, {})",
+                      c.microarchitecture, family_origin, source->vcpus(), c.min_watts_per_vcpu,
+                      c.max_watts_per_vcpu, c.source, c.date));
       if (c.microarchitecture == CcfCoefficients::kUnknownFamily && !options.cpu_family) {
         result.details.push_back(fmt::format(
             "cpu family not recognised: the average of all families is used; set --cpu-family "
@@ -400,10 +399,9 @@ ProbeResult ProbeModel(const SourceOptions& options, const std::vector<DomainInf
     const CcfConstant* memory = ccf.FindConstant("memory");
     const CcfConstant* network = ccf.FindConstant("network");
     if (config.model_memory) {
-      result.details.push_back(fmt::format("memory: modelled, {} {} x {:.1f} GB = {:.1f} W ({}, {})",
-                                           memory->value, memory->unit, source->memory_gb(),
-                                           memory->value * source->memory_gb(), memory->source,
-                                           memory->date));
+      result.details.push_back(fmt::format(
+          "memory: modelled, {} {} x {:.1f} GB = {:.1f} W ({}, {})", memory->value, memory->unit,
+          source->memory_gb(), memory->value * source->memory_gb(), memory->source, memory->date));
     } else {
       result.details.push_back("memory: not modelled, measured by " + dram_measured_by);
     }
@@ -411,17 +409,17 @@ ProbeResult ProbeModel(const SourceOptions& options, const std::vector<DomainInf
     for (const auto& name : source->CountedInterfaces()) {
       interfaces += interfaces.empty() ? name : ", " + name;
     }
-    result.details.push_back(fmt::format("network: modelled, {} {} over {} ({}, {})",
-                                         network->value, network->unit,
-                                         interfaces.empty() ? "no physical interface" : interfaces,
-                                         network->source, network->date));
+    result.details.push_back(fmt::format(
+        "network: modelled, {} {} over {} ({}, {})", network->value, network->unit,
+        interfaces.empty() ? "no physical interface" : interfaces, network->source, network->date));
     result.status = ProbeStatus::kAvailable;
     result.source = std::move(source);
   } catch (const EnvironmentError& e) {
     result.status = ProbeStatus::kError;
     result.reason = e.what();
-    result.fix = "point --procfs-root (or JOULEBENCH_PROCFS_ROOT) at a procfs with stat, meminfo "
-                 "and net/dev";
+    result.fix =
+        "point --procfs-root (or JOULEBENCH_PROCFS_ROOT) at a procfs with stat, meminfo "
+        "and net/dev";
   }
   return result;
 }

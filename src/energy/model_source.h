@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -79,10 +80,11 @@ class ModelSource final : public Source {
   double memory_watts_ = 0;
   std::vector<Interface> interfaces_;
   double network_bytes_ = 0;  // counted since the source was created
-  bool warn_stat_failed_ = false;
-  bool warn_net_failed_ = false;
-  bool warn_net_truncated_ = false;
-  bool warn_too_many_interfaces_ = false;
+  // Set by Read on the sampler thread, reported by TakeWarnings on another.
+  std::atomic<bool> warn_stat_failed_{false};
+  std::atomic<bool> warn_net_failed_{false};
+  std::atomic<bool> warn_net_truncated_{false};
+  std::atomic<bool> warn_too_many_interfaces_{false};
   bool warned_stat_ = false;
   bool warned_net_ = false;
   bool warned_truncated_ = false;

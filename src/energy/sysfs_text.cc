@@ -69,7 +69,10 @@ bool PreadUnsigned(int fd, std::uint64_t& value, int& error) {
     return false;
   }
   error = 0;
-  const auto parsed = ParseUnsigned(std::string_view(buf, static_cast<std::size_t>(n)));
+  // A sysfs attribute is one line; anything after the first newline is not part of it.
+  std::string_view text(buf, static_cast<std::size_t>(n));
+  text = text.substr(0, text.find('\n'));
+  const auto parsed = ParseUnsigned(text);
   if (!parsed) return false;
   value = *parsed;
   return true;

@@ -12,6 +12,8 @@ namespace joulebench::run {
 namespace {
 
 using nlohmann::json;
+// The helpers below overload ToJson for the parts; keep the public overloads visible to them.
+using ::joulebench::run::ToJson;
 
 // The schema tag written into every run document; readers accept this major version.
 constexpr std::string_view kRunSchema = "joulebench.run/1";
@@ -148,6 +150,8 @@ energy::Provenance ProvenanceFromJson(const json& j, std::string_view path) {
   return p;
 }
 
+}  // namespace
+
 json ToJson(const energy::DomainInfo& d) {
   return json{{"name", d.name},
               {"component", energy::ComponentName(d.component)},
@@ -161,7 +165,9 @@ json ToJson(const energy::DomainInfo& d) {
               {"note", d.note}};
 }
 
-energy::DomainInfo DomainInfoFromJson(const json& j, std::string_view path) {
+namespace {
+
+energy::DomainInfo DomainInfoFromJsonAt(const json& j, std::string_view path) {
   RequireObject(j, path);
   energy::DomainInfo d;
   d.name = GetString(j, "name", path);
@@ -187,6 +193,12 @@ energy::DomainInfo DomainInfoFromJson(const json& j, std::string_view path) {
   d.note = GetString(j, "note", path);
   return d;
 }
+
+}  // namespace
+
+energy::DomainInfo DomainInfoFromJson(const json& j) { return DomainInfoFromJsonAt(j, "domain"); }
+
+namespace {
 
 json ToJson(const sampling::DomainEnergy& d) {
   json j{{"domain", ToJson(d.domain)},
@@ -216,7 +228,7 @@ sampling::DomainEnergy DomainEnergyFromJson(const json& j, std::string_view path
   sampling::DomainEnergy d;
   const json* domain = Field(j, "domain");
   if (domain == nullptr) BadShape(fmt::format("{}.domain", path), "is missing");
-  d.domain = DomainInfoFromJson(*domain, fmt::format("{}.domain", path));
+  d.domain = DomainInfoFromJsonAt(*domain, fmt::format("{}.domain", path));
   d.joules = GetDouble(j, "joules", path);
   d.mean_watts = GetDouble(j, "mean_watts", path);
   d.peak_watts = GetDouble(j, "peak_watts", path);
@@ -247,6 +259,8 @@ sampling::EnergyReport EnergyReportFromJsonAt(const json& j, std::string_view pa
   return r;
 }
 
+}  // namespace
+
 json ToJson(const sampling::Timeline& t) {
   json domains = json::array();
   for (const auto& d : t.domains) domains.push_back(ToJson(d));
@@ -258,13 +272,15 @@ json ToJson(const sampling::Timeline& t) {
               {"joules", std::move(joules)}};
 }
 
-sampling::Timeline TimelineFromJson(const json& j, std::string_view path) {
+namespace {
+
+sampling::Timeline TimelineFromJsonAt(const json& j, std::string_view path) {
   RequireObject(j, path);
   sampling::Timeline t;
   t.start_unix_s = GetDouble(j, "start_unix_s", path);
   const json& domains = GetArray(j, "domains", path);
   for (std::size_t i = 0; i < domains.size(); ++i) {
-    t.domains.push_back(DomainInfoFromJson(domains[i], fmt::format("{}.domains[{}]", path, i)));
+    t.domains.push_back(DomainInfoFromJsonAt(domains[i], fmt::format("{}.domains[{}]", path, i)));
   }
   t.time_s = GetDoubles(GetArray(j, "time_s", path), fmt::format("{}.time_s", path));
   const json& joules = GetArray(j, "joules", path);
@@ -282,6 +298,12 @@ sampling::Timeline TimelineFromJson(const json& j, std::string_view path) {
   }
   return t;
 }
+
+}  // namespace
+
+sampling::Timeline TimelineFromJson(const json& j) { return TimelineFromJsonAt(j, "timeline"); }
+
+namespace {
 
 json ToJson(const Metric& m) {
   return json{{"name", m.name}, {"value", Number(m.value)}, {"unit", m.unit},
@@ -450,7 +472,7 @@ RunRecord RunRecordFromJson(const nlohmann::json& j) {
   r.config = GetObject(j, "config", path);
   r.fingerprint = GetObject(j, "fingerprint", path);
   if (const json* t = Field(j, "timeline"); t != nullptr && !t->is_null()) {
-    r.timeline = TimelineFromJson(*t, "run.timeline");
+    r.timeline = TimelineFromJsonAt(*t, "run.timeline");
   }
   r.energy = ParseArray<sampling::EnergyReport>(j, "energy", path, EnergyReportFromJsonAt);
   r.windows = ParseArray<WindowSample>(j, "windows", path, [](const json& w, std::string_view p) {

@@ -96,8 +96,7 @@ TEST(DetectCpuFamily, ReadsXeonE5VersionsAndCoreGenerations) {
 TEST(DetectCpuFamily, FallsBackToIntelModelNumbers) {
   EXPECT_EQ(DetectCpuFamily(CpuInfo("GenuineIntel", "Intel Xeon Processor", 6, 85, 7)),
             "Cascade Lake");
-  EXPECT_EQ(DetectCpuFamily(CpuInfo("GenuineIntel", "Intel Xeon Processor", 6, 85, 4)),
-            "Skylake");
+  EXPECT_EQ(DetectCpuFamily(CpuInfo("GenuineIntel", "Intel Xeon Processor", 6, 85, 4)), "Skylake");
   EXPECT_EQ(DetectCpuFamily(CpuInfo("GenuineIntel", "Intel Xeon Processor", 6, 106, 6)),
             "Ice Lake");
 }
@@ -116,8 +115,9 @@ TEST(DetectCpuFamily, ReadsEpycGenerationFromNameOrModelNumbers) {
 }
 
 TEST(DetectCpuFamily, ReadsGravitonFromTheArmCpuPart) {
-  const std::string n1 = "processor\t: 0\nBogoMIPS\t: 243.75\nCPU implementer\t: 0x41\n"
-                         "CPU architecture: 8\nCPU variant\t: 0x3\nCPU part\t: 0xd0c\n";
+  const std::string n1 =
+      "processor\t: 0\nBogoMIPS\t: 243.75\nCPU implementer\t: 0x41\n"
+      "CPU architecture: 8\nCPU variant\t: 0x3\nCPU part\t: 0xd0c\n";
   EXPECT_EQ(DetectCpuFamily(n1), "AWS Graviton2");
   const std::string v1 = "processor\t: 0\nCPU implementer\t: 0x41\nCPU part\t: 0xd40\n";
   EXPECT_EQ(DetectCpuFamily(v1), "AWS Graviton3");

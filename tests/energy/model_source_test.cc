@@ -160,8 +160,9 @@ TEST(ModelSource, UnknownCpuFamilyOptionIsAnInputError) {
 
 TEST(ModelSource, UnrecognisedCpuUsesTheAverageAndSaysHowToSetIt) {
   FakeProc proc(2);
-  proc.Write("proc/cpuinfo", "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 26\n"
-                             "model\t\t: 2\nmodel name\t: AMD EPYC\n");
+  proc.Write("proc/cpuinfo",
+             "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 26\n"
+             "model\t\t: 2\nmodel name\t: AMD EPYC\n");
   auto result = ProbeModel(proc.Options(), {});
   ASSERT_EQ(result.status, ProbeStatus::kAvailable) << result.reason;
   const auto& d = result.source->domains()[IndexOf(*result.source, "model/cpu")];
