@@ -265,7 +265,11 @@ int RunTrain(CommonFlags& flags) {
   if (const std::string* from = Value(flags, "predict-from")) {
     double observe = 0.25;
     if (const std::string* o = Value(flags, "observe")) observe = ParseFraction(*o, "--observe");
-    prediction = plan::PredictTrainingFromRun(runs.Resolve(*from), observe, request);
+    try {
+      prediction = plan::PredictTrainingFromRun(runs.Resolve(*from), observe, request);
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("--predict-from: {}", e.what()));
+    }
   }
   if (flags.json) {
     Print(plan::ToJson(result, prediction).dump(2) + "\n");

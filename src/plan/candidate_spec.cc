@@ -50,7 +50,11 @@ Common ResolveCommon(const CandidateSpec& spec, const CandidateContext& context,
   const std::string* price = spec.Find("price");
 
   if (run != nullptr) {
-    c.run = context.runs->Resolve(*run);
+    try {
+      c.run = context.runs->Resolve(*run);
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("{}: {}", spec.origin, e.what()));
+    }
     const auto status = c.run->record.status;
     if (status == run::RunStatus::kRunning || status == run::RunStatus::kFailed) {
       throw InputError(fmt::format("{}: run={} is {}; plan from a complete run", spec.origin,
@@ -72,7 +76,11 @@ Common ResolveCommon(const CandidateSpec& spec, const CandidateContext& context,
   }
 
   if (type != nullptr) {
-    c.machine = &context.catalog->Find(*type);  // throws with the closest names
+    try {
+      c.machine = &context.catalog->Find(*type);
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("{}: {}", spec.origin, e.what()));
+    }
   } else if (name != nullptr && context.catalog->TryFind(*name) != nullptr) {
     c.machine = context.catalog->TryFind(*name);
   } else if (run != nullptr && context.this_machine_type) {

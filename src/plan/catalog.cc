@@ -223,8 +223,14 @@ const MachineType& Catalog::Find(std::string_view name) const {
 }
 
 std::vector<std::string> Catalog::Closest(std::string_view name, std::size_t count) const {
+  // Names that start with what was typed ("p4d" -> "p4d.24xlarge") come first, then the
+  // rest by edit distance.
+  const std::string typed = Lower(name);
   std::vector<std::pair<std::size_t, std::string>> scored;
-  for (const auto& m : machines_) scored.emplace_back(EditDistance(name, m.name), m.name);
+  for (const auto& m : machines_) {
+    const bool prefix = !typed.empty() && Lower(m.name).starts_with(typed);
+    scored.emplace_back(prefix ? 0 : 1 + EditDistance(name, m.name), m.name);
+  }
   std::stable_sort(scored.begin(), scored.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<std::string> names;

@@ -30,12 +30,12 @@ void RegisterRunLookup(RunLookup lookup) {
 
 ResolvedRun ReadRunFile(const std::string& path) {
   std::ifstream in(path);
-  if (!in) throw InputError(fmt::format("run={}: cannot be read; check the path", path));
+  if (!in) throw InputError(fmt::format("run '{}': cannot be read; check the path", path));
   nlohmann::json json;
   try {
     in >> json;
   } catch (const nlohmann::json::exception& e) {
-    throw InputError(fmt::format("run={}: not valid JSON ({}); give the --json output of an "
+    throw InputError(fmt::format("run '{}': not valid JSON ({}); give the --json output of an "
                                  "infer or train run",
                                  path, e.what()));
   }
@@ -43,9 +43,9 @@ ResolvedRun ReadRunFile(const std::string& path) {
   try {
     resolved.record = run::RunRecordFromJson(json);
   } catch (const InputError& e) {
-    throw InputError(fmt::format("run={}: {}", path, e.what()));
+    throw InputError(fmt::format("run '{}': {}", path, e.what()));
   } catch (const nlohmann::json::exception& e) {
-    throw InputError(fmt::format("run={}: not a joulebench run record ({})", path, e.what()));
+    throw InputError(fmt::format("run '{}': not a joulebench run record ({})", path, e.what()));
   }
   resolved.label = resolved.record.id.empty()
                        ? fmt::format("run {}", path)
@@ -67,12 +67,13 @@ ResolvedRun DefaultRunResolver::Resolve(std::string_view reference) const {
       ResolvedRun resolved{std::move(*record), fmt::format("stored run {}", ref)};
       return resolved;
     }
-    throw InputError(fmt::format("run={}: no such file and no stored run with that id; list "
+    throw InputError(fmt::format("run '{}': no such file and no stored run with that id; list "
                                  "stored runs with 'joulebench runs'",
                                  ref));
   }
   throw InputError(fmt::format(
-      "run={}: no such file; give the path of a run's --json output (e.g. infer --json > run.json)",
+      "run '{}': no such file; give the path of a run's --json output (e.g. infer --json > "
+      "run.json)",
       ref));
 }
 
