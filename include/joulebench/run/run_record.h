@@ -86,4 +86,11 @@ RunRecord RunRecordFromJson(const nlohmann::json& json);  // throws InputError o
 nlohmann::json ToJson(const sampling::EnergyReport& report);
 sampling::EnergyReport EnergyReportFromJson(const nlohmann::json& json);
 
+// The parts, in the same shapes as inside a run document (docs/json-schema.md); the store
+// keeps a run's domains in this form.
+nlohmann::json ToJson(const energy::DomainInfo& domain);
+energy::DomainInfo DomainInfoFromJson(const nlohmann::json& json);  // throws InputError
+nlohmann::json ToJson(const sampling::Timeline& timeline);
+sampling::Timeline TimelineFromJson(const nlohmann::json& json);    // throws InputError
+
 }  // namespace joulebench::run

@@ -1,0 +1,536 @@
+#include "joulebench/run/run_record.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <limits>
+
+#include "joulebench/error.h"
+#include "joulebench/units.h"
+
+namespace joulebench::run {
+namespace {
+
+using nlohmann::json;
+// The helpers below overload ToJson for the parts; keep the public overloads visible to them.
+using ::joulebench::run::ToJson;
+
+// The schema tag written into every run document; readers accept this major version.
+constexpr std::string_view kRunSchema = "joulebench.run/1";
+
+// JSON has no NaN or infinity; nlohmann would write them as null, which would read back as
+// a type error. Non-finite numbers are written as null and read back as NaN.
+json Number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+
+[[noreturn]] void BadShape(std::string_view path, std::string_view what) {
+  throw InputError(fmt::format("run JSON: '{}' {}; expected the shape in docs/json-schema.md",
+                               path, what));
+}
+
+const json* Field(const json& object, std::string_view key) {
+  auto it = object.find(key);
+  if (it == object.end()) return nullptr;
+  return &*it;
+}
+
+double GetDouble(const json& object, std::string_view key, std::string_view path,
+                 double fallback = 0) {
+  const json* v = Field(object, key);
+  if (v == nullptr) return fallback;
+  if (v->is_null()) return std::numeric_limits<double>::quiet_NaN();
+  if (!v->is_number()) BadShape(fmt::format("{}.{}", path, key), "is not a number");
+  return v->get<double>();
+}
+
+std::optional<double> GetOptionalDouble(const json& object, std::string_view key,
+                                        std::string_view path) {
+  const json* v = Field(object, key);
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  if (!v->is_number()) BadShape(fmt::format("{}.{}", path, key), "is not a number");
+  return v->get<double>();
+}
+
+std::string GetString(const json& object, std::string_view key, std::string_view path) {
+  const json* v = Field(object, key);
+  if (v == nullptr || v->is_null()) return "";
+  if (!v->is_string()) BadShape(fmt::format("{}.{}", path, key), "is not a string");
+  return v->get<std::string>();
+}
+
+bool GetBool(const json& object, std::string_view key, std::string_view path) {
+  const json* v = Field(object, key);
+  if (v == nullptr || v->is_null()) return false;
+  if (!v->is_boolean()) BadShape(fmt::format("{}.{}", path, key), "is not true or false");
+  return v->get<bool>();
+}
+
+const json& GetArray(const json& object, std::string_view key, std::string_view path) {
+  static const json kEmpty = json::array();
+  const json* v = Field(object, key);
+  if (v == nullptr || v->is_null()) return kEmpty;
+  if (!v->is_array()) BadShape(fmt::format("{}.{}", path, key), "is not an array");
+  return *v;
+}
+
+const json& GetObject(const json& object, std::string_view key, std::string_view path) {
+  static const json kEmpty = json::object();
+  const json* v = Field(object, key);
+  if (v == nullptr || v->is_null()) return kEmpty;
+  if (!v->is_object()) BadShape(fmt::format("{}.{}", path, key), "is not an object");
+  return *v;
+}
+
+void RequireObject(const json& v, std::string_view path) {
+  if (!v.is_object()) BadShape(path, "is not an object");
+}
+
+std::vector<std::string> GetStrings(const json& object, std::string_view key,
+                                    std::string_view path) {
+  std::vector<std::string> out;
+  const json& array = GetArray(object, key, path);
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    if (!array[i].is_string()) BadShape(fmt::format("{}.{}[{}]", path, key, i), "is not a string");
+    out.push_back(array[i].get<std::string>());
+  }
+  return out;
+}
+
+std::vector<double> GetDoubles(const json& array, std::string_view path) {
+  if (!array.is_array()) BadShape(path, "is not an array");
+  std::vector<double> out;
+  out.reserve(array.size());
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    const json& v = array[i];
+    if (v.is_null()) {
+      out.push_back(std::numeric_limits<double>::quiet_NaN());
+    } else if (v.is_number()) {
+      out.push_back(v.get<double>());
+    } else {
+      BadShape(fmt::format("{}[{}]", path, i), "is not a number");
+    }
+  }
+  return out;
+}
+
+json Doubles(const std::vector<double>& values) {
+  json out = json::array();
+  for (double v : values) out.push_back(Number(v));
+  return out;
+}
+
+energy::Component ParseComponent(std::string_view name, std::string_view path) {
+  using energy::Component;
+  for (Component c : {Component::kCpuPackage, Component::kCpuCores, Component::kUncore,
+                      Component::kDram, Component::kPlatform, Component::kAccelerator,
+                      Component::kCpu, Component::kMemory, Component::kNetwork}) {
+    if (energy::ComponentName(c) == name) return c;
+  }
+  BadShape(path, fmt::format("names an unknown component '{}'", name));
+}
+
+energy::ProvenanceKind ParseProvenanceKind(std::string_view name, std::string_view path) {
+  using energy::ProvenanceKind;
+  for (ProvenanceKind k :
+       {ProvenanceKind::kMeasured, ProvenanceKind::kModelled, ProvenanceKind::kGiven}) {
+    if (energy::ProvenanceKindName(k) == name) return k;
+  }
+  BadShape(path, fmt::format("names an unknown provenance '{}' (measured, modelled, given)", name));
+}
+
+json ToJson(const energy::Provenance& p) {
+  return json{{"kind", energy::ProvenanceKindName(p.kind)}, {"by", p.by}};
+}
+
+energy::Provenance ProvenanceFromJson(const json& j, std::string_view path) {
+  RequireObject(j, path);
+  energy::Provenance p;
+  std::string kind = GetString(j, "kind", path);
+  if (!kind.empty()) p.kind = ParseProvenanceKind(kind, fmt::format("{}.kind", path));
+  p.by = GetString(j, "by", path);
+  return p;
+}
+
+}  // namespace
+
+json ToJson(const energy::DomainInfo& d) {
+  return json{{"name", d.name},
+              {"component", energy::ComponentName(d.component)},
+              {"provenance", ToJson(d.provenance)},
+              {"signal", d.signal == energy::SignalKind::kCounter ? "counter" : "gauge"},
+              {"counter_range_joules", Number(d.counter_range_joules)},
+              {"max_watts", Number(d.max_watts)},
+              {"parent", d.parent},
+              {"update_period_s", Number(d.update_period_s)},
+              {"min_window_s", Number(d.min_window_s)},
+              {"note", d.note}};
+}
+
+namespace {
+
+energy::DomainInfo DomainInfoFromJsonAt(const json& j, std::string_view path) {
+  RequireObject(j, path);
+  energy::DomainInfo d;
+  d.name = GetString(j, "name", path);
+  if (d.name.empty()) BadShape(fmt::format("{}.name", path), "is missing or empty");
+  std::string component = GetString(j, "component", path);
+  if (!component.empty()) d.component = ParseComponent(component, fmt::format("{}.component", path));
+  if (const json* p = Field(j, "provenance"); p != nullptr && !p->is_null()) {
+    d.provenance = ProvenanceFromJson(*p, fmt::format("{}.provenance", path));
+  }
+  std::string signal = GetString(j, "signal", path);
+  if (signal == "gauge") {
+    d.signal = energy::SignalKind::kGauge;
+  } else if (signal.empty() || signal == "counter") {
+    d.signal = energy::SignalKind::kCounter;
+  } else {
+    BadShape(fmt::format("{}.signal", path), "is neither 'counter' nor 'gauge'");
+  }
+  d.counter_range_joules = GetDouble(j, "counter_range_joules", path);
+  d.max_watts = GetDouble(j, "max_watts", path);
+  d.parent = GetString(j, "parent", path);
+  d.update_period_s = GetDouble(j, "update_period_s", path);
+  d.min_window_s = GetDouble(j, "min_window_s", path);
+  d.note = GetString(j, "note", path);
+  return d;
+}
+
+}  // namespace
+
+energy::DomainInfo DomainInfoFromJson(const json& j) { return DomainInfoFromJsonAt(j, "domain"); }
+
+namespace {
+
+json ToJson(const sampling::DomainEnergy& d) {
+  json j{{"domain", ToJson(d.domain)},
+         {"joules", Number(d.joules)},
+         {"mean_watts", Number(d.mean_watts)},
+         {"peak_watts", Number(d.peak_watts)},
+         {"samples", d.samples},
+         {"baseline_watts", nullptr},
+         {"attributable_joules", nullptr},
+         {"in_total", d.in_total}};
+  if (d.baseline_watts) j["baseline_watts"] = Number(*d.baseline_watts);
+  if (d.attributable_joules) j["attributable_joules"] = Number(*d.attributable_joules);
+  return j;
+}
+
+std::uint64_t GetCount(const json& object, std::string_view key, std::string_view path) {
+  const json* v = Field(object, key);
+  if (v == nullptr || v->is_null()) return 0;
+  if (!v->is_number_unsigned() && !(v->is_number_integer() && v->get<std::int64_t>() >= 0)) {
+    BadShape(fmt::format("{}.{}", path, key), "is not a non-negative integer");
+  }
+  return v->get<std::uint64_t>();
+}
+
+sampling::DomainEnergy DomainEnergyFromJson(const json& j, std::string_view path) {
+  RequireObject(j, path);
+  sampling::DomainEnergy d;
+  const json* domain = Field(j, "domain");
+  if (domain == nullptr) BadShape(fmt::format("{}.domain", path), "is missing");
+  d.domain = DomainInfoFromJsonAt(*domain, fmt::format("{}.domain", path));
+  d.joules = GetDouble(j, "joules", path);
+  d.mean_watts = GetDouble(j, "mean_watts", path);
+  d.peak_watts = GetDouble(j, "peak_watts", path);
+  d.samples = static_cast<std::size_t>(GetCount(j, "samples", path));
+  d.baseline_watts = GetOptionalDouble(j, "baseline_watts", path);
+  d.attributable_joules = GetOptionalDouble(j, "attributable_joules", path);
+  d.in_total = GetBool(j, "in_total", path);
+  return d;
+}
+
+sampling::EnergyReport EnergyReportFromJsonAt(const json& j, std::string_view path) {
+  RequireObject(j, path);
+  sampling::EnergyReport r;
+  r.name = GetString(j, "name", path);
+  r.begin_s = GetDouble(j, "begin_s", path);
+  r.end_s = GetDouble(j, "end_s", path);
+  r.duration_s = GetDouble(j, "duration_s", path);
+  const json& domains = GetArray(j, "domains", path);
+  for (std::size_t i = 0; i < domains.size(); ++i) {
+    r.domains.push_back(DomainEnergyFromJson(domains[i], fmt::format("{}.domains[{}]", path, i)));
+  }
+  r.total_joules = GetDouble(j, "total_joules", path);
+  r.total_attributable_joules = GetOptionalDouble(j, "total_attributable_joules", path);
+  r.mean_watts = GetDouble(j, "mean_watts", path);
+  r.total_domains = GetStrings(j, "total_domains", path);
+  r.warnings = GetStrings(j, "warnings", path);
+  r.any_modelled = GetBool(j, "any_modelled", path);
+  return r;
+}
+
+}  // namespace
+
+json ToJson(const sampling::Timeline& t) {
+  json domains = json::array();
+  for (const auto& d : t.domains) domains.push_back(ToJson(d));
+  json joules = json::array();
+  for (const auto& series : t.joules) joules.push_back(Doubles(series));
+  return json{{"start_unix_s", Number(t.start_unix_s)},
+              {"domains", std::move(domains)},
+              {"time_s", Doubles(t.time_s)},
+              {"joules", std::move(joules)}};
+}
+
+namespace {
+
+sampling::Timeline TimelineFromJsonAt(const json& j, std::string_view path) {
+  RequireObject(j, path);
+  sampling::Timeline t;
+  t.start_unix_s = GetDouble(j, "start_unix_s", path);
+  const json& domains = GetArray(j, "domains", path);
+  for (std::size_t i = 0; i < domains.size(); ++i) {
+    t.domains.push_back(DomainInfoFromJsonAt(domains[i], fmt::format("{}.domains[{}]", path, i)));
+  }
+  t.time_s = GetDoubles(GetArray(j, "time_s", path), fmt::format("{}.time_s", path));
+  const json& joules = GetArray(j, "joules", path);
+  if (joules.size() != t.domains.size()) {
+    BadShape(fmt::format("{}.joules", path),
+             fmt::format("has {} series for {} domains", joules.size(), t.domains.size()));
+  }
+  for (std::size_t d = 0; d < joules.size(); ++d) {
+    std::string series_path = fmt::format("{}.joules[{}]", path, d);
+    t.joules.push_back(GetDoubles(joules[d], series_path));
+    if (t.joules.back().size() != t.time_s.size()) {
+      BadShape(series_path, fmt::format("has {} samples but time_s has {}",
+                                        t.joules.back().size(), t.time_s.size()));
+    }
+  }
+  return t;
+}
+
+}  // namespace
+
+sampling::Timeline TimelineFromJson(const json& j) { return TimelineFromJsonAt(j, "timeline"); }
+
+namespace {
+
+json ToJson(const Metric& m) {
+  return json{{"name", m.name}, {"value", Number(m.value)}, {"unit", m.unit},
+              {"provenance", m.provenance}};
+}
+
+json ToJson(const WindowSample& w) {
+  return json{{"begin_s", Number(w.begin_s)},
+              {"end_s", Number(w.end_s)},
+              {"throughput_per_s", Number(w.throughput_per_s)},
+              {"watts", Number(w.watts)},
+              {"latency_p50_s", Number(w.latency_p50_s)},
+              {"latency_p99_s", Number(w.latency_p99_s)}};
+}
+
+json ToJson(const LoadLevelPoint& p) {
+  json by_domain = json::array();
+  for (const auto& [domain, watts] : p.watts_by_domain) {
+    by_domain.push_back(json{{"domain", domain}, {"watts", Number(watts)}});
+  }
+  return json{{"load_fraction", Number(p.load_fraction)},
+              {"rate_per_s", Number(p.rate_per_s)},
+              {"achieved_per_s", Number(p.achieved_per_s)},
+              {"watts_total", Number(p.watts_total)},
+              {"watts_by_domain", std::move(by_domain)}};
+}
+
+json ToJson(const PeakProbe& p) {
+  return json{{"rate_per_s", Number(p.rate_per_s)},
+              {"latency_percentile_s", Number(p.latency_percentile_s)},
+              {"valid", p.valid}};
+}
+
+template <typename T, typename F>
+std::vector<T> ParseArray(const json& object, std::string_view key, std::string_view path, F f) {
+  std::vector<T> out;
+  const json& array = GetArray(object, key, path);
+  out.reserve(array.size());
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    std::string item_path = fmt::format("{}.{}[{}]", path, key, i);
+    RequireObject(array[i], item_path);
+    out.push_back(f(array[i], item_path));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view RunStatusName(RunStatus s) {
+  switch (s) {
+    case RunStatus::kRunning: return "running";
+    case RunStatus::kComplete: return "complete";
+    case RunStatus::kIncomplete: return "incomplete";
+    case RunStatus::kFailed: return "failed";
+  }
+  return "unknown";
+}
+
+RunStatus ParseRunStatus(std::string_view s) {
+  for (RunStatus status :
+       {RunStatus::kRunning, RunStatus::kComplete, RunStatus::kIncomplete, RunStatus::kFailed}) {
+    if (RunStatusName(status) == s) return status;
+  }
+  throw InputError(fmt::format(
+      "run status '{}' is not one of running, complete, incomplete, failed", s));
+}
+
+const Metric* RunRecord::FindMetric(std::string_view metric_name) const {
+  for (const auto& m : metrics) {
+    if (m.name == metric_name) return &m;
+  }
+  return nullptr;
+}
+
+nlohmann::json ToJson(const sampling::EnergyReport& report) {
+  json domains = json::array();
+  for (const auto& d : report.domains) domains.push_back(ToJson(d));
+  json j{{"name", report.name},
+         {"begin_s", Number(report.begin_s)},
+         {"end_s", Number(report.end_s)},
+         {"duration_s", Number(report.duration_s)},
+         {"domains", std::move(domains)},
+         {"total_joules", Number(report.total_joules)},
+         {"total_attributable_joules", nullptr},
+         {"mean_watts", Number(report.mean_watts)},
+         {"total_domains", report.total_domains},
+         {"warnings", report.warnings},
+         {"any_modelled", report.any_modelled}};
+  if (report.total_attributable_joules) {
+    j["total_attributable_joules"] = Number(*report.total_attributable_joules);
+  }
+  return j;
+}
+
+sampling::EnergyReport EnergyReportFromJson(const nlohmann::json& json) {
+  return EnergyReportFromJsonAt(json, "energy");
+}
+
+nlohmann::json ToJson(const RunRecord& r) {
+  json energy = json::array();
+  for (const auto& e : r.energy) energy.push_back(ToJson(e));
+  json windows = json::array();
+  for (const auto& w : r.windows) windows.push_back(ToJson(w));
+  json histogram = json::array();
+  for (const auto& [upper_s, count] : r.latency_histogram) {
+    histogram.push_back(json::array({Number(upper_s), count}));
+  }
+  json curve = json::array();
+  for (const auto& p : r.power_curve) curve.push_back(ToJson(p));
+  json probes = json::array();
+  for (const auto& p : r.peak_probes) probes.push_back(ToJson(p));
+  json metrics = json::array();
+  for (const auto& m : r.metrics) metrics.push_back(ToJson(m));
+  json steady{{"at_s", nullptr}, {"criterion", r.steady_state_criterion}};
+  if (r.steady_state_at_s) steady["at_s"] = Number(*r.steady_state_at_s);
+  return json{{"schema", kRunSchema},
+              {"id", r.id},
+              {"kind", r.kind},
+              {"name", r.name},
+              {"start_unix_s", Number(r.start_unix_s)},
+              {"end_unix_s", Number(r.end_unix_s)},
+              {"start_time", r.start_unix_s > 0 ? FormatIsoTime(r.start_unix_s) : ""},
+              {"end_time", r.end_unix_s > 0 ? FormatIsoTime(r.end_unix_s) : ""},
+              {"status", RunStatusName(r.status)},
+              {"verdict", r.verdict},
+              {"verdict_reasons", r.verdict_reasons},
+              {"config", r.config},
+              {"fingerprint", r.fingerprint},
+              {"timeline", ToJson(r.timeline)},
+              {"energy", std::move(energy)},
+              {"windows", std::move(windows)},
+              {"steady_state", std::move(steady)},
+              {"latency_histogram", std::move(histogram)},
+              {"power_curve", std::move(curve)},
+              {"peak_probes", std::move(probes)},
+              {"metrics", std::move(metrics)},
+              {"warnings", r.warnings}};
+}
+
+RunRecord RunRecordFromJson(const nlohmann::json& j) {
+  constexpr std::string_view path = "run";
+  RequireObject(j, path);
+  std::string schema = GetString(j, "schema", path);
+  if (!schema.empty() && schema != kRunSchema) {
+    throw InputError(fmt::format(
+        "run JSON: schema '{}' is not '{}'; it was written by another joulebench version", schema,
+        kRunSchema));
+  }
+  RunRecord r;
+  r.id = GetString(j, "id", path);
+  r.kind = GetString(j, "kind", path);
+  r.name = GetString(j, "name", path);
+  r.start_unix_s = GetDouble(j, "start_unix_s", path);
+  r.end_unix_s = GetDouble(j, "end_unix_s", path);
+  std::string status = GetString(j, "status", path);
+  if (!status.empty()) {
+    try {
+      r.status = ParseRunStatus(status);
+    } catch (const InputError&) {
+      BadShape("run.status", fmt::format("is '{}', not running, complete, incomplete or failed",
+                                         status));
+    }
+  }
+  r.verdict = GetString(j, "verdict", path);
+  r.verdict_reasons = GetStrings(j, "verdict_reasons", path);
+  r.config = GetObject(j, "config", path);
+  r.fingerprint = GetObject(j, "fingerprint", path);
+  if (const json* t = Field(j, "timeline"); t != nullptr && !t->is_null()) {
+    r.timeline = TimelineFromJsonAt(*t, "run.timeline");
+  }
+  r.energy = ParseArray<sampling::EnergyReport>(j, "energy", path, EnergyReportFromJsonAt);
+  r.windows = ParseArray<WindowSample>(j, "windows", path, [](const json& w, std::string_view p) {
+    WindowSample s;
+    s.begin_s = GetDouble(w, "begin_s", p);
+    s.end_s = GetDouble(w, "end_s", p);
+    s.throughput_per_s = GetDouble(w, "throughput_per_s", p);
+    s.watts = GetDouble(w, "watts", p);
+    s.latency_p50_s = GetDouble(w, "latency_p50_s", p);
+    s.latency_p99_s = GetDouble(w, "latency_p99_s", p);
+    return s;
+  });
+  const json& steady = GetObject(j, "steady_state", path);
+  r.steady_state_at_s = GetOptionalDouble(steady, "at_s", "run.steady_state");
+  r.steady_state_criterion = GetString(steady, "criterion", "run.steady_state");
+  const json& histogram = GetArray(j, "latency_histogram", path);
+  for (std::size_t i = 0; i < histogram.size(); ++i) {
+    const json& bucket = histogram[i];
+    std::string bucket_path = fmt::format("run.latency_histogram[{}]", i);
+    if (!bucket.is_array() || bucket.size() != 2 || !bucket[0].is_number() ||
+        !(bucket[1].is_number_unsigned() ||
+          (bucket[1].is_number_integer() && bucket[1].get<std::int64_t>() >= 0))) {
+      BadShape(bucket_path, "is not [upper bound in seconds, count]");
+    }
+    r.latency_histogram.emplace_back(bucket[0].get<double>(), bucket[1].get<std::uint64_t>());
+  }
+  r.power_curve =
+      ParseArray<LoadLevelPoint>(j, "power_curve", path, [](const json& p, std::string_view at) {
+        LoadLevelPoint point;
+        point.load_fraction = GetDouble(p, "load_fraction", at);
+        point.rate_per_s = GetDouble(p, "rate_per_s", at);
+        point.achieved_per_s = GetDouble(p, "achieved_per_s", at);
+        point.watts_total = GetDouble(p, "watts_total", at);
+        for (const json& d : GetArray(p, "watts_by_domain", at)) {
+          RequireObject(d, fmt::format("{}.watts_by_domain", at));
+          point.watts_by_domain.emplace_back(GetString(d, "domain", at),
+                                             GetDouble(d, "watts", at));
+        }
+        return point;
+      });
+  r.peak_probes =
+      ParseArray<PeakProbe>(j, "peak_probes", path, [](const json& p, std::string_view at) {
+        PeakProbe probe;
+        probe.rate_per_s = GetDouble(p, "rate_per_s", at);
+        probe.latency_percentile_s = GetDouble(p, "latency_percentile_s", at);
+        probe.valid = GetBool(p, "valid", at);
+        return probe;
+      });
+  r.metrics = ParseArray<Metric>(j, "metrics", path, [](const json& m, std::string_view at) {
+    Metric metric;
+    metric.name = GetString(m, "name", at);
+    metric.value = GetDouble(m, "value", at);
+    metric.unit = GetString(m, "unit", at);
+    metric.provenance = GetString(m, "provenance", at);
+    return metric;
+  });
+  r.warnings = GetStrings(j, "warnings", path);
+  return r;
+}
+
+}  // namespace joulebench::run

@@ -1,0 +1,316 @@
+#include "joulebench/store/run_store.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <system_error>
+
+#include "joulebench/error.h"
+#include "store/process_owner.h"
+#include "store/run_tables.h"
+#include "store/schema.h"
+#include "store/sqlite_db.h"
+
+namespace joulebench::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* Env(const char* name) {
+  const char* v = std::getenv(name);
+  return (v != nullptr && *v != '\0') ? v : nullptr;
+}
+
+// A timeline saved in one go is split into chunks of this many samples (~64 KiB of time
+// stamps), so that reading part of a long run never needs one huge blob.
+constexpr std::size_t kSaveChunkSamples = 8192;
+
+void CheckLocation(const fs::path& path, bool create_parent_dirs) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    throw InputError(fmt::format("database {} is a directory; give the path of a file, e.g. {}",
+                                 path.string(), (path / "runs.db").string()));
+  }
+  fs::path parent = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+  if (!fs::exists(parent, ec)) {
+    if (!create_parent_dirs) {
+      throw EnvironmentError(fmt::format(
+          "database {}: directory {} does not exist; create it or pass another --db",
+          path.string(), parent.string()));
+    }
+    fs::create_directories(parent, ec);
+    if (ec) {
+      throw EnvironmentError(fmt::format(
+          "database {}: cannot create directory {} ({}); set JOULEBENCH_DB or pass --db",
+          path.string(), parent.string(), ec.message()));
+    }
+  }
+  if (!fs::is_directory(parent, ec)) {
+    throw EnvironmentError(fmt::format("database {}: {} is not a directory; pass another --db",
+                                       path.string(), parent.string()));
+  }
+  // SQLite in WAL mode creates the -wal and -shm files next to the database, so the directory
+  // must be writable even when the file already exists.
+  if (access(parent.c_str(), W_OK | X_OK) != 0) {
+    throw EnvironmentError(fmt::format(
+        "database {}: directory {} is not writable; fix its permissions or pass another --db",
+        path.string(), parent.string()));
+  }
+  if (fs::exists(path, ec) && access(path.c_str(), R_OK | W_OK) != 0) {
+    throw EnvironmentError(fmt::format(
+        "database {}: the file is not readable and writable by this user; fix its permissions "
+        "or pass another --db",
+        path.string()));
+  }
+}
+
+std::shared_ptr<Database> OpenDatabase(const fs::path& path, bool create_parent_dirs) {
+  CheckLocation(path, create_parent_dirs);
+  auto db = std::make_shared<Database>(path, /*create=*/true);
+  // Read-only checks first: nothing below may change a file we are going to refuse.
+  int application_id = ApplicationId(*db);
+  int version = UserVersion(*db);
+  if (version > kSchemaVersion) {
+    throw EnvironmentError(fmt::format(
+        "database {} has schema version {}, written by a newer joulebench (this one knows up "
+        "to {}); use that joulebench or pass another --db. The file was not changed",
+        path.string(), version, kSchemaVersion));
+  }
+  std::int64_t tables = 0;
+  {
+    Statement s = db->Prepare("SELECT count(*) FROM sqlite_master");
+    if (s.Step()) tables = s.Int(0);
+  }
+  if (application_id != kApplicationId && (version != 0 || tables != 0)) {
+    throw EnvironmentError(fmt::format(
+        "database {} is an SQLite database of another program, not a joulebench store; it was "
+        "left untouched - pass another --db",
+        path.string()));
+  }
+  {
+    Statement s = db->Prepare("PRAGMA journal_mode = WAL");
+    if (!s.Step() || s.Text(0) != "wal") {
+      throw EnvironmentError(fmt::format(
+          "database {}: cannot switch to write-ahead logging (the file system may not support "
+          "shared memory, e.g. some network file systems); pass a --db on a local disk",
+          path.string()));
+    }
+  }
+  // In WAL mode NORMAL loses no committed transaction when the process dies; only a power
+  // loss may drop the last ones (https://www.sqlite.org/pragma.html#pragma_synchronous).
+  db->Exec("PRAGMA synchronous = NORMAL");
+  db->Exec("PRAGMA foreign_keys = ON");
+  if (version < kSchemaVersion) MigrateTo(*db, kSchemaVersion);
+  return db;
+}
+
+double NowUnixSeconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string InProgressMessage(std::int64_t id, const ProcessOwner& owner) {
+  return fmt::format(
+      "run {} is still in progress (written by process {}); wait until it finishes, or stop it "
+      "with Ctrl-C to store it as incomplete",
+      id, owner.pid);
+}
+
+std::string WorkloadOf(const nlohmann::json& config) {
+  for (const char* key : {"workload", "model", "command"}) {
+    auto it = config.find(key);
+    if (it == config.end()) continue;
+    if (it->is_string()) return it->get<std::string>();
+    if (it->is_array()) {
+      std::string joined;
+      for (const auto& part : *it) {
+        if (!joined.empty()) joined += ' ';
+        joined += part.is_string() ? part.get<std::string>() : part.dump();
+      }
+      return joined;
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+fs::path DatabasePath(const std::optional<std::string>& flag) {
+  if (flag && !flag->empty()) return fs::path(*flag);
+  if (const char* v = Env("JOULEBENCH_DB")) return fs::path(v);
+  if (const char* v = Env("XDG_DATA_HOME")) return fs::path(v) / "joulebench" / "runs.db";
+  if (const char* v = Env("HOME")) return fs::path(v) / ".local" / "share" / "joulebench" / "runs.db";
+  throw EnvironmentError(
+      "cannot tell where to keep runs: neither HOME nor XDG_DATA_HOME is set; pass --db PATH or "
+      "set JOULEBENCH_DB");
+}
+
+bool StoringEnabled(bool no_store_flag) {
+  if (no_store_flag) return false;
+  if (const char* v = Env("JOULEBENCH_NO_STORE")) {
+    std::string value(v);
+    std::transform(value.begin(), value.end(), value.begin(), ::tolower);
+    if (value == "1" || value == "true" || value == "yes") return false;
+  }
+  return true;
+}
+
+RunStore OpenStore(const std::optional<std::string>& db_flag) {
+  bool is_default = !(db_flag && !db_flag->empty()) && Env("JOULEBENCH_DB") == nullptr;
+  return RunStore::Open(DatabasePath(db_flag), is_default);
+}
+
+RunStore OpenExistingStore(const std::optional<std::string>& db_flag) {
+  return RunStore::OpenExisting(DatabasePath(db_flag));
+}
+
+RunStore::RunStore(std::shared_ptr<Database> db) : db_(std::move(db)) {}
+RunStore::~RunStore() = default;
+RunStore::RunStore(RunStore&&) noexcept = default;
+RunStore& RunStore::operator=(RunStore&&) noexcept = default;
+
+RunStore RunStore::Open(const fs::path& path, bool create_parent_dirs) {
+  return RunStore(OpenDatabase(path, create_parent_dirs));
+}
+
+RunStore RunStore::OpenExisting(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    throw InputError(fmt::format(
+        "database {} does not exist: no runs stored there yet (runs are stored by measure, "
+        "loadgen, infer and train; --db or JOULEBENCH_DB choose another file)",
+        path.string()));
+  }
+  return RunStore(OpenDatabase(path, false));
+}
+
+const fs::path& RunStore::path() const { return db_->path(); }
+
+int RunStore::schema_version() const { return UserVersion(*db_); }
+
+RunWriter RunStore::BeginRun(const run::RunRecord& record) {
+  ProcessOwner owner = CurrentProcessOwner();
+  run::RunRecord header = record;
+  if (header.start_unix_s == 0) header.start_unix_s = NowUnixSeconds();
+  std::int64_t id = 0;
+  {
+    Transaction tx(*db_);
+    id = InsertRunRow(*db_, header, run::RunStatus::kRunning, &owner);
+    tx.Commit();
+  }
+  RunWriter writer(db_, id, header.timeline.domains, 0);
+  if (!header.timeline.time_s.empty()) writer.AppendSamples(header.timeline);
+  return writer;
+}
+
+std::string RunStore::Save(const run::RunRecord& record) {
+  const auto& t = record.timeline;
+  if (t.joules.size() != t.domains.size()) {
+    throw InputError(fmt::format("run timeline has {} series for {} domains", t.joules.size(),
+                                 t.domains.size()));
+  }
+  for (const auto& series : t.joules) {
+    if (series.size() != t.time_s.size()) {
+      throw InputError("run timeline: a domain's series and time_s differ in length");
+    }
+  }
+  Transaction tx(*db_);
+  std::int64_t id = InsertRunRow(*db_, record, record.status, nullptr);
+  for (std::size_t first = 0; first < t.time_s.size(); first += kSaveChunkSamples) {
+    std::size_t count = std::min(kSaveChunkSamples, t.time_s.size() - first);
+    std::vector<std::span<const double>> joules;
+    for (const auto& series : t.joules) joules.emplace_back(series.data() + first, count);
+    InsertSampleChunk(*db_, id, first, std::span<const double>(t.time_s.data() + first, count),
+                      joules);
+  }
+  SetStatus(*db_, id, record.status, record.end_unix_s);
+  tx.Commit();
+  return std::to_string(id);
+}
+
+std::vector<RunSummary> RunStore::List(const ListFilter& filter) {
+  std::string sql =
+      "SELECT r.id, r.kind, r.name, r.start_unix_s, r.end_unix_s, r.status, r.verdict, "
+      "r.config, r.owner_pid, r.owner_boot_id, r.owner_start_ticks, "
+      "(SELECT COALESCE(SUM(sample_count), 0) FROM sample_chunks c WHERE c.run_id = r.id), "
+      "(SELECT value FROM metrics m WHERE m.run_id = r.id AND m.name = 'throughput' "
+      " ORDER BY seq LIMIT 1), "
+      "(SELECT unit FROM metrics m WHERE m.run_id = r.id AND m.name = 'throughput' "
+      " ORDER BY seq LIMIT 1), "
+      "(SELECT provenance FROM metrics m WHERE m.run_id = r.id AND m.name = 'throughput' "
+      " ORDER BY seq LIMIT 1), "
+      "(SELECT json_extract(report, '$.mean_watts') FROM energy_reports e WHERE e.run_id = r.id "
+      " ORDER BY (e.name = 'measurement') DESC, seq DESC LIMIT 1) "
+      "FROM runs r WHERE (?1 IS NULL OR r.kind = ?1) AND (?2 IS NULL OR r.start_unix_s >= ?2) "
+      "ORDER BY r.start_unix_s DESC, r.id DESC";
+  Statement s = db_->Prepare(sql);
+  if (filter.kind) s.Bind(1, std::string_view(*filter.kind));
+  if (filter.since_unix_s) s.Bind(2, *filter.since_unix_s);
+  std::vector<RunSummary> out;
+  while (s.Step()) {
+    RunSummary r;
+    r.id = std::to_string(s.Int(0));
+    r.kind = s.Text(1);
+    r.name = s.Text(2);
+    r.start_unix_s = s.IsNull(3) ? 0 : s.Double(3);
+    r.end_unix_s = s.IsNull(4) ? 0 : s.Double(4);
+    try {
+      r.status = run::ParseRunStatus(s.Text(5));
+    } catch (const InputError&) {
+      r.status = run::RunStatus::kIncomplete;
+    }
+    ProcessOwner owner{s.IsNull(8) ? 0 : s.Int(8), s.Text(9), s.IsNull(10) ? 0 : s.Int(10)};
+    r.status = EffectiveStatus(r.status, owner);
+    r.verdict = s.Text(6);
+    try {
+      r.workload = WorkloadOf(nlohmann::json::parse(s.Text(7)));
+    } catch (const nlohmann::json::exception&) {
+    }
+    r.samples = static_cast<std::size_t>(s.Int(11));
+    if (!s.IsNull(12)) r.throughput = run::Metric{"throughput", s.Double(12), s.Text(13), s.Text(14)};
+    r.mean_watts = s.OptionalDouble(15);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+run::RunRecord RunStore::Load(std::string_view id_text, bool allow_running) {
+  std::int64_t id = ParseRunId(id_text);
+  // One read transaction: a snapshot even while the run's writer commits more samples.
+  db_->Exec("BEGIN");
+  try {
+    RunRow row = ReadRunRow(*db_, id);
+    if (row.status == run::RunStatus::kRunning && !allow_running) {
+      throw InputError(InProgressMessage(id, row.owner));
+    }
+    run::RunRecord record = ReadRun(*db_, id);
+    db_->Exec("COMMIT");
+    return record;
+  } catch (...) {
+    db_->Exec("ROLLBACK");
+    throw;
+  }
+}
+
+void RunStore::Delete(const std::vector<std::string>& ids) {
+  std::vector<std::int64_t> parsed;
+  for (const auto& text : ids) parsed.push_back(ParseRunId(text));
+  Transaction tx(*db_);
+  for (std::int64_t id : parsed) {
+    RunRow row = ReadRunRow(*db_, id);
+    if (row.status == run::RunStatus::kRunning) throw InputError(InProgressMessage(id, row.owner));
+  }
+  for (std::int64_t id : parsed) {
+    for (std::string_view table : {"sample_chunks", "energy_reports", "windows", "metrics",
+                                   "power_curve", "peak_probes"}) {
+      db_->Prepare(fmt::format("DELETE FROM {} WHERE run_id = ?1", table)).Bind(1, id).Run();
+    }
+    db_->Prepare("DELETE FROM runs WHERE id = ?1").Bind(1, id).Run();
+  }
+  tx.Commit();
+}
+
+}  // namespace joulebench::store

@@ -1,0 +1,45 @@
+// Reading and writing one run's rows. Callers hold the transaction.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "joulebench/run/run_record.h"
+#include "store/process_owner.h"
+#include "store/sqlite_db.h"
+
+namespace joulebench::store {
+
+// Inserts the runs row (header, timeline domains and start time) and returns its id.
+std::int64_t InsertRunRow(Database& db, const run::RunRecord& record, run::RunStatus status,
+                          const ProcessOwner* owner);
+// Rewrites the run's results: every field but the timeline samples, start time and owner.
+void ReplaceResults(Database& db, std::int64_t run_id, const run::RunRecord& record);
+void SetTimelineDomains(Database& db, std::int64_t run_id,
+                        const std::vector<energy::DomainInfo>& domains, double start_unix_s);
+// One chunk of samples; joules[d] holds the samples of domain d, each of time_s.size().
+void InsertSampleChunk(Database& db, std::int64_t run_id, std::size_t first_index,
+                       std::span<const double> time_s,
+                       const std::vector<std::span<const double>>& joules);
+void SetStatus(Database& db, std::int64_t run_id, run::RunStatus status, double end_unix_s);
+
+struct RunRow {
+  std::int64_t id = 0;
+  run::RunStatus stored_status = run::RunStatus::kRunning;
+  run::RunStatus status = run::RunStatus::kRunning;  // effective (dead writer -> incomplete)
+  ProcessOwner owner;
+};
+// Throws InputError when `id` is not a stored run (the message says how to list runs).
+RunRow ReadRunRow(Database& db, std::int64_t id);
+run::RunRecord ReadRun(Database& db, std::int64_t id);
+std::size_t StoredSampleCount(Database& db, std::int64_t run_id);
+
+// Effective status of a stored status and its owner.
+run::RunStatus EffectiveStatus(run::RunStatus stored, const ProcessOwner& owner);
+
+// Parses a user-given run id ("12"); throws InputError naming it.
+std::int64_t ParseRunId(std::string_view text);
+
+}  // namespace joulebench::store

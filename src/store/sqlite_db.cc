@@ -1,0 +1,155 @@
+#include "store/sqlite_db.h"
+
+#include <fmt/format.h>
+
+#include "joulebench/error.h"
+
+namespace joulebench::store {
+
+namespace {
+// Other processes may hold the write lock for a transaction (one batch of samples); waiting
+// this long covers a busy machine without hanging forever on a stuck writer.
+constexpr int kBusyTimeoutMs = 15000;
+}  // namespace
+
+Database::Database(const std::filesystem::path& path, bool create) : path_(path) {
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+  int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw EnvironmentError(fmt::format(
+        "database {}: cannot open it ({}); check that its directory exists and is writable, or "
+        "pass another --db",
+        path.string(), message));
+  }
+  sqlite3_extended_result_codes(db_, 1);
+  sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+}
+
+Database::~Database() { sqlite3_close_v2(db_); }
+
+void Database::Fail(int rc, std::string_view what) const {
+  std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+  int primary = rc & 0xff;
+  if (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT) {
+    throw EnvironmentError(fmt::format(
+        "database {}: not a readable SQLite database ({}); it was left untouched - move it "
+        "aside or pass another --db",
+        path_.string(), message));
+  }
+  if (primary == SQLITE_READONLY || primary == SQLITE_CANTOPEN || primary == SQLITE_PERM ||
+      primary == SQLITE_IOERR || primary == SQLITE_FULL) {
+    throw EnvironmentError(fmt::format(
+        "database {}: cannot write while {} ({}); check the file and its directory are "
+        "writable and the disk is not full, or pass another --db",
+        path_.string(), what, message));
+  }
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+    throw RuntimeError(fmt::format(
+        "database {}: still locked by another process after {} s while {}; try again",
+        path_.string(), kBusyTimeoutMs / 1000, what));
+  }
+  throw RuntimeError(fmt::format("database {}: {} failed: {}", path_.string(), what, message));
+}
+
+void Database::Exec(std::string_view sql) {
+  std::string text(sql);
+  int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) Fail(rc, "running SQL");
+}
+
+Statement Database::Prepare(std::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
+  if (rc != SQLITE_OK) Fail(rc, "preparing a statement");
+  return Statement(*this, stmt);
+}
+
+std::int64_t Database::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
+int Database::Changes() const { return sqlite3_changes(db_); }
+
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+Statement::Statement(Statement&& other) noexcept : db_(other.db_), stmt_(other.stmt_) {
+  other.stmt_ = nullptr;
+}
+
+Statement& Statement::Bind(int index, std::int64_t value) {
+  sqlite3_bind_int64(stmt_, index, value);
+  return *this;
+}
+Statement& Statement::Bind(int index, double value) {
+  sqlite3_bind_double(stmt_, index, value);
+  return *this;
+}
+Statement& Statement::Bind(int index, std::string_view text) {
+  sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+Statement& Statement::Bind(int index, std::optional<double> value) {
+  if (value) return Bind(index, *value);
+  return BindNull(index);
+}
+Statement& Statement::BindBlob(int index, std::span<const std::byte> bytes) {
+  sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
+  return *this;
+}
+Statement& Statement::BindNull(int index) {
+  sqlite3_bind_null(stmt_, index);
+  return *this;
+}
+
+bool Statement::Step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  db_->Fail(rc, "reading or writing a run");
+}
+
+void Statement::Run() {
+  while (Step()) {
+  }
+  Reset();
+}
+
+void Statement::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+bool Statement::IsNull(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
+std::int64_t Statement::Int(int column) const { return sqlite3_column_int64(stmt_, column); }
+double Statement::Double(int column) const { return sqlite3_column_double(stmt_, column); }
+std::optional<double> Statement::OptionalDouble(int column) const {
+  if (IsNull(column)) return std::nullopt;
+  return Double(column);
+}
+std::string Statement::Text(int column) const {
+  const unsigned char* text = sqlite3_column_text(stmt_, column);
+  if (text == nullptr) return "";
+  return std::string(reinterpret_cast<const char*>(text),
+                     static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+}
+std::span<const std::byte> Statement::Blob(int column) const {
+  const void* data = sqlite3_column_blob(stmt_, column);
+  int size = sqlite3_column_bytes(stmt_, column);
+  if (data == nullptr) return {};
+  return {static_cast<const std::byte*>(data), static_cast<std::size_t>(size)};
+}
+
+Transaction::Transaction(Database& db) : db_(db) { db_.Exec("BEGIN IMMEDIATE"); }
+
+Transaction::~Transaction() {
+  if (!done_) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+void Transaction::Commit() {
+  db_.Exec("COMMIT");
+  done_ = true;
+}
+
+}  // namespace joulebench::store

@@ -1,0 +1,236 @@
+#include "support/sample_run_record.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace joulebench::testing {
+namespace {
+
+void ExpectSameDouble(double expected, double actual, const std::string& what) {
+  if (std::isnan(expected)) {
+    EXPECT_TRUE(std::isnan(actual)) << what;
+  } else {
+    EXPECT_EQ(expected, actual) << what;
+  }
+}
+
+void ExpectSameDomain(const energy::DomainInfo& e, const energy::DomainInfo& a) {
+  EXPECT_EQ(e.name, a.name);
+  EXPECT_EQ(e.component, a.component) << e.name;
+  EXPECT_EQ(e.provenance.kind, a.provenance.kind) << e.name;
+  EXPECT_EQ(e.provenance.by, a.provenance.by) << e.name;
+  EXPECT_EQ(e.signal, a.signal) << e.name;
+  EXPECT_EQ(e.counter_range_joules, a.counter_range_joules) << e.name;
+  EXPECT_EQ(e.max_watts, a.max_watts) << e.name;
+  EXPECT_EQ(e.parent, a.parent) << e.name;
+  EXPECT_EQ(e.update_period_s, a.update_period_s) << e.name;
+  EXPECT_EQ(e.min_window_s, a.min_window_s) << e.name;
+  EXPECT_EQ(e.note, a.note) << e.name;
+}
+
+energy::DomainInfo Domain(std::string name, energy::Component component,
+                          energy::ProvenanceKind kind, std::string by,
+                          energy::SignalKind signal, std::string parent) {
+  energy::DomainInfo d;
+  d.name = std::move(name);
+  d.component = component;
+  d.provenance = {kind, std::move(by)};
+  d.signal = signal;
+  d.counter_range_joules = signal == energy::SignalKind::kCounter ? 262143.328850 : 0;
+  d.max_watts = 125.5;
+  d.parent = std::move(parent);
+  d.update_period_s = 0.001;
+  d.min_window_s = 0.25;
+  d.note = "note for " + d.name + " with \"quotes\" & <angle>";
+  return d;
+}
+
+}  // namespace
+
+run::RunRecord SampleRunRecord(std::size_t samples) {
+  using energy::Component;
+  using energy::ProvenanceKind;
+  using energy::SignalKind;
+  run::RunRecord r;
+  r.id = "r-0001";
+  r.kind = "loadgen";
+  r.name = "<script>alert(1)</script> layoutlm \"base\" 'q' & co";
+  r.start_unix_s = 1795944600.125;
+  r.end_unix_s = 1795944660.5;
+  r.status = run::RunStatus::kComplete;
+  r.verdict = "INVALID";
+  r.verdict_reasons = {"p99 latency 0.21 s > bound 0.1 s", "fewer than 1024 queries"};
+  r.config = {{"workload", "layoutlm-base"},
+              {"seq_len", 512},
+              {"batch", 4},
+              {"scenario", "server"},
+              {"nested", {{"list", {1, 2.5, "x"}}, {"flag", true}}}};
+  r.fingerprint = {{"cpu_model", "Test CPU @ 2.0GHz"}, {"cpu_count", 2},
+                   {"memory_bytes", 8589934592ULL}, {"kernel", "6.1.0-test"}};
+  r.timeline.start_unix_s = r.start_unix_s;
+  r.timeline.domains = {
+      Domain("rapl/package-0", Component::kCpuPackage, ProvenanceKind::kMeasured,
+             "powercap RAPL intel-rapl:0", SignalKind::kCounter, ""),
+      Domain("rapl/package-0/dram", Component::kDram, ProvenanceKind::kMeasured,
+             "powercap RAPL intel-rapl:0:1", SignalKind::kCounter, "rapl/package-0"),
+      Domain("model/network", Component::kNetwork, ProvenanceKind::kModelled,
+             "ccf-2026 coefficients (0.001 kWh/GB)", SignalKind::kGauge, ""),
+  };
+  r.timeline.joules.assign(3, {});
+  for (std::size_t i = 0; i < samples; ++i) {
+    double t = 0.01 * static_cast<double>(i) + 1e-7 * static_cast<double>(i % 7);
+    r.timeline.time_s.push_back(t);
+    r.timeline.joules[0].push_back(41.3 * t + 0.001 * static_cast<double>(i % 3));
+    r.timeline.joules[1].push_back(5.7 * t);
+    r.timeline.joules[2].push_back(0.3 * t * t);
+  }
+  sampling::EnergyReport e;
+  e.name = "measurement";
+  e.begin_s = 0.1;
+  e.end_s = 0.45;
+  e.duration_s = 0.35;
+  for (std::size_t d = 0; d < r.timeline.domains.size(); ++d) {
+    sampling::DomainEnergy de;
+    de.domain = r.timeline.domains[d];
+    de.joules = 10.5 + static_cast<double>(d);
+    de.mean_watts = 30.0 + static_cast<double>(d);
+    de.peak_watts = 50.25 + static_cast<double>(d);
+    de.samples = 35 + d;
+    if (d != 2) {
+      de.baseline_watts = 4.5 + static_cast<double>(d);
+      de.attributable_joules = 8.75 + static_cast<double>(d);
+    }
+    de.in_total = d != 1;
+    e.domains.push_back(de);
+  }
+  e.total_joules = 23.0;
+  e.total_attributable_joules = 17.5;
+  e.mean_watts = 65.7;
+  e.total_domains = {"rapl/package-0", "model/network"};
+  e.warnings = {"window shorter than 4 sensor updates"};
+  e.any_modelled = true;
+  sampling::EnergyReport baseline = e;
+  baseline.name = "baseline";
+  baseline.begin_s = 0;
+  baseline.end_s = 0.1;
+  baseline.total_attributable_joules.reset();
+  baseline.any_modelled = false;
+  baseline.warnings.clear();
+  r.energy = {baseline, e};
+  for (int w = 0; w < 5; ++w) {
+    r.windows.push_back({0.1 * w, 0.1 * (w + 1), 50.0 + w, 60.5 + w, 0.01 * (w + 1),
+                         0.03 * (w + 1)});
+  }
+  r.steady_state_at_s = 0.1;
+  r.steady_state_criterion = "last 3 windows within 5 % (throughput and power)";
+  r.latency_histogram = {{0.001, 3}, {0.002, 170}, {0.005, 1234567890123ULL}};
+  r.power_curve = {
+      {0.0, 0.0, 0.0, 20.5, {{"rapl/package-0", 18.0}, {"model/network", 2.5}}},
+      {0.5, 25.0, 24.9, 40.25, {{"rapl/package-0", 36.0}, {"model/network", 4.25}}},
+      {1.0, 50.0, 48.5, 70.0, {{"rapl/package-0", 64.0}, {"model/network", 6.0}}},
+  };
+  r.peak_probes = {{10, 0.02, true}, {20, 0.05, true}, {40, 0.2, false}, {30, 0.09, true}};
+  r.metrics = {
+      {"throughput", 52.5, "1/s", "measured: load generator"},
+      {"energy_per_inference", 0.4375, "J", "measured: powercap RAPL intel-rapl:0"},
+      {"p99_latency", 0.0875, "s", "measured: load generator"},
+      {"network_energy", 1.25e-6, "J", "modelled: ccf-2026 coefficients"},
+  };
+  r.warnings = {"NVML absent: no GPU power", "counter wrapped twice"};
+  return r;
+}
+
+void ExpectSameEnergyReport(const sampling::EnergyReport& e, const sampling::EnergyReport& a) {
+  EXPECT_EQ(e.name, a.name);
+  EXPECT_EQ(e.begin_s, a.begin_s) << e.name;
+  EXPECT_EQ(e.end_s, a.end_s) << e.name;
+  EXPECT_EQ(e.duration_s, a.duration_s) << e.name;
+  ASSERT_EQ(e.domains.size(), a.domains.size()) << e.name;
+  for (std::size_t i = 0; i < e.domains.size(); ++i) {
+    const auto& ed = e.domains[i];
+    const auto& ad = a.domains[i];
+    ExpectSameDomain(ed.domain, ad.domain);
+    EXPECT_EQ(ed.joules, ad.joules);
+    EXPECT_EQ(ed.mean_watts, ad.mean_watts);
+    EXPECT_EQ(ed.peak_watts, ad.peak_watts);
+    EXPECT_EQ(ed.samples, ad.samples);
+    EXPECT_EQ(ed.baseline_watts, ad.baseline_watts);
+    EXPECT_EQ(ed.attributable_joules, ad.attributable_joules);
+    EXPECT_EQ(ed.in_total, ad.in_total);
+  }
+  EXPECT_EQ(e.total_joules, a.total_joules);
+  EXPECT_EQ(e.total_attributable_joules, a.total_attributable_joules);
+  EXPECT_EQ(e.mean_watts, a.mean_watts);
+  EXPECT_EQ(e.total_domains, a.total_domains);
+  EXPECT_EQ(e.warnings, a.warnings);
+  EXPECT_EQ(e.any_modelled, a.any_modelled);
+}
+
+void ExpectSameRunRecord(const run::RunRecord& e, const run::RunRecord& a) {
+  EXPECT_EQ(e.id, a.id);
+  EXPECT_EQ(e.kind, a.kind);
+  EXPECT_EQ(e.name, a.name);
+  EXPECT_EQ(e.start_unix_s, a.start_unix_s);
+  EXPECT_EQ(e.end_unix_s, a.end_unix_s);
+  EXPECT_EQ(e.status, a.status);
+  EXPECT_EQ(e.verdict, a.verdict);
+  EXPECT_EQ(e.verdict_reasons, a.verdict_reasons);
+  EXPECT_EQ(e.config, a.config);
+  EXPECT_EQ(e.fingerprint, a.fingerprint);
+  EXPECT_EQ(e.timeline.start_unix_s, a.timeline.start_unix_s);
+  ASSERT_EQ(e.timeline.domains.size(), a.timeline.domains.size());
+  for (std::size_t i = 0; i < e.timeline.domains.size(); ++i) {
+    ExpectSameDomain(e.timeline.domains[i], a.timeline.domains[i]);
+  }
+  ASSERT_EQ(e.timeline.time_s.size(), a.timeline.time_s.size());
+  for (std::size_t i = 0; i < e.timeline.time_s.size(); ++i) {
+    ExpectSameDouble(e.timeline.time_s[i], a.timeline.time_s[i], "time_s[" + std::to_string(i) + "]");
+  }
+  ASSERT_EQ(e.timeline.joules.size(), a.timeline.joules.size());
+  for (std::size_t d = 0; d < e.timeline.joules.size(); ++d) {
+    ASSERT_EQ(e.timeline.joules[d].size(), a.timeline.joules[d].size()) << d;
+    for (std::size_t i = 0; i < e.timeline.joules[d].size(); ++i) {
+      ExpectSameDouble(e.timeline.joules[d][i], a.timeline.joules[d][i],
+                       "joules[" + std::to_string(d) + "][" + std::to_string(i) + "]");
+    }
+  }
+  ASSERT_EQ(e.energy.size(), a.energy.size());
+  for (std::size_t i = 0; i < e.energy.size(); ++i) ExpectSameEnergyReport(e.energy[i], a.energy[i]);
+  ASSERT_EQ(e.windows.size(), a.windows.size());
+  for (std::size_t i = 0; i < e.windows.size(); ++i) {
+    EXPECT_EQ(e.windows[i].begin_s, a.windows[i].begin_s);
+    EXPECT_EQ(e.windows[i].end_s, a.windows[i].end_s);
+    EXPECT_EQ(e.windows[i].throughput_per_s, a.windows[i].throughput_per_s);
+    EXPECT_EQ(e.windows[i].watts, a.windows[i].watts);
+    EXPECT_EQ(e.windows[i].latency_p50_s, a.windows[i].latency_p50_s);
+    EXPECT_EQ(e.windows[i].latency_p99_s, a.windows[i].latency_p99_s);
+  }
+  EXPECT_EQ(e.steady_state_at_s, a.steady_state_at_s);
+  EXPECT_EQ(e.steady_state_criterion, a.steady_state_criterion);
+  EXPECT_EQ(e.latency_histogram, a.latency_histogram);
+  ASSERT_EQ(e.power_curve.size(), a.power_curve.size());
+  for (std::size_t i = 0; i < e.power_curve.size(); ++i) {
+    EXPECT_EQ(e.power_curve[i].load_fraction, a.power_curve[i].load_fraction);
+    EXPECT_EQ(e.power_curve[i].rate_per_s, a.power_curve[i].rate_per_s);
+    EXPECT_EQ(e.power_curve[i].achieved_per_s, a.power_curve[i].achieved_per_s);
+    EXPECT_EQ(e.power_curve[i].watts_total, a.power_curve[i].watts_total);
+    EXPECT_EQ(e.power_curve[i].watts_by_domain, a.power_curve[i].watts_by_domain);
+  }
+  ASSERT_EQ(e.peak_probes.size(), a.peak_probes.size());
+  for (std::size_t i = 0; i < e.peak_probes.size(); ++i) {
+    EXPECT_EQ(e.peak_probes[i].rate_per_s, a.peak_probes[i].rate_per_s);
+    EXPECT_EQ(e.peak_probes[i].latency_percentile_s, a.peak_probes[i].latency_percentile_s);
+    EXPECT_EQ(e.peak_probes[i].valid, a.peak_probes[i].valid);
+  }
+  ASSERT_EQ(e.metrics.size(), a.metrics.size());
+  for (std::size_t i = 0; i < e.metrics.size(); ++i) {
+    EXPECT_EQ(e.metrics[i].name, a.metrics[i].name);
+    EXPECT_EQ(e.metrics[i].value, a.metrics[i].value);
+    EXPECT_EQ(e.metrics[i].unit, a.metrics[i].unit);
+    EXPECT_EQ(e.metrics[i].provenance, a.metrics[i].provenance);
+  }
+  EXPECT_EQ(e.warnings, a.warnings);
+}
+
+}  // namespace joulebench::testing
