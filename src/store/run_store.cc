@@ -74,19 +74,27 @@ void CheckLocation(const fs::path& path, bool create_parent_dirs) {
 std::shared_ptr<Database> OpenDatabase(const fs::path& path, bool create_parent_dirs) {
   CheckLocation(path, create_parent_dirs);
   auto db = std::make_shared<Database>(path, /*create=*/true);
-  // Read-only checks first: nothing below may change a file we are going to refuse.
-  int application_id = ApplicationId(*db);
-  int version = UserVersion(*db);
+  // Read-only checks first: nothing below may change a file we are going to refuse. One read
+  // transaction, so that another process creating the schema meanwhile is seen all or nothing.
+  db->Exec("BEGIN");
+  int application_id = 0;
+  int version = 0;
+  std::int64_t tables = 0;
+  try {
+    application_id = ApplicationId(*db);
+    version = UserVersion(*db);
+    Statement s = db->Prepare("SELECT count(*) FROM sqlite_master");
+    if (s.Step()) tables = s.Int(0);
+  } catch (...) {
+    sqlite3_exec(db->handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+  db->Exec("COMMIT");
   if (version > kSchemaVersion) {
     throw EnvironmentError(fmt::format(
         "database {} has schema version {}, written by a newer joulebench (this one knows up "
         "to {}); use that joulebench or pass another --db. The file was not changed",
         path.string(), version, kSchemaVersion));
-  }
-  std::int64_t tables = 0;
-  {
-    Statement s = db->Prepare("SELECT count(*) FROM sqlite_master");
-    if (s.Step()) tables = s.Int(0);
   }
   if (application_id != kApplicationId && (version != 0 || tables != 0)) {
     throw EnvironmentError(fmt::format(
