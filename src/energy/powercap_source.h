@@ -51,9 +51,8 @@ class PowercapSource final : public Source {
   std::vector<std::string> warnings_;
 };
 
-// Opens every zone whose energy_uj is readable by this process. Used by ProbePowercap and
-// by benchmarks that compare it with reopening files.
-ProbeResult ProbePowercap(const SourceOptions& options);
+// ProbePowercap (declared in joulebench/energy/source.h) opens every zone whose energy_uj
+// this process can read and reports the others.
 
 // The shell recipe that lets a group read the counters (printed by probe, docs/permissions.md).
 std::string PowercapPermissionFix(const std::filesystem::path& powercap_dir);

@@ -287,8 +287,9 @@ Meter::Meter(std::vector<std::unique_ptr<energy::Source>> sources, MeterOptions 
 Meter Meter::FromProbe(std::vector<energy::ProbeResult> probes, MeterOptions options) {
   std::vector<std::unique_ptr<energy::Source>> sources;
   for (auto& p : probes) {
-    if (p.status == energy::ProbeStatus::kAvailable && p.source)
+    if (p.status == energy::ProbeStatus::kAvailable && p.source) {
       sources.push_back(std::move(p.source));
+    }
   }
   return Meter(std::move(sources), options);
 }
