@@ -123,7 +123,10 @@ void SleepSut::IssueQuery(std::span<const Query> queries, QueryCompleter& comple
 
 SutTuningSpace SleepSut::TuningSpace() const {
   SutTuningSpace space;
-  for (int c = 1; c <= 1024; c *= 2) space.concurrencies.push_back(c);
+  // Powers of two up to 4x the configured workers: enough to show where the gain stops
+  // without starting hundreds of threads.
+  const int most = std::min(1024, std::max(8, 4 * impl_->options.workers));
+  for (int c = 1; c <= most; c *= 2) space.concurrencies.push_back(c);
   return space;
 }
 

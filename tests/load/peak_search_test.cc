@@ -59,27 +59,34 @@ TEST(QueueingTheoryTest, MmOneSojournPercentileHasTheClosedForm) {
 }
 
 TEST(ServerPeakSearchTest, SleepSutPeakIsWithinTenPercentOfMmcTheory) {
-  // 4 workers, exponential service of 2 ms: capacity 2000/s; p99 <= 20 ms holds up to
-  // ~1750/s (87.5 % of capacity); p99 is 13 ms at -10 % and 63 ms at +10 %.
+  // 4 workers, exponential service of 2 ms: capacity 2000/s; p99 <= 15 ms holds up to
+  // ~1645/s (82 % of capacity); p99 is 11.8 ms at -10 % and 25 ms at +10 %. Closer to
+  // capacity, sub-second probes that start from an empty queue would not see the
+  // stationary tail (the queue relaxes in ~1/(mu (1 - sqrt(rho))^2)).
   const int workers = 4;
   const double service_s = 0.002;
-  const double bound_s = 0.020;
+  const double bound_s = 0.015;
   const double theory = MmcPeakRate(1 / service_s, workers, 99, bound_s);
-  ASSERT_NEAR(theory, 1750.5, 1);
-  EXPECT_NEAR(SojournPercentile(0.9 * theory, 1 / service_s, workers, 99), 0.01325, 0.0001);
+  ASSERT_NEAR(theory, 1644.6, 1);
+  EXPECT_NEAR(SojournPercentile(0.9 * theory, 1 / service_s, workers, 99), 0.01176, 0.0001);
 
   SleepSut sut({.workers = workers, .service_ns = 2'000'000, .exponential = true, .seed = 7});
   SyntheticSampleLibrary qsl;
   TestSettings s;
-  s.min_duration_ms = 500;
+  s.min_duration_ms = 600;
   s.min_query_count = 200;
   s.window_ms = 100;
-  s.wait_for_steady_state = false;
-  s.server_target_latency_ns = 20'000'000;
+  // A short warm-up lets the queue fill before measuring (throughput only, loose band).
+  s.wait_for_steady_state = true;
+  s.steady_state_windows = 3;
+  s.steady_state_band_relative = 0.25;
+  s.steady_state_drift_relative = 0.25;
+  s.max_warmup_ms = 2000;
+  s.server_target_latency_ns = 15'000'000;
   PeakSearchSettings search;
-  search.start_qps = 1000;
-  search.growth_factor = 2;
-  search.precision_relative = 0.04;
+  search.start_qps = 1250;
+  search.growth_factor = 1.4;
+  search.precision_relative = 0.05;
   const ServerPeakResult r = FindServerPeak(sut, qsl, s, search);
   ASSERT_TRUE(r.found);
   std::string probes;
@@ -89,12 +96,12 @@ TEST(ServerPeakSearchTest, SleepSutPeakIsWithinTenPercentOfMmcTheory) {
   }
   EXPECT_NEAR(r.peak_qps, theory, 0.1 * theory) << probes;
   EXPECT_GT(r.lowest_invalid_qps, r.peak_qps);
-  EXPECT_LE(r.precision_relative, 0.04);
-  ASSERT_GE(r.probes.size(), 4u);
-  EXPECT_DOUBLE_EQ(r.probes[0].rate_per_s, 1000);
+  EXPECT_LE(r.precision_relative, 0.05);
+  ASSERT_GE(r.probes.size(), 3u);
+  EXPECT_DOUBLE_EQ(r.probes[0].rate_per_s, 1250);
   EXPECT_TRUE(r.probes[0].valid);
   ASSERT_TRUE(r.peak_run.has_value());
-  EXPECT_LE(r.peak_run->latency.p99_ns, 20'000'000);
+  EXPECT_LE(r.peak_run->latency.p99_ns, 15'000'000);
 }
 
 TEST(ServerPeakSearchTest, ShrinksTheRateWhenTheStartIsTooHigh) {
