@@ -29,12 +29,23 @@ torch::ScalarType SpecType(const std::string& dtype) {
   return torch::kBool;
 }
 
-std::string FirstLine(const c10::Error& e) {
-  std::string message = e.what_without_backtrace();
-  const auto newline = message.find('\n');
-  if (newline != std::string::npos) message.resize(newline);
-  return message.substr(0, 200);
+// The informative line of a libtorch / TorchScript error: TorchScript wraps the cause
+// ("RuntimeError: ...") after a traceback of the scripted code.
+std::string KeyLine(const std::string& message) {
+  std::string best;
+  std::size_t start = 0;
+  while (start < message.size()) {
+    std::size_t end = message.find('\n', start);
+    if (end == std::string::npos) end = message.size();
+    const std::string line = message.substr(start, end - start);
+    if (best.empty() && !line.empty()) best = line;
+    if (line.find("Error: ") != std::string::npos) best = line;
+    start = end + 1;
+  }
+  return best.substr(0, 240);
 }
+
+std::string FirstLine(const c10::Error& e) { return KeyLine(e.what_without_backtrace()); }
 
 }  // namespace
 
@@ -115,10 +126,7 @@ void TorchScriptModel::Run() {
     throw RuntimeError(fmt::format("running '{}': {}", impl_->path, FirstLine(e)));
   } catch (const std::exception& e) {
     // TorchScript raises its own exception types (e.g. torch::jit::JITException).
-    std::string message = e.what();
-    const auto newline = message.find('\n');
-    if (newline != std::string::npos) message.resize(newline);
-    throw RuntimeError(fmt::format("running '{}': {}", impl_->path, message.substr(0, 200)));
+    throw RuntimeError(fmt::format("running '{}': {}", impl_->path, KeyLine(e.what())));
   }
 }
 
