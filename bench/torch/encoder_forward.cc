@@ -1,0 +1,103 @@
+// Speed of the built-in encoders on libtorch (Google Benchmark):
+//   BM_BertBaseEncoder/B/S     the 12 bert-base layers on [B, S, 768] hidden states (what
+//                              bench/torch/compare_with_pytorch.sh sets against PyTorch's
+//                              torch.nn.TransformerEncoder with the same weights);
+//   BM_LayoutLMBase/B/S        the whole layoutlm-base forward (embeddings, 12 layers,
+//                              classifier), with achieved FLOP/s and the process's peak RSS;
+//   BM_GemmPeak/N              N x N x N products, the machine's matrix-multiply peak.
+// Threads: JOULEBENCH_THREADS (default 1) for libtorch and OpenBLAS.
+// `bench_encoder_forward --save-weights PATH` writes the bert-base encoder's weights (seed 1)
+// for the Python side and exits.
+#include <benchmark/benchmark.h>
+#include <sys/resource.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "joulebench/workloads/encoder_inference.h"
+#include "joulebench/workloads/gemm_peak.h"
+#include "joulebench/workloads/model_config.h"
+#include "joulebench/workloads/synthetic_documents.h"
+#include "workloads/torch/encoder_model.h"
+
+namespace joulebench::workloads {
+namespace {
+
+int Threads() {
+  const char* value = std::getenv("JOULEBENCH_THREADS");
+  return value ? std::atoi(value) : 1;
+}
+
+torch_impl::EncoderModel BertBase() {
+  torch_impl::EncoderModel model(FindModel("bert-base"), torch_impl::ModelHead::kNone);
+  torch_impl::InitializeWeights(*model, 1);
+  model->eval();
+  model->FuseForInference();
+  return model;
+}
+
+void BM_BertBaseEncoder(benchmark::State& state) {
+  SetIntraOpThreads(Threads());
+  auto model = BertBase();
+  const std::int64_t b = state.range(0), s = state.range(1);
+  torch::manual_seed(2);
+  auto hidden = torch::randn({b, s, 768});
+  c10::InferenceMode inference;
+  model->EncodeHidden(hidden, torch::Tensor());  // warm-up
+  for (auto _ : state) {
+    auto out = model->EncodeHidden(hidden, torch::Tensor());
+    benchmark::DoNotOptimize(out.data_ptr<float>());
+  }
+  ModelConfig encoder_only = FindModel("bert-base");
+  const double flops = static_cast<double>(b) * EncoderForwardFlops(encoder_only, s);
+  state.counters["FLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["threads"] = Threads();
+}
+BENCHMARK(BM_BertBaseEncoder)->Args({8, 128})->Args({1, 128})->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+void BM_LayoutLMBase(benchmark::State& state) {
+  const ModelConfig config = FindModel("layoutlm-base");
+  EncoderInference model(config, {.threads = Threads()});
+  const std::int64_t b = state.range(0), s = state.range(1);
+  DocumentGenerator documents({.seq_len = s, .vocab_size = config.vocab_size, .seed = 3});
+  const DocumentBatch batch = documents.Next(b);
+  model.Run(batch);  // warm-up
+  for (auto _ : state) model.Run(batch);
+  state.counters["FLOP/s"] = benchmark::Counter(model.FlopsPerRun(b, s),
+                                                benchmark::Counter::kIsIterationInvariantRate);
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  state.counters["peak_rss_MB"] = static_cast<double>(usage.ru_maxrss) / 1024.0;
+  state.counters["threads"] = Threads();
+}
+BENCHMARK(BM_LayoutLMBase)->Args({8, 512})->Args({1, 512})->Unit(benchmark::kMillisecond)
+    ->UseRealTime()->Iterations(2);
+
+void BM_GemmPeak(benchmark::State& state) {
+  double flops_per_s = 0;
+  for (auto _ : state) {
+    GemmPeakOptions options;
+    options.torch.threads = Threads();
+    options.size = state.range(0);
+    options.duration = std::chrono::seconds(3);
+    flops_per_s = MeasureGemmPeak(options).flops_per_s;
+  }
+  state.counters["GEMM_FLOP/s"] = flops_per_s;
+}
+BENCHMARK(BM_GemmPeak)->Arg(2048)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+}  // namespace joulebench::workloads
+
+int main(int argc, char** argv) {
+  if (argc == 3 && std::strcmp(argv[1], "--save-weights") == 0) {
+    auto model = joulebench::workloads::BertBase();
+    model->SaveStateDict(argv[2]);
+    return 0;
+  }
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,42 @@
+// `joulebench train` as a library function: BERT MLM pretraining steps, metered, until the
+// step rate and power are steady, then a measured part; the result is a run record with
+// sequences per second and per hour, step times, loss, energy per sequence, FLOP/s, and the
+// naive single-machine projection for a number of sequences.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "joulebench/energy/source.h"
+#include "joulebench/run/run_record.h"
+#include "joulebench/sampling/meter.h"
+#include "joulebench/workloads/mlm_trainer.h"
+
+namespace joulebench::workloads {
+
+struct TrainingRunOptions {
+  std::string model = "bert-large";  // a built-in model; LayoutLM trains its MLM head on text
+  TrainOptions train;
+  // Stop rule: measured time after steady state (default 30 s), or a total number of steps.
+  std::chrono::nanoseconds duration = std::chrono::seconds(30);
+  std::optional<std::int64_t> steps;
+  // Steady state: the last `steady_steps` steps' sequences/s (and power, when measured)
+  // within +-band of their mean and drifting <= drift; at most max_warmup of waiting, after
+  // which the first two steps are dropped and the run is marked INVALID.
+  int steady_steps = 3;
+  double steady_band_relative = 0.05;
+  double steady_drift_relative = 0.03;
+  std::chrono::nanoseconds max_warmup = std::chrono::seconds(120);
+  double projected_sequences = 450e6;  // the study's BERT-Large pretraining run
+  std::optional<std::chrono::nanoseconds> baseline;
+  energy::SourceOptions sources;
+  sampling::MeterOptions meter;
+  std::chrono::nanoseconds gemm_peak_duration = std::chrono::seconds(1);  // 0 = skip
+};
+
+// Throws InputError / EnvironmentError before anything runs when options or device are bad.
+run::RunRecord RunTraining(const TrainingRunOptions& options);
+
+}  // namespace joulebench::workloads

@@ -1,0 +1,51 @@
+#include "joulebench/workloads/gemm_peak.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "joulebench/error.h"
+#include "workloads/torch/torch_util.h"
+
+namespace joulebench::workloads {
+
+GemmPeak MeasureGemmPeak(const GemmPeakOptions& options) {
+  GemmPeak peak;
+  peak.device = CheckDevice(options.torch.device);
+  peak.dtype = options.torch.dtype;
+  SetIntraOpThreads(options.torch.threads);
+  peak.threads = options.torch.threads;
+  const torch::Device device = torch_impl::ToDevice(peak.device);
+  peak.size = options.size > 0 ? options.size : (device.is_cuda() ? 8192 : 2048);
+  if (peak.size > 65536) throw InputError(fmt::format("--size {} is too large", peak.size));
+  torch_impl::Guarded("measuring the GEMM peak", [&] {
+    c10::InferenceMode inference;
+    auto tensor_options =
+        torch::TensorOptions().device(device).dtype(torch_impl::ToScalarType(options.torch.dtype));
+    auto a = torch::randn({peak.size, peak.size}, tensor_options);
+    auto b = torch::randn({peak.size, peak.size}, tensor_options);
+    auto c = torch::empty({peak.size, peak.size}, tensor_options);
+    torch::mm_out(c, a, b);  // warm-up: packing buffers, thread pools, clocks
+    torch_impl::Synchronize(device);
+    const double flops = 2.0 * static_cast<double>(peak.size) * static_cast<double>(peak.size) *
+                         static_cast<double>(peak.size);
+    const auto begin = std::chrono::steady_clock::now();
+    double fastest_s = 1e300;
+    for (;;) {
+      const auto t0 = std::chrono::steady_clock::now();
+      torch::mm_out(c, a, b);
+      torch_impl::Synchronize(device);
+      const auto t1 = std::chrono::steady_clock::now();
+      fastest_s = std::min(fastest_s, std::chrono::duration<double>(t1 - t0).count());
+      ++peak.products;
+      if (t1 - begin >= options.duration) break;
+    }
+    peak.duration_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+    peak.flops_per_s = flops * static_cast<double>(peak.products) / peak.duration_s;
+    peak.best_flops_per_s = flops / fastest_s;
+  });
+  return peak;
+}
+
+}  // namespace joulebench::workloads

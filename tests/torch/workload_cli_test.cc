@@ -1,0 +1,148 @@
+// End-to-end: the joulebench binary's infer, train and gemm commands on tiny models, metered
+// by whatever sources this machine has (at least the utilisation model).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "support/run_cli.h"
+#include "support/temp_dir.h"
+
+namespace joulebench {
+namespace {
+
+using testing::RunJoulebench;
+using testing::RunProcess;
+using testing::TempDir;
+
+const char* kPython = "/usr/bin/python3";
+
+const nlohmann::json* FindMetric(const nlohmann::json& record, const std::string& name) {
+  for (const auto& m : record.at("metrics")) {
+    if (m.at("name") == name) return &m;
+  }
+  return nullptr;
+}
+
+TEST(InferCommand, OfflineTinyLayoutLMReportsThroughputEnergyAndFlops) {
+  auto r = RunJoulebench({"infer", "--model", "layoutlm-tiny", "--seq-len", "32", "--batch", "4",
+                          "--duration", "1s", "--max-warmup", "20s", "--min-queries", "20",
+                          "--gemm-duration", "200ms", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto record = nlohmann::json::parse(r.out);
+  EXPECT_EQ(record.at("kind"), "infer");
+  const auto* throughput = FindMetric(record, "throughput");
+  ASSERT_NE(throughput, nullptr);
+  EXPECT_GT(throughput->at("value").get<double>(), 0);
+  const auto* energy = FindMetric(record, "energy_per_inference");
+  ASSERT_NE(energy, nullptr);
+  EXPECT_GT(energy->at("value").get<double>(), 0);
+  const auto* flops = FindMetric(record, "flops_per_inference");
+  ASSERT_NE(flops, nullptr);
+  // 2 layers x 2 x (4*32*64^2 + 2*32*64*128 + 2*32^2*64) + 2*32*64*13 = 10,092,544.
+  EXPECT_DOUBLE_EQ(flops->at("value").get<double>(), 10092544.0);
+  ASSERT_NE(FindMetric(record, "fraction_of_gemm_peak"), nullptr);
+}
+
+TEST(InferCommand, UnknownModelListsTheKnownOnes) {
+  auto r = RunJoulebench({"infer", "--model", "resnet50"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(r.out.empty());
+  EXPECT_NE(r.err.find("known models: bert-base, bert-large, layoutlm-base"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+TEST(InferCommand, SequenceLongerThan512PositionsIsRejected) {
+  auto r = RunJoulebench({"infer", "--model", "layoutlm-tiny", "--seq-len", "513"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--seq-len: 513"), std::string::npos) << r.err;
+}
+
+TEST(InferCommand, BatchOfZeroIsRejected) {
+  auto r = RunJoulebench({"infer", "--model", "layoutlm-tiny", "--batch", "0"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--batch"), std::string::npos) << r.err;
+}
+
+TEST(InferCommand, CudaWithoutCudaIsAnEnvironmentError) {
+  auto r = RunJoulebench({"infer", "--model", "layoutlm-tiny", "--device", "cuda"});
+  if (r.exit_code == 0) GTEST_SKIP() << "this libtorch has a GPU";
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("--device cuda"), std::string::npos) << r.err;
+}
+
+TEST(InferCommand, ServerWithoutRateOrPeakSearchIsRejected) {
+  auto r = RunJoulebench({"infer", "--model", "layoutlm-tiny", "--scenario", "server"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--rate"), std::string::npos) << r.err;
+}
+
+TEST(InferCommand, MissingAndNonTorchScriptFilesAreInputErrors) {
+  TempDir dir;
+  auto missing = RunJoulebench(
+      {"infer", "--model", (dir.path() / "absent.pt").string(), "--input", "x:int64[1,4]"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("absent.pt"), std::string::npos) << missing.err;
+  const auto junk = dir.Write("junk.pt", "not a zip archive");
+  auto not_script = RunJoulebench({"infer", "--model", junk.string(), "--input", "x:int64[1,4]"});
+  EXPECT_EQ(not_script.exit_code, 2);
+  EXPECT_NE(not_script.err.find("is not a TorchScript file"), std::string::npos) << not_script.err;
+}
+
+TEST(InferCommand, TorchScriptModelRunsOnSpecsAndRejectsMismatchedOnes) {
+  TempDir dir;
+  const auto model = (dir.path() / "tagger.pt").string();
+  auto made = RunProcess(kPython, {std::string(JOULEBENCH_SOURCE_DIR) +
+                                       "/tests/python/make_torchscript.py", model});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+
+  auto wrong_name = RunJoulebench({"infer", "--model", model, "--input", "ids:int64[2,8]",
+                                   "--input", "bbox:int64[2,8,4]"});
+  EXPECT_EQ(wrong_name.exit_code, 2);
+  EXPECT_NE(wrong_name.err.find("forward(input_ids, bbox)"), std::string::npos) << wrong_name.err;
+  auto wrong_shape = RunJoulebench({"infer", "--model", model, "--input", "input_ids:int64[2,8]",
+                                    "--input", "bbox:int64[2,8,3]"});
+  EXPECT_EQ(wrong_shape.exit_code, 2);
+  EXPECT_NE(wrong_shape.err.find("do not fit"), std::string::npos) << wrong_shape.err;
+  auto bad_spec = RunJoulebench({"infer", "--model", model, "--input", "input_ids:int64[2,x]"});
+  EXPECT_EQ(bad_spec.exit_code, 2);
+
+  auto ok = RunJoulebench({"infer", "--model", model, "--input", "input_ids:int64[2,8]", "--input",
+                           "bbox:int64[2,8,4]", "--duration", "1s", "--max-warmup", "20s",
+                           "--min-queries", "20", "--gemm-duration", "0s", "--json"});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  const auto record = nlohmann::json::parse(ok.out);
+  EXPECT_GT(FindMetric(record, "throughput")->at("value").get<double>(), 0);
+}
+
+TEST(TrainCommand, TinyBertReportsSequenceRateLossAndProjection) {
+  auto r = RunJoulebench({"train", "--model", "bert-tiny", "--seq-len", "32", "--batch", "4",
+                          "--steps", "6", "--gemm-duration", "0s", "--sequences", "1M", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto record = nlohmann::json::parse(r.out);
+  EXPECT_EQ(record.at("kind"), "train");
+  const double per_s = FindMetric(record, "sequences_per_s")->at("value").get<double>();
+  EXPECT_GT(per_s, 0);
+  EXPECT_NEAR(FindMetric(record, "projected_time")->at("value").get<double>(), 1e6 / per_s,
+              1e6 / per_s * 1e-9);
+  EXPECT_GT(FindMetric(record, "loss_first_step")->at("value").get<double>(), 5.0);
+  EXPECT_NE(FindMetric(record, "energy_per_sequence"), nullptr);
+}
+
+TEST(TrainCommand, DurationAndStepsAreAlternatives) {
+  auto r = RunJoulebench({"train", "--model", "bert-tiny", "--steps", "3", "--duration", "1s"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("alternatives"), std::string::npos) << r.err;
+}
+
+TEST(GemmCommand, ReportsAPositivePeak) {
+  auto r = RunJoulebench({"gemm", "--size", "256", "--duration", "100ms", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_GT(j.at("flops_per_s").get<double>(), 1e8);
+  EXPECT_EQ(j.at("size"), 256);
+}
+
+}  // namespace
+}  // namespace joulebench
