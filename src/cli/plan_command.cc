@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "joulebench/energy/ccf_coefficients.h"
 #include "joulebench/error.h"
 #include "joulebench/plan/candidate_spec.h"
 #include "joulebench/plan/carbon_data.h"
@@ -137,8 +138,10 @@ plan::Catalog LoadCatalog(const CommonFlags& flags) {
 }
 
 plan::CandidateContext Context(const CommonFlags& flags, const plan::Catalog& catalog,
-                               const plan::RunResolver& runs) {
+                               const plan::RunResolver& runs,
+                               const energy::CcfCoefficients& ccf) {
   plan::CandidateContext context;
+  context.ccf = &ccf;
   context.catalog = &catalog;
   context.runs = &runs;
   if (const std::string* t = Value(flags, "instance-type")) {
@@ -181,7 +184,8 @@ int RunInfer(CommonFlags& flags) {
   request.carbon = Carbon(flags);
   const plan::Catalog catalog = LoadCatalog(flags);
   const plan::DefaultRunResolver runs;
-  const auto context = Context(flags, catalog, runs);
+  const auto ccf = energy::CcfCoefficients::Load();
+  const auto context = Context(flags, catalog, runs, ccf);
   std::vector<plan::InferenceCandidate> candidates;
   for (const auto& spec : specs) {
     candidates.push_back(plan::ResolveInferenceCandidate(spec, context));
@@ -255,7 +259,8 @@ int RunTrain(CommonFlags& flags) {
   request.carbon = Carbon(flags);
   const plan::Catalog catalog = LoadCatalog(flags);
   const plan::DefaultRunResolver runs;
-  const auto context = Context(flags, catalog, runs);
+  const auto ccf = energy::CcfCoefficients::Load();
+  const auto context = Context(flags, catalog, runs, ccf);
   std::vector<plan::TrainingCandidate> candidates;
   for (const auto& spec : specs) {
     candidates.push_back(plan::ResolveTrainingCandidate(spec, context));

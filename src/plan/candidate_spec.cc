@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "joulebench/error.h"
+#include "joulebench/plan/modelled_power.h"
 #include "joulebench/units.h"
 
 namespace joulebench::plan {
@@ -31,7 +32,17 @@ struct Common {
   std::optional<Sourced> price;
   std::string price_missing_reason;
   std::vector<std::string> notes;
+  mutable std::string no_model_reason;  // why Modelled() found no curve
 };
+
+std::optional<PowerCurve> Modelled(const Common& c, const CandidateContext& context) {
+  if (c.machine == nullptr) return std::nullopt;
+  if (context.ccf == nullptr) {
+    c.no_model_reason = "no coefficients loaded";
+    return std::nullopt;
+  }
+  return ModelledPowerCurve(*c.machine, *context.ccf, &c.no_model_reason);
+}
 
 // Provenance of a given figure: its own `<figure>_source`, else the candidate's `source`.
 std::string GivenProvenance(const CandidateSpec& spec, std::string_view figure) {
@@ -137,10 +148,11 @@ std::string MetricProvenance(const ResolvedRun& run, const run::Metric& m) {
   return fmt::format("measured run: {} metric {} ({})", run.label, m.name, m.provenance);
 }
 
-// Whole-machine mean power of a run: the `mean_power` metric, else its "measurement" window's
-// energy report, else its first energy report.
+// Whole-machine mean power of a run: the `measurement_power` (load generator) or `mean_power`
+// metric, else its "measurement" window's energy report, else its first energy report.
 std::optional<Sourced> RunMeanPower(const ResolvedRun& run) {
-  if (const run::Metric* m = run.record.FindMetric("mean_power"); m != nullptr && m->value > 0) {
+  if (const run::Metric* m = FindAny(run.record, {"measurement_power", "mean_power"});
+      m != nullptr && m->value > 0) {
     return Sourced{m->value, MetricProvenance(run, *m)};
   }
   const sampling::EnergyReport* chosen = nullptr;
@@ -307,10 +319,13 @@ InferenceCandidate ResolveInferenceCandidate(const CandidateSpec& spec,
       candidate.notes.push_back(fmt::format("catalog power curve of {}: {}", c.machine->name,
                                             c.machine->power_curve_note));
     }
+  } else if (auto modelled = Modelled(c, context)) {
+    candidate.power = *modelled;
   } else {
     throw InputError(fmt::format(
         "{}: no power; give power=WATTS per instance (e.g. 60W){}", what,
-        c.machine != nullptr ? fmt::format(" ({} has no published power curve)", c.machine->name)
+        c.machine != nullptr ? fmt::format(" ({} has no published power curve and no model: {})",
+                                             c.machine->name, c.no_model_reason)
                              : std::string(" or run=FILE of a measured run")));
   }
 
@@ -319,7 +334,7 @@ InferenceCandidate ResolveInferenceCandidate(const CandidateSpec& spec,
         std::chrono::duration<double>(ParseDuration(*l, what + " latency")).count(),
         GivenProvenance(spec, "latency")};
   } else if (c.run) {
-    if (const run::Metric* m = FindAny(c.run->record, {"p99_latency"})) {
+    if (const run::Metric* m = FindAny(c.run->record, {"latency_p99", "p99_latency"})) {
       candidate.latency_p99_s = Sourced{m->value, MetricProvenance(*c.run, *m)};
     }
   }
@@ -370,10 +385,13 @@ TrainingCandidate ResolveTrainingCandidate(const CandidateSpec& spec,
       candidate.notes.push_back(fmt::format("catalog power curve of {}: {}", c.machine->name,
                                             c.machine->power_curve_note));
     }
+  } else if (auto modelled = Modelled(c, context)) {
+    candidate.watts = Sourced{modelled->PeakWatts(), modelled->provenance() + " at 100 % load"};
   } else {
     throw InputError(fmt::format(
         "{}: no power; give power=WATTS per instance (e.g. 6500W){}", what,
-        c.machine != nullptr ? fmt::format(" ({} has no published power curve)", c.machine->name)
+        c.machine != nullptr ? fmt::format(" ({} has no published power curve and no model: {})",
+                                             c.machine->name, c.no_model_reason)
                              : std::string(" or run=FILE of a measured train run")));
   }
   return candidate;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "joulebench/data_dir.h"
+#include "joulebench/energy/ccf_coefficients.h"
 #include "joulebench/error.h"
 #include "plan/csv_table.h"
 
@@ -45,26 +46,19 @@ Sourced GridInput(const GridIntensity& grid) {
                              grid.basis, grid.source, grid.date)};
 }
 
-Sourced ConstantFromFile(const std::filesystem::path& csv, std::string_view name) {
-  const CsvTable table = CsvTable::Read(csv);
-  for (const auto& row : table.rows()) {
-    if (table.Text(row, "name") != name) continue;
-    const double value = table.RequiredNumber(row, "value", 0);
-    return Sourced{value, fmt::format("default: {} {} ({})", csv.filename().string(), name,
-                                      table.Text(row, "source"))};
-  }
-  throw InputError(fmt::format("{}: no row named '{}'", csv.string(), name));
-}
-
 Sourced DefaultPue() {
-  const auto path = DataDir() / "constants.csv";
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    throw InputError(fmt::format(
-        "--pue not given and {} (the default PUE) is missing; give --pue, e.g. --pue 1.135",
-        path.string()));
+  try {
+    const auto ccf = energy::CcfCoefficients::Load();
+    const energy::CcfConstant* pue = ccf.FindConstant("pue_aws");
+    if (pue == nullptr) {
+      throw EnvironmentError("data file constants.csv has no row 'pue_aws'");
+    }
+    return Sourced{pue->value, fmt::format("default: constants.csv pue_aws ({}, {})", pue->source,
+                                           pue->date)};
+  } catch (const EnvironmentError& e) {
+    throw EnvironmentError(fmt::format("{} (the default PUE); or give --pue, e.g. --pue 1.135",
+                                       e.what()));
   }
-  return ConstantFromFile(path, "pue_aws");
 }
 
 }  // namespace joulebench::plan

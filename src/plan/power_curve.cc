@@ -14,6 +14,7 @@ std::string_view CurveKindName(CurveKind kind) {
     case CurveKind::kMeasuredRun: return "measured run";
     case CurveKind::kCatalog: return "catalog";
     case CurveKind::kPeakOnly: return "peak power only";
+    case CurveKind::kModelled: return "modelled";
   }
   return "unknown";
 }

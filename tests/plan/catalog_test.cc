@@ -146,18 +146,24 @@ TEST(GridIntensity, FindsARegionAndListsTheRegionsWhenAbsent) {
 
 TEST(Constants, DefaultPueComesFromTheConstantsFile) {
   testing::TempDir dir;
-  dir.Write("constants.csv", "name,value,unit,source\npue_aws,1.135,ratio,ccf\n");
+  dir.Write("constants.csv", "name,value,unit,source,date\npue_aws,1.2,ratio,my dc,2026-01-01\n");
+  dir.Write("cpu_coefficients_ccf.csv", testing::ReadFile(kData / "cpu_coefficients_ccf.csv"));
   ::setenv("JOULEBENCH_DATA_DIR", dir.path().c_str(), 1);
   const Sourced pue = DefaultPue();
   ::unsetenv("JOULEBENCH_DATA_DIR");
-  EXPECT_DOUBLE_EQ(pue.value, 1.135);
-  EXPECT_NE(pue.provenance.find("ccf"), std::string::npos);
+  EXPECT_DOUBLE_EQ(pue.value, 1.2);
+  EXPECT_NE(pue.provenance.find("my dc"), std::string::npos);
 }
 
 TEST(Constants, MissingConstantsFileAsksForPue) {
   testing::TempDir dir;
   ::setenv("JOULEBENCH_DATA_DIR", dir.path().c_str(), 1);
-  EXPECT_THROW(DefaultPue(), InputError);
+  try {
+    DefaultPue();
+    ADD_FAILURE();
+  } catch (const EnvironmentError& e) {
+    EXPECT_NE(std::string(e.what()).find("--pue"), std::string::npos) << e.what();
+  }
   ::unsetenv("JOULEBENCH_DATA_DIR");
 }
 
