@@ -34,16 +34,15 @@ const GridIntensity& GridIntensityTable::Find(std::string_view region) const {
   }
   std::vector<std::string> names;
   for (const auto& g : regions_) names.push_back(g.region);
-  throw InputError(fmt::format(
-      "--region: no grid carbon intensity for '{}'; regions with a figure: {} (or give "
-      "--grid-intensity G/kWh)",
-      region, fmt::join(names, ", ")));
+  throw InputError(
+      fmt::format("--region: no grid carbon intensity for '{}'; regions with a figure: {} (or give "
+                  "--grid-intensity G/kWh)",
+                  region, fmt::join(names, ", ")));
 }
 
 Sourced GridInput(const GridIntensity& grid) {
-  return Sourced{grid.g_co2e_per_kwh,
-                 fmt::format("catalog: grid_intensity.csv {} ({}; {}; {})", grid.region,
-                             grid.basis, grid.source, grid.date)};
+  return Sourced{grid.g_co2e_per_kwh, fmt::format("catalog: grid_intensity.csv {} ({}; {}; {})",
+                                                  grid.region, grid.basis, grid.source, grid.date)};
 }
 
 Sourced DefaultPue() {
@@ -53,11 +52,11 @@ Sourced DefaultPue() {
     if (pue == nullptr) {
       throw EnvironmentError("data file constants.csv has no row 'pue_aws'");
     }
-    return Sourced{pue->value, fmt::format("default: constants.csv pue_aws ({}, {})", pue->source,
-                                           pue->date)};
+    return Sourced{pue->value,
+                   fmt::format("default: constants.csv pue_aws ({}, {})", pue->source, pue->date)};
   } catch (const EnvironmentError& e) {
-    throw EnvironmentError(fmt::format("{} (the default PUE); or give --pue, e.g. --pue 1.135",
-                                       e.what()));
+    throw EnvironmentError(
+        fmt::format("{} (the default PUE); or give --pue, e.g. --pue 1.135", e.what()));
   }
 }
 

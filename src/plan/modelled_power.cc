@@ -30,15 +30,14 @@ std::optional<PowerCurve> ModelledPowerCurve(const MachineType& machine,
     }
     idle += a.count * *a.idle_watts;
     full += a.count * *a.full_load_watts;
-    accelerator_part = fmt::format("; {} x {} {}-{} W", a.count, a.kind, *a.idle_watts,
-                                   *a.full_load_watts);
+    accelerator_part =
+        fmt::format("; {} x {} {}-{} W", a.count, a.kind, *a.idle_watts, *a.full_load_watts);
   }
   const std::string provenance = fmt::format(
       "modelled: {} (CPU {} {}-{} W/vCPU x {}; memory {} W/GB x {} GiB{}; load taken as CPU "
       "utilisation)",
       energy::CcfCoefficients::kSetName, cpu->microarchitecture, cpu->min_watts_per_vcpu,
-      cpu->max_watts_per_vcpu, machine.vcpus, memory->value, machine.memory_gib,
-      accelerator_part);
+      cpu->max_watts_per_vcpu, machine.vcpus, memory->value, machine.memory_gib, accelerator_part);
   return PowerCurve::FromPoints({{0, idle}, {1, full}}, CurveKind::kModelled, provenance);
 }
 

@@ -130,10 +130,9 @@ TEST_F(CandidateSpecTest, ThisMachineTypeGivesARunItsPrice) {
 }
 
 TEST_F(CandidateSpecTest, InferRunIsNotATrainCandidate) {
-  EXPECT_THROW(
-      ResolveTrainingCandidate(ParseCandidateSpec("name=m,run=" + WriteInferRun(false), "#1"),
-                               context_),
-      InputError);
+  EXPECT_THROW(ResolveTrainingCandidate(
+                   ParseCandidateSpec("name=m,run=" + WriteInferRun(false), "#1"), context_),
+               InputError);
 }
 
 TEST_F(CandidateSpecTest, MissingRunFileIsNamed) {

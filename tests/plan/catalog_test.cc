@@ -34,9 +34,9 @@ TEST(Catalog, HoldsTheStudysFourMachinesWithTheirPrices) {
 
 TEST(Catalog, EveryPricedMachineHasSourceAndDate) {
   const Catalog catalog = BuiltIn();
-  for (const char* name : {"inf1.xlarge", "inf2.48xlarge", "trn1n.32xlarge", "g5.48xlarge",
-                           "p3.16xlarge", "p5.48xlarge", "c7g.xlarge", "c6i.xlarge",
-                           "m7g.xlarge"}) {
+  for (const char* name :
+       {"inf1.xlarge", "inf2.48xlarge", "trn1n.32xlarge", "g5.48xlarge", "p3.16xlarge",
+        "p5.48xlarge", "c7g.xlarge", "c6i.xlarge", "m7g.xlarge"}) {
     EXPECT_NE(catalog.TryFind(name), nullptr) << name;
   }
   for (const auto& m : catalog.machines()) {
@@ -86,7 +86,7 @@ TEST(Catalog, UserFileOverridesOnlyTheFieldsItFillsAndAddsMachines) {
   const MachineType& g4dn = catalog.Find("g4dn.2xlarge");
   EXPECT_DOUBLE_EQ(g4dn.price->usd_per_hour, 0.5);
   EXPECT_EQ(g4dn.price->pricing_model, "reserved 1y");
-  EXPECT_EQ(g4dn.vcpus, 8);                              // kept
+  EXPECT_EQ(g4dn.vcpus, 8);                                // kept
   EXPECT_DOUBLE_EQ(g4dn.power_curve->PeakWatts(), 136.7);  // kept
   const MachineType& box = catalog.Find("box.large");
   EXPECT_DOUBLE_EQ(box.power_curve->WattsAt(0.75), 80);

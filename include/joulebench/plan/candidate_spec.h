@@ -22,8 +22,8 @@
 #include <utility>
 #include <vector>
 
-#include "joulebench/plan/catalog.h"
 #include "joulebench/energy/ccf_coefficients.h"
+#include "joulebench/plan/catalog.h"
 #include "joulebench/plan/inference_plan.h"
 #include "joulebench/plan/run_resolver.h"
 #include "joulebench/plan/training_plan.h"
@@ -49,7 +49,7 @@ struct CandidateContext {
   const Catalog* catalog = nullptr;
   const RunResolver* runs = nullptr;
   // This machine (the one the runs were measured on), for run candidates without type or price.
-  std::optional<std::string> this_machine_type;   // --instance-type
+  std::optional<std::string> this_machine_type;           // --instance-type
   std::optional<double> this_machine_price_usd_per_hour;  // --price
   // Coefficients for a modelled curve when a catalog machine has no published one (the last
   // resort for power); nullptr = no modelling.

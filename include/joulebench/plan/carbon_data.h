@@ -12,9 +12,9 @@
 namespace joulebench::plan {
 
 struct GridIntensity {
-  std::string region;          // e.g. "us-east-1"
+  std::string region;  // e.g. "us-east-1"
   double g_co2e_per_kwh = 0;
-  std::string basis;           // e.g. "EPA eGRID NERC SERC"
+  std::string basis;  // e.g. "EPA eGRID NERC SERC"
   std::string date;
   std::string source;
 };
