@@ -2,6 +2,7 @@
 // in src/plan/.
 #include <fmt/format.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -210,8 +211,10 @@ int RunInfer(CommonFlags& flags) {
   return 0;
 }
 
-// "1:3400/s,16:52000/s" -> efficiency of the larger size against the smaller.
-plan::Sourced ScalingFrom(const std::string& text, const std::string& origin) {
+// "1:3400/s,16:52000/s" or "1:small.json,16:big.json" (train runs at two cluster sizes) ->
+// efficiency of the larger size against the smaller.
+plan::Sourced ScalingFrom(const std::string& text, const std::string& origin,
+                          const plan::RunResolver& runs) {
   const auto comma = text.find(',');
   auto part = [&](std::string_view p, int& n, double& rate) {
     const auto colon = p.find(':');
@@ -226,7 +229,23 @@ plan::Sourced ScalingFrom(const std::string& text, const std::string& origin) {
       throw InputError("--scaling-from: instance counts must be whole numbers");
     }
     n = static_cast<int>(count);
-    rate = ParseRatePerSecond(p.substr(colon + 1), "--scaling-from throughput");
+    const std::string_view what = p.substr(colon + 1);
+    // A rate starts with a number and has a time unit; anything else (an existing file, a
+    // path, a run id) names a train run.
+    std::error_code ec;
+    const bool is_file = std::filesystem::exists(std::string(what), ec);
+    const bool looks_like_rate = !what.empty() &&
+                                 (std::isdigit(static_cast<unsigned char>(what.front())) != 0) &&
+                                 what.find('/') != std::string_view::npos;
+    if (!is_file && looks_like_rate) {
+      rate = ParseRatePerSecond(what, "--scaling-from throughput");
+    } else {
+      try {
+        rate = plan::TrainingThroughputOfRun(runs.Resolve(what)).value;
+      } catch (const InputError& e) {
+        throw InputError(fmt::format("--scaling-from: {}", e.what()));
+      }
+    }
   };
   if (comma == std::string::npos) {
     throw InputError("--scaling-from: give two sizes, e.g. 1:3400/s,16:52000/s");
@@ -263,7 +282,8 @@ int RunTrain(CommonFlags& flags) {
     request.scaling_efficiency = plan::Sourced{ParseFraction(*efficiency, "--scaling-efficiency"),
                                                Given(flags, "scaling-efficiency")};
   } else if (scaling_from) {
-    request.scaling_efficiency = ScalingFrom(*scaling_from, Given(flags, "scaling-from").substr(7));
+    request.scaling_efficiency = ScalingFrom(*scaling_from, Given(flags, "scaling-from").substr(7),
+                                             plan::DefaultRunResolver());
   }
   if (const std::string* b = Value(flags, "baseline")) request.baseline = *b;
   request.carbon = Carbon(flags);

@@ -347,6 +347,14 @@ InferenceCandidate ResolveInferenceCandidate(const CandidateSpec& spec,
   return candidate;
 }
 
+Sourced TrainingThroughputOfRun(const ResolvedRun& run) {
+  const run::Metric* m = FindAny(run.record, {"sequences_per_s", "throughput"});
+  if (m == nullptr || !(m->value > 0)) {
+    throw InputError(fmt::format("{} has no sequences_per_s or throughput metric", run.label));
+  }
+  return Sourced{m->value, MetricProvenance(run, *m)};
+}
+
 TrainingCandidate ResolveTrainingCandidate(const CandidateSpec& spec,
                                            const CandidateContext& context) {
   Common c = ResolveCommon(spec, context, "train");
@@ -366,14 +374,11 @@ TrainingCandidate ResolveTrainingCandidate(const CandidateSpec& spec,
     candidate.sequences_per_s =
         Sourced{ParseRatePerSecond(*t, what + " throughput"), GivenProvenance(spec, "throughput")};
   } else if (c.run) {
-    const run::Metric* m = FindAny(c.run->record, {"sequences_per_s", "throughput"});
-    if (m == nullptr || !(m->value > 0)) {
-      throw InputError(
-          fmt::format("{}: {} has no sequences_per_s or throughput metric; give "
-                      "throughput=RATE (e.g. 3400/s)",
-                      what, c.run->label));
+    try {
+      candidate.sequences_per_s = TrainingThroughputOfRun(*c.run);
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("{}: {}; give throughput=RATE (e.g. 3400/s)", what, e.what()));
     }
-    candidate.sequences_per_s = Sourced{m->value, MetricProvenance(*c.run, *m)};
   } else {
     throw InputError(
         fmt::format("{}: no throughput; give throughput=RATE in sequences per "

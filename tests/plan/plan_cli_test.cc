@@ -162,6 +162,32 @@ TEST(PlanTrainCli, PredictsAFinishedRunFromItsFirstQuarter) {
   EXPECT_NEAR(p["cluster"]["duration_s"]["value"].get<double>(), 12500, 12500 * 0.02);
 }
 
+TEST(PlanTrainCli, ScalingEfficiencyMeasuredFromRunsAtTwoSizes) {
+  testing::TempDir dir;
+  auto write = [&](const std::string& file, double sequences_per_s) {
+    run::RunRecord record;
+    record.kind = "train";
+    record.status = run::RunStatus::kComplete;
+    record.metrics.push_back({"sequences_per_s", sequences_per_s, "1/s", "measured"});
+    return dir.Write(file, run::ToJson(record).dump()).string();
+  };
+  const std::string one = write("one.json", 100);
+  const std::string four = write("four.json", 360);
+  const auto r = Plan({"train", "--sequences", "450M", "--instances", "16", "--pue", "1.1",
+                       "--candidate", "name=trn1.32xlarge,throughput=3400/s,power=6.5kW",
+                       "--candidate", "name=p4d.24xlarge,throughput=1950/s", "--scaling-from",
+                       "1:" + one + ",4:" + four, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json plan = json::parse(r.out);
+  EXPECT_DOUBLE_EQ(plan["request"]["scaling_efficiency"]["value"].get<double>(), 0.9);
+  EXPECT_EQ(
+      plan["request"]["scaling_efficiency"]["provenance"].get<std::string>().rfind("measured:", 0),
+      0u);
+  // 450M / (16 x 3400/s x 0.9)
+  EXPECT_NEAR(Candidate(plan, "trn1.32xlarge")["results"]["time_s"].get<double>(),
+              450e6 / (16 * 3400 * 0.9), 1e-6);
+}
+
 TEST(PlanCliErrors, RateWithoutUnit) {
   ExpectOneLineError(Plan({"infer", "--config", kStudy, "--sla", "1000000"}), "--sla");
 }

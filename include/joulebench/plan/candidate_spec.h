@@ -63,6 +63,10 @@ InferenceCandidate ResolveInferenceCandidate(const CandidateSpec& spec,
 TrainingCandidate ResolveTrainingCandidate(const CandidateSpec& spec,
                                            const CandidateContext& context);
 
+// The sequences per second a train run measured (metric sequences_per_s, else throughput),
+// for the whole cluster it ran on. Throws InputError naming the run when it has neither.
+Sourced TrainingThroughputOfRun(const ResolvedRun& run);
+
 // "60W", "6.5kW", "500mW" -> watts (> 0). InputError naming `what` otherwise.
 double ParsePowerWatts(std::string_view text, std::string_view what);
 // "0.362/h", "$0.362/h", "8.69/d" -> US dollars per hour (> 0).
