@@ -14,15 +14,16 @@ namespace joulebench::cli {
 namespace {
 
 constexpr std::array<std::string_view, 5> kSourceNames = {"powercap", "perf_event", "nvml",
-                                                           "neuron", "model"};
+                                                          "neuron", "model"};
 
 void CheckDirectory(const std::filesystem::path& path, std::string_view what,
                     std::string_view plays) {
   std::error_code ec;
   if (!std::filesystem::is_directory(path, ec)) {
-    throw InputError(fmt::format("{} '{}' is not a directory; give the directory that plays the "
-                                 "role of {}",
-                                 what, path.string(), plays));
+    throw InputError(
+        fmt::format("{} '{}' is not a directory; give the directory that plays the "
+                    "role of {}",
+                    what, path.string(), plays));
   }
 }
 
@@ -31,16 +32,17 @@ void CheckLibrary(const std::string& path, std::string_view what) {
   if (path.find('/') == std::string::npos) return;
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    throw InputError(fmt::format("{} '{}' does not exist; give the path of libnvidia-ml.so.1",
-                                 what, path));
+    throw InputError(
+        fmt::format("{} '{}' does not exist; give the path of libnvidia-ml.so.1", what, path));
   }
   char magic[4] = {};
   in.read(magic, 4);
   if (in.gcount() != 4 || magic[0] != 0x7f || magic[1] != 'E' || magic[2] != 'L' ||
       magic[3] != 'F') {
-    throw InputError(fmt::format("{} '{}' is not a shared library (no ELF header); give the "
-                                 "path of libnvidia-ml.so.1",
-                                 what, path));
+    throw InputError(
+        fmt::format("{} '{}' is not a shared library (no ELF header); give the "
+                    "path of libnvidia-ml.so.1",
+                    what, path));
   }
 }
 
@@ -60,7 +62,9 @@ void AddSourceFlags(CLI::App& app, SourceFlags& flags) {
                  "Maximum Neuron device power, to turn its percentages into watts "
                  "(env JOULEBENCH_NEURON_MAX_WATTS)");
   app.add_option("--disable", flags.disabled,
-                 "Do not use this source (powercap, perf_event, nvml, neuron, model); repeatable");
+                 "Do not use this source (powercap, perf_event, nvml, neuron, model); repeatable")
+      // One value per --disable, so that "--disable model -- CMD" leaves "--" alone.
+      ->allow_extra_args(false);
 }
 
 energy::SourceOptions ResolveSourceOptions(const SourceFlags& flags) {
@@ -73,8 +77,8 @@ energy::SourceOptions ResolveSourceOptions(const SourceFlags& flags) {
   if (!flags.neuron_max_watts.empty()) {
     const double watts = ParseNumber(flags.neuron_max_watts, "--neuron-max-watts");
     if (!(watts > 0)) {
-      throw InputError(fmt::format("--neuron-max-watts '{}' must be greater than zero",
-                                   flags.neuron_max_watts));
+      throw InputError(
+          fmt::format("--neuron-max-watts '{}' must be greater than zero", flags.neuron_max_watts));
     }
     options.neuron_max_device_watts = watts;
   }
@@ -88,13 +92,13 @@ energy::SourceOptions ResolveSourceOptions(const SourceFlags& flags) {
   CheckDirectory(options.sysfs_root,
                  sysfs_from_flag ? "--sysfs-root" : "the sysfs root (JOULEBENCH_SYSFS_ROOT)",
                  "/sys");
-  CheckDirectory(options.procfs_root,
-                 flags.procfs_root.empty() ? "the procfs root (JOULEBENCH_PROCFS_ROOT)"
-                                           : "--procfs-root",
-                 "/proc");
-  CheckLibrary(options.nvml_library,
-               flags.nvml_library.empty() ? "the NVML library (JOULEBENCH_NVML_LIBRARY)"
-                                          : "--nvml-library");
+  CheckDirectory(
+      options.procfs_root,
+      flags.procfs_root.empty() ? "the procfs root (JOULEBENCH_PROCFS_ROOT)" : "--procfs-root",
+      "/proc");
+  CheckLibrary(options.nvml_library, flags.nvml_library.empty()
+                                         ? "the NVML library (JOULEBENCH_NVML_LIBRARY)"
+                                         : "--nvml-library");
   return options;
 }
 

@@ -73,6 +73,15 @@ int CountCpuLines(const std::string& stat) {
 }  // namespace
 
 ModelSource::ModelSource(Config config) : config_(std::move(config)) {
+  try {
+    Open();
+  } catch (...) {
+    CloseFiles();  // the destructor does not run when a constructor throws
+    throw;
+  }
+}
+
+void ModelSource::Open() {
   buffer_.resize(kBufferBytes);
   const std::string set_name(CcfCoefficients::kSetName);
   if (config_.model_cpu) {
@@ -152,9 +161,13 @@ ModelSource::ModelSource(Config config) : config_(std::move(config)) {
   }
 }
 
-ModelSource::~ModelSource() {
+ModelSource::~ModelSource() { CloseFiles(); }
+
+void ModelSource::CloseFiles() {
   if (stat_fd_ >= 0) ::close(stat_fd_);
   if (net_fd_ >= 0) ::close(net_fd_);
+  stat_fd_ = -1;
+  net_fd_ = -1;
 }
 
 bool ModelSource::ReadCpuTimes(CpuTimes& times) {
@@ -327,9 +340,19 @@ ProbeResult ProbeModel(const SourceOptions& options, const std::vector<DomainInf
   result.source_name = "model";
   std::string cpu_measured_by;
   std::string dram_measured_by;
+  std::string platform_measured_by;
   for (const auto& d : measured) {
     if (d.component == Component::kCpuPackage && cpu_measured_by.empty()) cpu_measured_by = d.name;
     if (d.component == Component::kDram && dram_measured_by.empty()) dram_measured_by = d.name;
+    if (d.component == Component::kPlatform && platform_measured_by.empty()) {
+      platform_measured_by = d.name;
+    }
+  }
+  // A whole-platform reading (RAPL psys, a BMC) already holds the CPU and the memory: modelling
+  // them too would count them twice.
+  if (!platform_measured_by.empty()) {
+    if (cpu_measured_by.empty()) cpu_measured_by = platform_measured_by + " (whole platform)";
+    if (dram_measured_by.empty()) dram_measured_by = platform_measured_by + " (whole platform)";
   }
   CcfCoefficients ccf;
   ModelSource::Config config;
@@ -384,7 +407,7 @@ ProbeResult ProbeModel(const SourceOptions& options, const std::vector<DomainInf
     if (config.model_cpu) {
       const auto& c = config.cpu;
       result.details.push_back(
-          fmt::format("cpu: modelled, {} ({}), {} vCPUs x {}-{} W/vCPU ({}, {})",
+          fmt::format("cpu: modelled as {}, {}; {} vCPUs x {}-{} W/vCPU ({}, {})",
                       c.microarchitecture, family_origin, source->vcpus(), c.min_watts_per_vcpu,
                       c.max_watts_per_vcpu, c.source, c.date));
       if (c.microarchitecture == CcfCoefficients::kUnknownFamily && !options.cpu_family) {

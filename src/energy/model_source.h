@@ -61,6 +61,8 @@ class ModelSource final : public Source {
     bool counted = false;
   };
 
+  void Open();
+  void CloseFiles();
   bool ReadCpuTimes(CpuTimes& times);
   bool ReadNetworkBytes();
   Interface* FindOrAddInterface(std::string_view name, std::uint64_t bytes, bool& is_new);

@@ -206,15 +206,27 @@ ProbeResult ProbeNvml(const SourceOptions& options) {
       "point --nvml-library (or JOULEBENCH_NVML_LIBRARY) at libnvidia-ml.so.1 from the NVIDIA "
       "driver";
 
+  if (path.empty()) {
+    // dlopen("") would return the running program itself.
+    result.status = ProbeStatus::kError;
+    result.reason = "the NVML library path is empty";
+    result.fix = fix_path;
+    return result;
+  }
   auto lib = std::make_unique<NvmlLibrary>();
   ::dlerror();
   lib->handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!lib->handle) {
-    const char* why = ::dlerror();
+    const char* error = ::dlerror();
+    std::string_view why = error ? error : "dlopen failed";
+    // dlerror repeats the path: "<path>: invalid ELF header".
+    if (why.size() > path.size() + 2 && why.substr(0, path.size()) == path &&
+        why.substr(path.size(), 2) == ": ") {
+      why.remove_prefix(path.size() + 2);
+    }
     if (chosen_by_user) {
       result.status = ProbeStatus::kError;
-      result.reason =
-          fmt::format("cannot load the NVML library '{}': {}", path, why ? why : "dlopen failed");
+      result.reason = fmt::format("cannot load the NVML library '{}': {}", path, why);
       result.fix = fix_path;
     } else {
       result.status = ProbeStatus::kAbsent;

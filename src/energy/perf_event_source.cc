@@ -1,10 +1,9 @@
 #include "energy/perf_event_source.h"
 
+#include <fmt/format.h>
 #include <linux/perf_event.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -23,10 +22,8 @@ struct KnownEvent {
   Component component;
 };
 constexpr KnownEvent kKnownEvents[] = {
-    {"energy-pkg", "", Component::kCpuPackage},
-    {"energy-cores", "cores", Component::kCpuCores},
-    {"energy-gpu", "uncore", Component::kUncore},
-    {"energy-ram", "dram", Component::kDram},
+    {"energy-pkg", "", Component::kCpuPackage},    {"energy-cores", "cores", Component::kCpuCores},
+    {"energy-gpu", "uncore", Component::kUncore},  {"energy-ram", "dram", Component::kDram},
     {"energy-psys", "psys", Component::kPlatform},
 };
 
@@ -89,7 +86,8 @@ std::optional<PowerPmu> ParsePowerPmu(const std::filesystem::path& sysfs_root) {
   PowerPmu pmu;
   const auto type = ParseUnsigned(*type_text);
   if (!type) {
-    pmu.problems.push_back(fmt::format("{}/type holds '{}', not a number", dir.string(), *type_text));
+    pmu.problems.push_back(
+        fmt::format("{}/type holds '{}', not a number", dir.string(), *type_text));
     return pmu;
   }
   pmu.type = static_cast<std::uint32_t>(*type);
@@ -143,8 +141,7 @@ void PerfEventSource::Read(std::span<Reading> out) {
       out[i].ok = false;
       if (!warned_[i]) {
         warned_[i] = true;
-        warnings_.push_back(fmt::format("{}: reading the perf event failed ({})",
-                                        domains_[i].name,
+        warnings_.push_back(fmt::format("{}: reading the perf event failed ({})", domains_[i].name,
                                         n < 0 ? std::strerror(errno) : "short read"));
       }
       continue;
@@ -168,11 +165,13 @@ ProbeResult ProbePerfEvent(const SourceOptions& options) {
   auto pmu = ParsePowerPmu(options.sysfs_root);
   if (!pmu) {
     result.status = ProbeStatus::kAbsent;
-    result.reason = fmt::format("no power PMU at {}: the kernel's RAPL perf driver is not "
-                                "loaded, or this CPU or virtual machine has no RAPL",
-                                dir.string());
-    result.fix = "on bare-metal x86, use a kernel with CONFIG_PERF_EVENTS_INTEL_RAPL; virtual "
-                 "machines usually do not expose it";
+    result.reason = fmt::format(
+        "no power PMU at {}: the kernel's RAPL perf driver is not "
+        "loaded, or this CPU or virtual machine has no RAPL",
+        dir.string());
+    result.fix =
+        "on bare-metal x86, use a kernel with CONFIG_PERF_EVENTS_INTEL_RAPL; virtual "
+        "machines usually do not expose it";
     return result;
   }
   result.details = pmu->problems;
@@ -245,10 +244,12 @@ ProbeResult ProbePerfEvent(const SourceOptions& options) {
   if (domains.empty()) {
     if (denied_errno != 0) {
       result.status = ProbeStatus::kPermissionDenied;
-      result.reason = "perf_event_open of the power PMU is not allowed for this user "
-                      "(system-wide events need CAP_PERFMON or kernel.perf_event_paranoid <= 0)";
-      result.fix = "run as root, or: sudo sysctl -w kernel.perf_event_paranoid=0, or give the "
-                   "binary the capability: sudo setcap cap_perfmon+ep $(command -v joulebench)";
+      result.reason =
+          "perf_event_open of the power PMU is not allowed for this user "
+          "(system-wide events need CAP_PERFMON or kernel.perf_event_paranoid <= 0)";
+      result.fix =
+          "run as root, or: sudo sysctl -w kernel.perf_event_paranoid=0, or give the "
+          "binary the capability: sudo setcap cap_perfmon+ep $(command -v joulebench)";
     } else {
       result.status = ProbeStatus::kUnsupported;
       result.reason = fmt::format("perf_event_open of power/{} failed: {}", other_what,

@@ -17,16 +17,16 @@ namespace joulebench::energy {
 
 // One energy event as the power PMU describes it in sysfs.
 struct PowerPmuEvent {
-  std::string name;         // "energy-pkg"
-  std::uint64_t config = 0; // from "event=0x02"
-  double scale = 0;         // joules per count, e.g. 2.3283064365386962890625e-10
-  std::string unit;         // "Joules"
+  std::string name;          // "energy-pkg"
+  std::uint64_t config = 0;  // from "event=0x02"
+  double scale = 0;          // joules per count, e.g. 2.3283064365386962890625e-10
+  std::string unit;          // "Joules"
 };
 
 struct PowerPmu {
-  std::uint32_t type = 0;          // perf_event_attr.type
+  std::uint32_t type = 0;  // perf_event_attr.type
   std::vector<PowerPmuEvent> events;
-  std::vector<int> cpus;           // cpumask: one CPU per package
+  std::vector<int> cpus;              // cpumask: one CPU per package
   std::vector<std::string> problems;  // events skipped and why (bad scale, unknown unit)
 };
 

@@ -15,9 +15,9 @@ namespace joulebench::energy {
 
 // One zone's open counter file. Built by ProbePowercap; public for tests and benchmarks.
 struct PowercapZone {
-  std::string id;                // "intel-rapl:0:1"
-  std::filesystem::path dir;     // <sysfs_root>/class/powercap/intel-rapl:0:1
-  int energy_fd = -1;            // energy_uj, kept open and pread at every sample
+  std::string id;             // "intel-rapl:0:1"
+  std::filesystem::path dir;  // <sysfs_root>/class/powercap/intel-rapl:0:1
+  int energy_fd = -1;         // energy_uj, kept open and pread at every sample
 };
 
 class PowercapSource final : public Source {
@@ -39,6 +39,7 @@ class PowercapSource final : public Source {
   struct ZoneState {
     PowercapZone zone;
     std::uint64_t last_uj = 0;
+    std::uint32_t unchanged_reads = 0;
     bool has_last = false;
     bool vanished = false;
     bool garbage_warned = false;

@@ -3,6 +3,8 @@
 #include <time.h>
 
 #include <bit>
+#include <cstdlib>
+#include <new>
 #include <limits>
 #include <thread>
 
@@ -29,19 +31,23 @@ RunCompleter::RunCompleter(std::uint64_t ring_capacity, std::int64_t run_begin_n
     : serial_(g_next_serial.fetch_add(1)), run_begin_ns_(run_begin_ns) {
   const std::uint64_t capacity = std::bit_ceil(std::max<std::uint64_t>(ring_capacity, 2));
   mask_ = capacity - 1;
-  ring_ = std::make_unique<std::atomic<std::uint64_t>[]>(capacity);
-  for (std::uint64_t i = 0; i < capacity; ++i) ring_[i].store(kFree, std::memory_order_relaxed);
+  auto* memory = static_cast<std::uint64_t*>(std::calloc(capacity, sizeof(std::uint64_t)));
+  if (memory == nullptr) throw std::bad_alloc();
+  ring_.reset(memory);
 }
+
+void RunCompleter::FreeDeleter::operator()(std::uint64_t* p) const noexcept { std::free(p); }
 
 RunCompleter::~RunCompleter() {
   while (in_complete_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
 }
 
 bool RunCompleter::Schedule(QueryId id, std::int64_t scheduled_ns, bool measured) noexcept {
-  auto& slot = ring_[id & mask_];
+  auto slot = Slot(id);
   if (slot.load(std::memory_order_acquire) != kFree) return false;
   // The SUT's own hand-off of the query to its worker orders this store before the read.
-  slot.store(static_cast<std::uint64_t>(scheduled_ns - run_begin_ns_) | (measured ? kMeasuredBit : 0),
+  slot.store((static_cast<std::uint64_t>(scheduled_ns - run_begin_ns_) + 1) |
+                 (measured ? kMeasuredBit : 0),
              std::memory_order_relaxed);
   return true;
 }
@@ -69,10 +75,10 @@ void RunCompleter::Complete(std::span<const QueryResponse> responses) noexcept {
   std::uint64_t failed = 0;
   std::int64_t last_measured = -1;
   for (const QueryResponse& r : responses) {
-    auto& slot = ring_[r.id & mask_];
+    auto slot = Slot(r.id);
     const std::uint64_t v = slot.load(std::memory_order_relaxed);
     slot.store(kFree, std::memory_order_release);
-    const auto scheduled_ns = static_cast<std::int64_t>(v & (kMeasuredBit - 1));
+    const auto scheduled_ns = static_cast<std::int64_t>(v & (kMeasuredBit - 1)) - 1;
     const std::int64_t latency_ns = now_ns - scheduled_ns;
     stats.all.Record(latency_ns);
     if (v & kMeasuredBit) {

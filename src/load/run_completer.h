@@ -19,8 +19,10 @@ std::int64_t SteadyNowNs() noexcept;
 
 class RunCompleter final : public QueryCompleter {
  public:
-  // `ring_capacity` is rounded up to a power of two; run_begin_ns is the run's zero.
+  // `ring_capacity` is rounded up to a power of two. run_begin_ns is the run's zero; it may
+  // be set later with set_run_begin_ns, before the first query is scheduled.
   RunCompleter(std::uint64_t ring_capacity, std::int64_t run_begin_ns);
+  void set_run_begin_ns(std::int64_t run_begin_ns) noexcept { run_begin_ns_ = run_begin_ns; }
   ~RunCompleter() override;
 
   // Issuer side (one thread). False if the slot of `id` still holds an uncompleted query
@@ -52,13 +54,21 @@ class RunCompleter final : public QueryCompleter {
   ThreadStats& StatsForThisThread() noexcept;
   ThreadStats* RegisterThread();
 
-  static constexpr std::uint64_t kFree = ~std::uint64_t{0};
+  // A slot holds (scheduled offset + 1) | measured bit; 0 = free. Zero is what calloc gives,
+  // so the ring costs no page until a slot is first used.
+  static constexpr std::uint64_t kFree = 0;
   static constexpr std::uint64_t kMeasuredBit = std::uint64_t{1} << 62;
+  struct FreeDeleter {
+    void operator()(std::uint64_t* p) const noexcept;
+  };
+  std::atomic_ref<std::uint64_t> Slot(QueryId id) const noexcept {
+    return std::atomic_ref<std::uint64_t>(ring_[id & mask_]);
+  }
 
   std::uint64_t serial_;  // distinguishes runs in the thread-local cache
   std::int64_t run_begin_ns_;
   std::uint64_t mask_;
-  std::unique_ptr<std::atomic<std::uint64_t>[]> ring_;
+  std::unique_ptr<std::uint64_t[], FreeDeleter> ring_;
   std::atomic<std::uint64_t> completed_{0};
   std::atomic<bool> waiting_{false};
   // Complete() calls in progress; the destructor waits for 0 so that a call that has just

@@ -104,7 +104,8 @@ void RunServer(Run& run) {
   std::vector<Query> batch(s.server_max_coalesce);
   const std::int64_t min_duration_ns = s.min_duration_ms * kMsToNs;
   double next_offset_ns = gaps.Exponential(mean_gap_ns);
-  while (true) {
+  bool done = false;
+  while (!done) {
     const std::int64_t now = SteadyNowNs();
     std::int64_t next_ns = run.begin_ns + static_cast<std::int64_t>(next_offset_ns);
     if (next_ns > now) {
@@ -115,24 +116,27 @@ void RunServer(Run& run) {
     const std::int64_t measure_start = run.monitor.measure_start_ns();
     std::size_t n = 0;
     while (n < batch.size() && next_ns <= now) {
-      const bool measured = next_ns - run.begin_ns >= measure_start;
+      const std::int64_t offset_ns = next_ns - run.begin_ns;
+      const bool measured = offset_ns >= measure_start;
       if (!run.completer.Schedule(run.issued, next_ns, measured)) {
         run.overloaded = true;
         break;
       }
-      if (measured) {
-        if (run.measured_issued++ == 0) run.measure_begin_ns = measure_start;
-      }
       batch[n++] = run.NextQuery();
       next_offset_ns += gaps.Exponential(mean_gap_ns);
       next_ns = run.begin_ns + static_cast<std::int64_t>(next_offset_ns);
+      if (!measured) continue;
+      if (run.measured_issued++ == 0) run.measure_begin_ns = measure_start;
+      // The schedule ends with the first query at or past the minimum duration (once the
+      // minimum count is reached), so it depends on the seed alone, not on timing.
+      if (run.measured_issued >= s.min_query_count &&
+          offset_ns - run.measure_begin_ns >= min_duration_ns) {
+        done = true;
+        break;
+      }
     }
     if (n != 0) run.sut.IssueQuery(std::span<const Query>(batch.data(), n), run.completer);
     if (run.overloaded) break;
-    if (run.measured_issued >= s.min_query_count && run.measure_begin_ns >= 0 &&
-        next_ns - run.begin_ns - run.measure_begin_ns >= min_duration_ns) {
-      break;
-    }
   }
 }
 
@@ -162,9 +166,9 @@ void RunSingleStream(Run& run) {
 
 // Issues `count` queries scheduled at `scheduled_ns` in calls of at most `slab` queries,
 // keeping at most 2 * slab outstanding so that the SUT never runs dry.
-void IssueOfflineQueries(Run& run, std::vector<Query>& buffer, std::uint64_t count, bool measured,
-                         std::int64_t scheduled_ns) {
-  const std::uint64_t slab = buffer.size();
+void IssueOfflineQueries(Run& run, std::vector<Query>& buffer, std::uint64_t slab,
+                         std::uint64_t count, bool measured, std::int64_t scheduled_ns) {
+  if (buffer.size() < std::min(count, slab)) buffer.resize(std::min(count, slab));
   std::uint64_t left = count;
   while (left > 0) {
     if (run.issued - run.completer.completed() > slab) {
@@ -184,50 +188,65 @@ void IssueOfflineQueries(Run& run, std::vector<Query>& buffer, std::uint64_t cou
   }
 }
 
-void RunOffline(Run& run, std::vector<Query>& buffer, std::uint64_t* query_count) {
+void RunOffline(Run& run, std::vector<Query>& buffer, std::uint64_t slab,
+                std::uint64_t* query_count) {
   const TestSettings& s = run.settings;
   // Warm-up: chunks of about half a window of work, at most two outstanding, until steady
   // (or one calibration window when not waiting and the rate is unknown).
   const bool calibrate = s.offline_expected_qps <= 0;
   const bool warm = s.wait_for_steady_state || calibrate;
+  // Without steady-state waiting, calibration takes two windows and measures the rate over
+  // the second (the first includes the SUT's start).
+  const std::int64_t window_ns = s.window_ms * kMsToNs;
+  std::int64_t mark_ns = -1;
+  std::uint64_t mark_completed = 0;
+  double calibrated_qps = 0;
   if (warm) {
-    const std::int64_t warm_until = s.wait_for_steady_state
-                                        ? WindowMonitor::kNotYet
-                                        : run.begin_ns + s.window_ms * kMsToNs;
+    const std::int64_t warm_until =
+        s.wait_for_steady_state ? WindowMonitor::kNotYet : run.begin_ns + 2 * window_ns;
     std::uint64_t chunk = 16;
     while (true) {
       const std::int64_t now = SteadyNowNs();
-      if (run.monitor.warmup_failed() || now >= warm_until) break;
+      if (mark_ns < 0 && now >= run.begin_ns + window_ns) {
+        mark_ns = now;
+        mark_completed = run.completer.completed();
+      }
+      if (run.monitor.warmup_failed()) break;
+      if (now >= warm_until) {
+        calibrated_qps = static_cast<double>(run.completer.completed() - mark_completed) /
+                         (static_cast<double>(now - mark_ns) / 1e9);
+        break;
+      }
       if (s.wait_for_steady_state && run.monitor.measure_start_ns() != WindowMonitor::kNotYet) break;
       const double rate = run.monitor.last_throughput_per_s();
       if (rate > 0) {
         chunk = static_cast<std::uint64_t>(rate * static_cast<double>(s.window_ms) / 2000.0);
       }
-      chunk = std::clamp<std::uint64_t>(chunk, 16, buffer.size() / 2);
+      chunk = std::clamp<std::uint64_t>(chunk, 16, slab / 2);
       if (run.issued - run.completer.completed() >= chunk) {
         run.completer.WaitForCompletedUntil(run.issued - chunk + 1,
                                             std::min(now + 2 * kMsToNs, warm_until));
         continue;
       }
-      IssueOfflineQueries(run, buffer, chunk, false, now);
+      IssueOfflineQueries(run, buffer, slab, chunk, false, now);
     }
     run.sut.FlushQueries();
     run.completer.WaitForCompleted(run.issued);  // drain, so the measured part starts clean
     if (run.monitor.warmup_failed()) return;
   }
   double expected_qps = s.offline_expected_qps;
+  double margin = 1.1;  // as LoadGen sizes an offline run from the expected rate
   if (calibrate) {
-    expected_qps = s.wait_for_steady_state ? run.monitor.steady_throughput_per_s()
-                                           : static_cast<double>(run.completer.completed()) /
-                                                 (static_cast<double>(SteadyNowNs() - run.begin_ns) / 1e9);
+    expected_qps = s.wait_for_steady_state ? run.monitor.steady_throughput_per_s() : calibrated_qps;
+    margin = 1.25;  // a measured rate is noisier than a declared one
   }
   const auto sized = static_cast<std::uint64_t>(
-      std::ceil(expected_qps * static_cast<double>(s.min_duration_ms) / 1000.0 * 1.1));
+      std::ceil(expected_qps * static_cast<double>(s.min_duration_ms) / 1000.0 * margin - 1e-9));
   *query_count = std::max<std::uint64_t>(s.min_query_count, sized);
   const std::int64_t start = SteadyNowNs();
   run.measure_begin_ns = start - run.begin_ns;
   run.measured_issued = *query_count;
-  IssueOfflineQueries(run, buffer, *query_count, true, start);
+  IssueOfflineQueries(run, buffer, slab, *query_count, true, start);
 }
 
 }  // namespace
@@ -250,14 +269,15 @@ ScenarioResult RunScenario(SystemUnderTest& sut, QuerySampleLibrary& qsl,
 
   // Offline issues in slabs of up to half the ring.
   const std::uint64_t slab = std::max<std::uint64_t>(1, settings.max_outstanding_queries / 2);
-  std::vector<Query> offline_buffer(settings.scenario == Scenario::kOffline ? slab : 0);
+  std::vector<Query> offline_buffer;  // grown to min(query count, slab) when needed
   const std::uint64_t ring = settings.scenario == Scenario::kOffline
                                  ? 2 * slab + 2 * slab / 8 + 16
                                  : settings.max_outstanding_queries;
 
   TimerSlackGuard slack;
+  RunCompleter completer(ring, 0);
   const std::int64_t begin_ns = SteadyNowNs();
-  RunCompleter completer(ring, begin_ns);
+  completer.set_run_begin_ns(begin_ns);
   SteadyStateOptions steady{settings.steady_state_windows, settings.steady_state_band_relative,
                             settings.steady_state_drift_relative, true};
   WindowMonitor monitor(completer, begin_ns, settings.window_ms * kMsToNs, power,
@@ -275,7 +295,7 @@ ScenarioResult RunScenario(SystemUnderTest& sut, QuerySampleLibrary& qsl,
       RunSingleStream(run);
       break;
     case Scenario::kOffline:
-      RunOffline(run, offline_buffer, &result.offline_query_count);
+      RunOffline(run, offline_buffer, slab, &result.offline_query_count);
       break;
   }
   sut.FlushQueries();

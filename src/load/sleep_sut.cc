@@ -2,6 +2,7 @@
 #include <sys/prctl.h>
 #include <time.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -54,8 +55,9 @@ struct SleepSut::Impl {
     prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
     RandomSource rng(seed);
     const auto mean_ns = static_cast<double>(options.service_ns);
+    std::int64_t previous_deadline_ns = 0;
     while (true) {
-      std::pair<Query, QueryCompleter*> item;
+      Item item;
       {
         std::unique_lock lock(mutex);
         cv.wait(lock, [this] { return stopping || !queue.empty(); });
@@ -65,18 +67,29 @@ struct SleepSut::Impl {
       }
       const auto service_ns = static_cast<std::int64_t>(options.exponential ? rng.Exponential(mean_ns)
                                                                             : mean_ns);
-      const std::int64_t until = SteadyNowNs() + service_ns;
+      // The worker keeps an ideal timeline: service starts when the query arrived or when
+      // the previous service ended, whichever is later, so a late wake-up (a busy machine)
+      // delays that one completion but never the next service. Capacity is exactly
+      // workers / service time, as in the M/D/c and M/M/c models the tests compare with.
+      const std::int64_t start_ns = std::max(item.enqueued_ns, previous_deadline_ns);
+      const std::int64_t until = start_ns + service_ns;
+      previous_deadline_ns = until;
       timespec ts{static_cast<time_t>(until / 1'000'000'000), static_cast<long>(until % 1'000'000'000)};
       while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) != 0) {
       }
-      item.second->Complete(QueryResponse{item.first.id, true});
+      item.completer->Complete(QueryResponse{item.query.id, true});
     }
   }
 
   SleepSutOptions options;
   std::mutex mutex;
   std::condition_variable cv;
-  std::deque<std::pair<Query, QueryCompleter*>> queue;
+  struct Item {
+    Query query;
+    QueryCompleter* completer = nullptr;
+    std::int64_t enqueued_ns = 0;
+  };
+  std::deque<Item> queue;
   bool stopping = false;
   std::vector<std::thread> workers;
 };
@@ -96,9 +109,10 @@ std::string SleepSut::Name() const {
 }
 
 void SleepSut::IssueQuery(std::span<const Query> queries, QueryCompleter& completer) {
+  const std::int64_t now_ns = SteadyNowNs();
   {
     std::lock_guard lock(impl_->mutex);
-    for (const Query& q : queries) impl_->queue.emplace_back(q, &completer);
+    for (const Query& q : queries) impl_->queue.push_back(Impl::Item{q, &completer, now_ns});
   }
   if (queries.size() == 1) {
     impl_->cv.notify_one();

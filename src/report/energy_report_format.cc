@@ -27,9 +27,8 @@ std::string CsvField(const std::string& text) {
 std::string DomainDescription(const energy::DomainInfo& d) {
   std::vector<std::string> parts{SignalName(d.signal)};
   if (d.signal == energy::SignalKind::kCounter) {
-    parts.push_back(d.counter_range_joules > 0
-                        ? "wraps at " + FormatJoules(d.counter_range_joules)
-                        : "does not wrap");
+    parts.push_back(d.counter_range_joules > 0 ? "wraps at " + FormatJoules(d.counter_range_joules)
+                                               : "does not wrap");
   }
   if (d.update_period_s > 0) parts.push_back("updates every " + FormatDuration(d.update_period_s));
   if (d.min_window_s > 0) parts.push_back("windows >= " + FormatDuration(d.min_window_s));
@@ -62,24 +61,24 @@ std::string TotalProvenance(const sampling::EnergyReport& report) {
 
 std::string FormatEnergyReportTable(const sampling::EnergyReport& report) {
   std::string out;
-  out += fmt::format("{}: {} ({} to {} after the meter started)\n",
-                     report.name.empty() ? "window" : report.name,
-                     FormatDuration(report.duration_s), FormatDuration(report.begin_s),
-                     FormatDuration(report.end_s));
+  out +=
+      fmt::format("{}: {} ({} to {} after the meter started)\n",
+                  report.name.empty() ? "window" : report.name, FormatDuration(report.duration_s),
+                  FormatDuration(report.begin_s), FormatDuration(report.end_s));
   if (report.domains.empty()) {
     out += "  no energy source is available: run 'joulebench probe' to see why\n";
   }
   std::size_t width = 6;
   for (const auto& d : report.domains) width = std::max(width, d.domain.name.size() + 2);
   const bool baseline = report.total_attributable_joules.has_value();
-  out += fmt::format("  {:<{}} {:>12} {:>11} {:>11} {:>8}", "domain", width, "energy",
-                     "mean power", "peak power", "samples");
+  out += fmt::format("  {:<{}} {:>12} {:>11} {:>11} {:>8}", "domain", width, "energy", "mean power",
+                     "peak power", "samples");
   if (baseline) out += fmt::format(" {:>12} {:>12}", "idle power", "attributable");
   out += "  source\n";
   for (const auto& d : report.domains) {
     out += fmt::format("  {:<{}} {:>12} {:>11} {:>11} {:>8}", d.domain.name, width,
-                       FormatJoules(d.joules), FormatWatts(d.mean_watts),
-                       FormatWatts(d.peak_watts), d.samples);
+                       FormatJoules(d.joules), FormatWatts(d.mean_watts), FormatWatts(d.peak_watts),
+                       d.samples);
     if (baseline) {
       out += fmt::format(" {:>12} {:>12}", FormatWatts(d.baseline_watts.value_or(0)),
                          FormatJoules(d.attributable_joules.value_or(d.joules)));
@@ -92,15 +91,14 @@ std::string FormatEnergyReportTable(const sampling::EnergyReport& report) {
   for (const auto& name : report.total_domains) summed += (summed.empty() ? "" : " + ") + name;
   out += fmt::format("  {:<{}} {:>12} {:>11}", "total", width, FormatJoules(report.total_joules),
                      FormatWatts(report.mean_watts));
-  out += fmt::format("  {}: {}\n", TotalProvenance(report),
-                     summed.empty() ? "no domain" : summed);
+  out += fmt::format("  {}: {}\n", TotalProvenance(report), summed.empty() ? "no domain" : summed);
   if (report.total_attributable_joules) {
-    out += fmt::format("  {:<{}} {:>12} {:>11}  total minus idle baseline power x duration ({})\n",
-                       "attributable", width, FormatJoules(*report.total_attributable_joules),
-                       FormatWatts(report.duration_s > 0
-                                       ? *report.total_attributable_joules / report.duration_s
-                                       : 0),
-                       TotalProvenance(report));
+    out += fmt::format(
+        "  {:<{}} {:>12} {:>11}  total minus idle baseline power x duration ({})\n", "attributable",
+        width, FormatJoules(*report.total_attributable_joules),
+        FormatWatts(report.duration_s > 0 ? *report.total_attributable_joules / report.duration_s
+                                          : 0),
+        TotalProvenance(report));
   }
   for (const auto& w : report.warnings) out += "  warning: " + w + "\n";
   return out;

@@ -1,12 +1,11 @@
 #include "run/measure_command_runner.h"
 
+#include <fmt/format.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <atomic>
 #include <cerrno>
@@ -67,7 +66,7 @@ class SignalForwarding {
  private:
   static constexpr int kSignals[2] = {SIGINT, SIGTERM};
   bool installed_[2] = {false, false};
-  struct sigaction previous_[2] {};
+  struct sigaction previous_[2]{};
 };
 
 double UnixNow() {
@@ -122,8 +121,8 @@ MeasureCommandResult MeasureCommand(const MeasureCommandOptions& options) {
 
   auto probes = energy::ProbeAll(options.sources);
   for (const auto& p : probes) {
-    result.probes.push_back({p.source_name, p.status, p.reason, p.fix,
-                             p.source ? p.source->domains().size() : 0});
+    result.probes.push_back(
+        {p.source_name, p.status, p.reason, p.fix, p.source ? p.source->domains().size() : 0});
   }
   sampling::Meter meter = sampling::Meter::FromProbe(std::move(probes), options.meter);
   meter.Start();

@@ -45,7 +45,7 @@ struct MeasureCommandResult {
   std::optional<sampling::EnergyReport> baseline;
   sampling::EnergyReport measurement;  // named "measurement": from start to exit of the command
   sampling::Timeline timeline;
-  std::vector<std::string> warnings;   // from sources and the sampler
+  std::vector<std::string> warnings;  // from sources and the sampler
 };
 
 // Throws InputError when options.command is empty. Never throws because the command

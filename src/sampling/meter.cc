@@ -1,6 +1,8 @@
 #include "joulebench/sampling/meter.h"
 
 #include <fmt/format.h>
+#include <pthread.h>
+#include <time.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -67,7 +69,8 @@ struct Meter::Impl {
 
   Impl(std::vector<std::unique_ptr<energy::Source>> s, MeterOptions o)
       : options(o), sources(std::move(s)), timeline(0) {
-    if (options.interval < std::chrono::milliseconds(1) || options.interval > std::chrono::hours(1)) {
+    if (options.interval < std::chrono::milliseconds(1) ||
+        options.interval > std::chrono::hours(1)) {
       throw InputError(fmt::format("sampling interval {} is out of range; use 1ms to 1h",
                                    FormatDuration(Seconds(options.interval))));
     }
@@ -105,8 +108,8 @@ struct Meter::Impl {
       start_unix_s = Seconds(std::chrono::system_clock::now().time_since_epoch());
     }
     for (std::size_t s = 0; s < sources.size(); ++s) {
-      sources[s]->Read(std::span<energy::Reading>(readings.data() + offsets[s],
-                                                  sources[s]->domains().size()));
+      sources[s]->Read(
+          std::span<energy::Reading>(readings.data() + offsets[s], sources[s]->domains().size()));
     }
     const Clock::time_point after = Clock::now();
     const double t_s = Seconds(before - t0) + 0.5 * Seconds(after - before);
@@ -226,8 +229,8 @@ struct Meter::Impl {
         const double dt = timeline.time_s(i) - timeline.time_s(anchor);
         if (dt < min_dt && i + 1 < n && timeline.time_s(i) < end_s) continue;
         if (dt > 0) {
-          e.peak_watts = std::max(e.peak_watts,
-                                  (timeline.joules(i, d) - timeline.joules(anchor, d)) / dt);
+          e.peak_watts =
+              std::max(e.peak_watts, (timeline.joules(i, d) - timeline.joules(anchor, d)) / dt);
         }
         anchor = i;
       }
@@ -258,11 +261,11 @@ struct Meter::Impl {
     }
     for (const auto& d : domains) {
       if (d.min_window_s > 0 && duration < d.min_window_s) {
-        r.warnings.push_back(fmt::format("{} lasted {}, shorter than the {} {} needs ({}): its "
-                                         "energy there is imprecise",
-                                         label, FormatDuration(duration),
-                                         FormatDuration(d.min_window_s), d.name,
-                                         d.note.empty() ? "sensor averaging" : d.note));
+        r.warnings.push_back(
+            fmt::format("{} lasted {}, shorter than the {} {} needs ({}): its "
+                        "energy there is imprecise",
+                        label, FormatDuration(duration), FormatDuration(d.min_window_s), d.name,
+                        d.note.empty() ? "sensor averaging" : d.note));
       } else if (d.update_period_s > 0 && duration < kMinUpdatesPerWindow * d.update_period_s) {
         r.warnings.push_back(fmt::format(
             "{} lasted {}, fewer than {} updates of {} (it refreshes every {}): its energy there "
@@ -284,7 +287,8 @@ Meter::Meter(std::vector<std::unique_ptr<energy::Source>> sources, MeterOptions 
 Meter Meter::FromProbe(std::vector<energy::ProbeResult> probes, MeterOptions options) {
   std::vector<std::unique_ptr<energy::Source>> sources;
   for (auto& p : probes) {
-    if (p.status == energy::ProbeStatus::kAvailable && p.source) sources.push_back(std::move(p.source));
+    if (p.status == energy::ProbeStatus::kAvailable && p.source)
+      sources.push_back(std::move(p.source));
   }
   return Meter(std::move(sources), options);
 }
@@ -421,6 +425,18 @@ Timeline Meter::Snapshot() const {
 std::size_t Meter::sample_count() const {
   std::lock_guard lock(impl_->data_mutex);
   return impl_->timeline.size();
+}
+
+double Meter::SamplerCpuSeconds() const {
+  std::lock_guard lock(impl_->control_mutex);
+  if (!impl_->running) return 0;
+  clockid_t clock = 0;
+  timespec ts{};
+  if (pthread_getcpuclockid(impl_->thread.native_handle(), &clock) != 0 ||
+      clock_gettime(clock, &ts) != 0) {
+    return 0;
+  }
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
 std::vector<std::string> Meter::TakeWarnings() {

@@ -4,11 +4,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <cstdlib>
 #include <system_error>
 
 #include "joulebench/error.h"
+#include "joulebench/units.h"
 #include "store/process_owner.h"
 #include "store/run_tables.h"
 #include "store/schema.h"
@@ -70,19 +74,27 @@ void CheckLocation(const fs::path& path, bool create_parent_dirs) {
 std::shared_ptr<Database> OpenDatabase(const fs::path& path, bool create_parent_dirs) {
   CheckLocation(path, create_parent_dirs);
   auto db = std::make_shared<Database>(path, /*create=*/true);
-  // Read-only checks first: nothing below may change a file we are going to refuse.
-  int application_id = ApplicationId(*db);
-  int version = UserVersion(*db);
+  // Read-only checks first: nothing below may change a file we are going to refuse. One read
+  // transaction, so that another process creating the schema meanwhile is seen all or nothing.
+  db->Exec("BEGIN");
+  int application_id = 0;
+  int version = 0;
+  std::int64_t tables = 0;
+  try {
+    application_id = ApplicationId(*db);
+    version = UserVersion(*db);
+    Statement s = db->Prepare("SELECT count(*) FROM sqlite_master");
+    if (s.Step()) tables = s.Int(0);
+  } catch (...) {
+    sqlite3_exec(db->handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+  db->Exec("COMMIT");
   if (version > kSchemaVersion) {
     throw EnvironmentError(fmt::format(
         "database {} has schema version {}, written by a newer joulebench (this one knows up "
         "to {}); use that joulebench or pass another --db. The file was not changed",
         path.string(), version, kSchemaVersion));
-  }
-  std::int64_t tables = 0;
-  {
-    Statement s = db->Prepare("SELECT count(*) FROM sqlite_master");
-    if (s.Step()) tables = s.Int(0);
   }
   if (application_id != kApplicationId && (version != 0 || tables != 0)) {
     throw EnvironmentError(fmt::format(
@@ -158,6 +170,39 @@ bool StoringEnabled(bool no_store_flag) {
   return true;
 }
 
+double ParseSince(std::string_view text, double now_unix_s) {
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  std::string s(text);
+  char tail[8] = {0};
+  int fields = std::sscanf(s.c_str(), "%4d-%2d-%2d%*[T ]%2d:%2d:%2d%7s", &year, &month, &day,
+                           &hour, &minute, &second, tail);
+  bool date_only = fields == 3 && s.size() == 10;
+  bool time_ok = fields >= 5 && (tail[0] == '\0' || std::string_view(tail) == "Z");
+  if (fields == 5) {
+    // "2026-11-29T09:30" or "...T09:30Z": no seconds field.
+    std::string rest = s.substr(std::min<std::size_t>(16, s.size()));
+    time_ok = rest.empty() || rest == "Z";
+  }
+  if ((date_only || time_ok) && month >= 1 && month <= 12 && day >= 1 && day <= 31 &&
+      hour < 24 && minute < 60 && second < 61) {
+    std::tm tm{};
+    tm.tm_year = year - 1900;
+    tm.tm_mon = month - 1;
+    tm.tm_mday = day;
+    tm.tm_hour = hour;
+    tm.tm_min = minute;
+    tm.tm_sec = second;
+    return static_cast<double>(timegm(&tm));
+  }
+  if (!s.empty() && std::isdigit(static_cast<unsigned char>(s[0])) && s.find('-') == std::string::npos) {
+    return now_unix_s - std::chrono::duration<double>(ParseDuration(text, "--since")).count();
+  }
+  throw InputError(fmt::format(
+      "--since: '{}' is neither a UTC date (2026-11-29), a UTC time (2026-11-29T09:30:00Z) nor a "
+      "duration back from now (24h, 7d)",
+      text));
+}
+
 RunStore OpenStore(const std::optional<std::string>& db_flag) {
   bool is_default = !(db_flag && !db_flag->empty()) && Env("JOULEBENCH_DB") == nullptr;
   return RunStore::Open(DatabasePath(db_flag), is_default);
@@ -178,6 +223,12 @@ RunStore RunStore::Open(const fs::path& path, bool create_parent_dirs) {
 
 RunStore RunStore::OpenExisting(const fs::path& path) {
   std::error_code ec;
+  fs::path parent = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+  if (!fs::is_directory(parent, ec)) {
+    throw EnvironmentError(fmt::format(
+        "database {}: directory {} does not exist; check --db / JOULEBENCH_DB", path.string(),
+        parent.string()));
+  }
   if (!fs::exists(path, ec)) {
     throw InputError(fmt::format(
         "database {} does not exist: no runs stored there yet (runs are stored by measure, "

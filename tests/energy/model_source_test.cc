@@ -2,6 +2,7 @@
 // dirs, advanced between reads; expected watts and joules are computed by hand in each test.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -246,6 +247,18 @@ TEST(ModelSource, ModelsOnlyComponentsNoSensorMeasures) {
   EXPECT_GE(IndexOf(*only_cpu.source, "model/memory"), 0);
 }
 
+TEST(ModelSource, WholePlatformReadingLeavesOnlyTheNetworkToModel) {
+  FakeProc proc;
+  DomainInfo psys;
+  psys.name = "rapl/psys";
+  psys.component = Component::kPlatform;
+  auto result = ProbeModel(proc.Options(), {psys});
+  ASSERT_EQ(result.status, ProbeStatus::kAvailable) << result.reason;
+  ASSERT_EQ(result.source->domains().size(), 1u);
+  EXPECT_EQ(result.source->domains()[0].name, "model/network");
+  EXPECT_EQ(result.details[0], "cpu: not modelled, measured by rapl/psys (whole platform)");
+}
+
 TEST(ModelSource, MissingProcfsIsAnErrorNamingTheFile) {
   TempDir dir;
   SourceOptions options;
@@ -255,6 +268,24 @@ TEST(ModelSource, MissingProcfsIsAnErrorNamingTheFile) {
   EXPECT_EQ(result.source, nullptr);
   EXPECT_NE(result.reason.find("no-such-proc/stat"), std::string::npos) << result.reason;
   EXPECT_NE(result.fix.find("--procfs-root"), std::string::npos);
+}
+
+std::size_t OpenFileCount() {
+  std::size_t count = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    ++count;
+  }
+  return count;
+}
+
+TEST(ModelSource, FailedProbeLeavesNoFileOpen) {
+  FakeProc proc;
+  std::filesystem::remove(proc.Options().procfs_root / "meminfo");
+  const std::size_t before = OpenFileCount();
+  auto result = ProbeModel(proc.Options(), {});
+  EXPECT_EQ(result.status, ProbeStatus::kError);
+  EXPECT_NE(result.reason.find("meminfo"), std::string::npos) << result.reason;
+  EXPECT_EQ(OpenFileCount(), before);
 }
 
 TEST(ModelSource, UnreadableStatAfterProbeGivesNotOkAndOneWarning) {

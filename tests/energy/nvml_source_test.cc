@@ -1,5 +1,6 @@
 // NVML through a fake libnvidia-ml.so (tests/fakes/fake_nvml.c) loaded by the production dlopen
 // path and scripted through its control file.
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -278,6 +279,24 @@ TEST(NvmlSource, MissingLibraryPathIsAnError) {
   auto result = ProbeNvml(options);
   EXPECT_EQ(result.status, ProbeStatus::kError);
   EXPECT_TRUE(Contains(result.reason, "nope.so")) << result.reason;
+}
+
+TEST(NvmlSource, EmptyLibraryPathIsAnError) {
+  SourceOptions options;
+  options.nvml_library = "";
+  auto result = ProbeNvml(options);
+  EXPECT_EQ(result.status, ProbeStatus::kError);
+  EXPECT_TRUE(Contains(result.reason, "empty")) << result.reason;
+}
+
+TEST(NvmlSource, DefaultLibraryMissingMeansNoDriverNotAnError) {
+  if (void* real = ::dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL)) {
+    ::dlclose(real);
+    GTEST_SKIP() << "this machine has an NVIDIA driver";
+  }
+  auto result = ProbeNvml(SourceOptions{});
+  EXPECT_EQ(result.status, ProbeStatus::kAbsent);
+  EXPECT_TRUE(Contains(result.reason, "libnvidia-ml.so.1 not found")) << result.reason;
 }
 
 TEST(NvmlSource, LibraryWithoutNvmlFunctionsIsAnError) {

@@ -39,7 +39,8 @@ struct TestSettings {
   // Expected throughput, used only to size the run: the query count is
   // max(min_query_count, offline_expected_qps * min_duration_ms / 1000 * 1.1).
   // 0 (default) = use the throughput measured during warm-up (the mean of the last
-  // steady windows; without wait_for_steady_state, one calibration window is run first).
+  // steady windows; without wait_for_steady_state, two calibration windows are run first
+  // and the rate of the second is used), with a margin of 1.25 instead of 1.1.
   // The queries are issued at once when they fit in max_outstanding_queries / 2, otherwise
   // in slabs of that size, each issued while the previous one is still being processed.
   double offline_expected_qps = 0;

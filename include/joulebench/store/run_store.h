@@ -51,6 +51,11 @@ RunStore OpenExistingStore(const std::optional<std::string>& db_flag);
 // True unless `no_store_flag` (--no-store) is set or $JOULEBENCH_NO_STORE is "1"/"true"/"yes".
 bool StoringEnabled(bool no_store_flag);
 
+// `runs list --since`: a UTC date "2026-11-29", a UTC time "2026-11-29T09:30[:00][Z]", or a
+// duration back from `now_unix_s` ("24h", "7d"). Returns seconds since the epoch; throws
+// InputError naming --since.
+double ParseSince(std::string_view text, double now_unix_s);
+
 // One line of `runs list`.
 struct RunSummary {
   std::string id;

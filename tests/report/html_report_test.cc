@@ -1,0 +1,117 @@
+#include "joulebench/report/html_report.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <regex>
+
+#include "support/sample_run_record.h"
+
+namespace joulebench::report {
+namespace {
+
+const char* kCharts[] = {"chart-power",      "chart-energy",        "chart-throughput",
+                         "chart-latency",    "chart-peak",          "chart-power-load",
+                         "chart-cmp-throughput", "chart-cmp-energy", "chart-cmp-power",
+                         "chart-cmp-instances",  "chart-cmp-cost"};
+
+// The opening tag of the figure with this id ("" when absent).
+std::string FigureTag(const std::string& html, const std::string& id) {
+  auto at = html.find("id=\"" + id + "\"");
+  if (at == std::string::npos) return "";
+  auto open = html.rfind("<figure", at);
+  return html.substr(open, html.find('>', at) - open + 1);
+}
+
+nlohmann::json Plan() {
+  return {{"candidates",
+           {{{"name", "this machine"}, {"instances", 33}, {"cost_usd_per_million", 25.0}},
+            {{"name", "inf1.2xlarge (published study)"}, {"instances", 6},
+             {"cost_usd_per_million", 2.0}}}}};
+}
+
+TEST(HtmlReport, EveryChartIsDrawnForAFullRunWithAPlan) {
+  run::RunRecord r = testing::SampleRunRecord(200);
+  HtmlReportOptions options;
+  options.plan = Plan();
+  std::string html = RenderHtmlReport({r}, options);
+  for (const char* id : kCharts) {
+    std::string tag = FigureTag(html, id);
+    ASSERT_FALSE(tag.empty()) << id;
+    EXPECT_EQ(tag.find("empty"), std::string::npos) << tag;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(tag, m, std::regex("data-points=\"(\\d+)\""))) << tag;
+    EXPECT_GT(std::stoi(m[1]), 0) << id;
+  }
+  EXPECT_NE(html.find("table id=\"provenance\""), std::string::npos);
+}
+
+TEST(HtmlReport, WithoutAPlanInstancesAndCostSayWhatTheyNeed) {
+  std::string html = RenderHtmlReport({testing::SampleRunRecord(20)});
+  std::string tag = FigureTag(html, "chart-cmp-cost");
+  EXPECT_NE(tag.find("empty"), std::string::npos) << tag;
+  EXPECT_NE(html.find("Needs a plan"), std::string::npos);
+}
+
+TEST(HtmlReport, RunNameIsTextNotMarkup) {
+  run::RunRecord r = testing::SampleRunRecord(20);
+  r.name = "<script>alert(1)</script>";
+  r.config["workload"] = "\"><img src=x onerror=alert(2)>";
+  std::string html = RenderHtmlReport({r});
+  EXPECT_EQ(html.find("<script>alert"), std::string::npos);
+  EXPECT_EQ(html.find("<img"), std::string::npos);
+  EXPECT_NE(html.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
+  // Exactly one script element: the report's own.
+  std::size_t scripts = 0;
+  for (auto at = html.find("<script"); at != std::string::npos; at = html.find("<script", at + 1)) {
+    ++scripts;
+  }
+  EXPECT_EQ(scripts, 1u);
+}
+
+TEST(HtmlReport, ShadesWarmUpAndMeasurementWindow) {
+  run::RunRecord r = testing::SampleRunRecord(50);
+  std::string html = RenderHtmlReport({r});
+  EXPECT_NE(html.find("band band-warmup"), std::string::npos);
+  EXPECT_NE(html.find("band band-measurement"), std::string::npos);
+  EXPECT_NE(html.find("steady-state measurement"), std::string::npos);
+}
+
+TEST(HtmlReport, ProvenanceTableNamesMeasuredModelledAndGiven) {
+  HtmlReportOptions options;
+  options.plan = Plan();
+  std::string html = RenderHtmlReport({testing::SampleRunRecord(5)}, options);
+  EXPECT_NE(html.find("<tr class=\"modelled\">"), std::string::npos);
+  EXPECT_NE(html.find("ccf-2026 coefficients (0.001 kWh/GB)"), std::string::npos);
+  EXPECT_NE(html.find("<tr class=\"measured\">"), std::string::npos);
+  EXPECT_NE(html.find("<tr class=\"given\">"), std::string::npos);
+}
+
+TEST(HtmlReport, DifferentWorkloadsAreFlaggedInTheReport) {
+  run::RunRecord a = testing::SampleRunRecord(5);
+  run::RunRecord b = a;
+  b.id = "r-0002";
+  b.config["workload"] = "bert-large";
+  std::string html = RenderHtmlReport({a, b});
+  EXPECT_NE(html.find("Not like for like"), std::string::npos);
+  EXPECT_NE(html.find("different workloads"), std::string::npos);
+}
+
+TEST(DownsamplePower, KeepsEnergyPerBucketAndCapsThePoints) {
+  std::vector<double> t, j;
+  for (int i = 0; i <= 10000; ++i) {
+    t.push_back(0.01 * i);
+    // 10 W for the first half, 30 W after.
+    j.push_back(i <= 5000 ? 10 * t.back() : 50 + 30 * (t.back() - 50));
+  }
+  auto [x, y] = DownsamplePower(t, j, 100);
+  ASSERT_LE(x.size(), 100u);
+  ASSERT_GE(x.size(), 90u);
+  EXPECT_NEAR(y.front(), 10.0, 1e-9);
+  EXPECT_NEAR(y.back(), 30.0, 1e-9);
+  auto [x_all, y_all] = DownsamplePower(t, j, 1000000);
+  EXPECT_EQ(x_all.size(), 10000u);  // one point per interval when they fit
+}
+
+}  // namespace
+}  // namespace joulebench::report
