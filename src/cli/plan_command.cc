@@ -2,6 +2,7 @@
 // in src/plan/.
 #include <fmt/format.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "joulebench/energy/ccf_coefficients.h"
 #include "joulebench/error.h"
 #include "joulebench/plan/candidate_spec.h"
 #include "joulebench/plan/carbon_data.h"
@@ -21,6 +23,7 @@
 #include "joulebench/plan/run_resolver.h"
 #include "joulebench/plan/training_plan.h"
 #include "joulebench/plan/training_prediction.h"
+#include "joulebench/store/run_store.h"
 #include "joulebench/units.h"
 
 namespace joulebench::cli {
@@ -28,7 +31,7 @@ namespace {
 
 // Flags shared by both planners, as text so that the library's parsers word the errors.
 struct CommonFlags {
-  std::map<std::string, std::string> values;  // flag name without "--" -> text
+  std::map<std::string, std::string> values;   // flag name without "--" -> text
   std::map<std::string, std::string> origins;  // flag name -> "--pue" or "study.toml [infer]"
   std::vector<std::string> candidates;
   std::vector<std::string> catalogs;
@@ -37,8 +40,7 @@ struct CommonFlags {
   bool csv = false;
 };
 
-void AddValue(CLI::App& app, CommonFlags& flags, const std::string& name,
-              const std::string& help) {
+void AddValue(CLI::App& app, CommonFlags& flags, const std::string& name, const std::string& help) {
   app.add_option_function<std::string>(
       "--" + name,
       [&flags, name](const std::string& v) {
@@ -54,18 +56,20 @@ void AddCommon(CLI::App& app, CommonFlags& flags) {
                  "(repeat; at least two)");
   AddValue(app, flags, "baseline", "Candidate that is the 1x reference (default: the last)");
   AddValue(app, flags, "region", "Region of the grid intensity (default us-east-1)");
-  AddValue(app, flags, "grid-intensity", "Grid carbon intensity in gCO2e/kWh (instead of --region)");
+  AddValue(app, flags, "grid-intensity",
+           "Grid carbon intensity in gCO2e/kWh (instead of --region)");
   AddValue(app, flags, "pue", "Data-centre PUE (default: AWS average from data/constants.csv)");
   AddValue(app, flags, "instance-type", "Machine type of this machine (for run= candidates)");
   AddValue(app, flags, "price", "Price of this machine in USD per hour, e.g. 0.752/h");
+  AddValue(app, flags, "db", "Run database for run=ID candidates (default: the user's store)");
   app.add_option("--catalog", flags.catalogs, "CSV file adding or overriding machine types");
   app.add_option("--config", flags.config, "TOML plan file (e.g. data/examples/study.toml)");
   app.add_flag("--json", flags.json, "Print the plan as JSON (schema: docs/planner.md)");
   app.add_flag("--csv", flags.csv, "Print the plan as CSV, one row per candidate");
 }
 
-const std::vector<std::string> kCommonSettings{"baseline", "region", "grid-intensity", "pue",
-                                              "instance-type", "price", "catalog"};
+const std::vector<std::string> kCommonSettings{"baseline",      "region", "grid-intensity", "pue",
+                                               "instance-type", "price",  "catalog"};
 
 // Merges the plan file's [section] under the flags: flags win; flag candidates replace the
 // file's.
@@ -83,9 +87,8 @@ std::vector<plan::CandidateSpec> MergeConfig(CommonFlags& flags, std::string_vie
         continue;
       }
       if (flags.values.try_emplace(key, value).second) {
-        flags.origins[key] = fmt::format("{} [{}] {}",
-                                         std::filesystem::path(flags.config).filename().string(),
-                                         section, key);
+        flags.origins[key] = fmt::format(
+            "{} [{}] {}", std::filesystem::path(flags.config).filename().string(), section, key);
       }
     }
     if (flags.candidates.empty()) specs = std::move(file.candidates);
@@ -137,8 +140,18 @@ plan::Catalog LoadCatalog(const CommonFlags& flags) {
 }
 
 plan::CandidateContext Context(const CommonFlags& flags, const plan::Catalog& catalog,
-                               const plan::RunResolver& runs) {
+                               const plan::RunResolver& runs, const energy::CcfCoefficients& ccf) {
   plan::CandidateContext context;
+  context.ccf = &ccf;
+  // run=ID candidates: the store answers ids (unless storing is switched off).
+  if (store::StoringEnabled(false)) {
+    std::optional<std::string> db;
+    if (const std::string* d = Value(flags, "db")) db = *d;
+    plan::RegisterRunLookup([db](std::string_view id) -> std::optional<run::RunRecord> {
+      auto runs = store::OpenExistingStore(db);
+      return runs.Load(id);
+    });
+  }
   context.catalog = &catalog;
   context.runs = &runs;
   if (const std::string* t = Value(flags, "instance-type")) {
@@ -181,7 +194,8 @@ int RunInfer(CommonFlags& flags) {
   request.carbon = Carbon(flags);
   const plan::Catalog catalog = LoadCatalog(flags);
   const plan::DefaultRunResolver runs;
-  const auto context = Context(flags, catalog, runs);
+  const auto ccf = energy::CcfCoefficients::Load();
+  const auto context = Context(flags, catalog, runs, ccf);
   std::vector<plan::InferenceCandidate> candidates;
   for (const auto& spec : specs) {
     candidates.push_back(plan::ResolveInferenceCandidate(spec, context));
@@ -197,22 +211,41 @@ int RunInfer(CommonFlags& flags) {
   return 0;
 }
 
-// "1:3400/s,16:52000/s" -> efficiency of the larger size against the smaller.
-plan::Sourced ScalingFrom(const std::string& text, const std::string& origin) {
+// "1:3400/s,16:52000/s" or "1:small.json,16:big.json" (train runs at two cluster sizes) ->
+// efficiency of the larger size against the smaller.
+plan::Sourced ScalingFrom(const std::string& text, const std::string& origin,
+                          const plan::RunResolver& runs) {
   const auto comma = text.find(',');
   auto part = [&](std::string_view p, int& n, double& rate) {
     const auto colon = p.find(':');
     if (colon == std::string_view::npos) {
-      throw InputError(fmt::format("--scaling-from: '{}' is not INSTANCES:RATE; e.g. "
-                                   "1:3400/s,16:52000/s",
-                                   text));
+      throw InputError(
+          fmt::format("--scaling-from: '{}' is not INSTANCES:RATE; e.g. "
+                      "1:3400/s,16:52000/s",
+                      text));
     }
     const double count = ParseCount(p.substr(0, colon), "--scaling-from instances");
     if (count != static_cast<int>(count)) {
       throw InputError("--scaling-from: instance counts must be whole numbers");
     }
     n = static_cast<int>(count);
-    rate = ParseRatePerSecond(p.substr(colon + 1), "--scaling-from throughput");
+    const std::string_view what = p.substr(colon + 1);
+    // A rate starts with a number and has a time unit; anything else (an existing file, a
+    // path, a run id) names a train run.
+    std::error_code ec;
+    const bool is_file = std::filesystem::exists(std::string(what), ec);
+    const bool looks_like_rate = !what.empty() &&
+                                 (std::isdigit(static_cast<unsigned char>(what.front())) != 0) &&
+                                 what.find('/') != std::string_view::npos;
+    if (!is_file && looks_like_rate) {
+      rate = ParseRatePerSecond(what, "--scaling-from throughput");
+    } else {
+      try {
+        rate = plan::TrainingThroughputOfRun(runs.Resolve(what)).value;
+      } catch (const InputError& e) {
+        throw InputError(fmt::format("--scaling-from: {}", e.what()));
+      }
+    }
   };
   if (comma == std::string::npos) {
     throw InputError("--scaling-from: give two sizes, e.g. 1:3400/s,16:52000/s");
@@ -228,9 +261,9 @@ plan::Sourced ScalingFrom(const std::string& text, const std::string& origin) {
 }
 
 int RunTrain(CommonFlags& flags) {
-  auto specs = MergeConfig(flags, "train",
-                           {"sequences", "instances", "scaling-efficiency", "scaling-from",
-                            "predict-from", "observe"});
+  auto specs = MergeConfig(
+      flags, "train",
+      {"sequences", "instances", "scaling-efficiency", "scaling-from", "predict-from", "observe"});
   plan::TrainingRequest request;
   const std::string* sequences = Value(flags, "sequences");
   if (!sequences) throw InputError("--sequences: required, e.g. 450M");
@@ -246,16 +279,18 @@ int RunTrain(CommonFlags& flags) {
     throw InputError("--scaling-efficiency and --scaling-from: give one of them");
   }
   if (efficiency) {
-    request.scaling_efficiency =
-        plan::Sourced{ParseFraction(*efficiency, "--scaling-efficiency"), Given(flags, "scaling-efficiency")};
+    request.scaling_efficiency = plan::Sourced{ParseFraction(*efficiency, "--scaling-efficiency"),
+                                               Given(flags, "scaling-efficiency")};
   } else if (scaling_from) {
-    request.scaling_efficiency = ScalingFrom(*scaling_from, Given(flags, "scaling-from").substr(7));
+    request.scaling_efficiency = ScalingFrom(*scaling_from, Given(flags, "scaling-from").substr(7),
+                                             plan::DefaultRunResolver());
   }
   if (const std::string* b = Value(flags, "baseline")) request.baseline = *b;
   request.carbon = Carbon(flags);
   const plan::Catalog catalog = LoadCatalog(flags);
   const plan::DefaultRunResolver runs;
-  const auto context = Context(flags, catalog, runs);
+  const auto ccf = energy::CcfCoefficients::Load();
+  const auto context = Context(flags, catalog, runs, ccf);
   std::vector<plan::TrainingCandidate> candidates;
   for (const auto& spec : specs) {
     candidates.push_back(plan::ResolveTrainingCandidate(spec, context));
@@ -289,8 +324,10 @@ const CommandRegistration kPlan{Command{
       auto train_flags = std::make_shared<CommonFlags>();
       CLI::App* infer = app.add_subcommand(
           "infer", "Instances of each candidate for an SLA rate, with energy, cost and CO2e");
-      AddValue(*infer, *infer_flags, "sla", "Target rate with a time unit, e.g. 1000000/h or 278/s");
-      AddValue(*infer, *infer_flags, "latency-bound", "p99 latency the candidates must meet, e.g. 100ms");
+      AddValue(*infer, *infer_flags, "sla",
+               "Target rate with a time unit, e.g. 1000000/h or 278/s");
+      AddValue(*infer, *infer_flags, "latency-bound",
+               "p99 latency the candidates must meet, e.g. 100ms");
       AddValue(*infer, *infer_flags, "utilisation",
                "Target utilisation of each instance, (0, 1] or a percentage (default 1.0)");
       AddCommon(*infer, *infer_flags);

@@ -7,14 +7,16 @@
 #include <cmath>
 
 #include "joulebench/error.h"
+#include "joulebench/plan/modelled_power.h"
 #include "joulebench/units.h"
 
 namespace joulebench::plan {
 namespace {
 
 constexpr std::array<std::string_view, 12> kKeys{
-    "name",   "type",          "run",          "throughput",   "power",       "price",
-    "latency", "source", "throughput_source", "power_source", "price_source", "latency_source"};
+    "name",         "type",          "run",    "throughput",        "power",
+    "price",        "latency",       "source", "throughput_source", "power_source",
+    "price_source", "latency_source"};
 
 std::string Trim(std::string_view s) {
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
@@ -31,7 +33,17 @@ struct Common {
   std::optional<Sourced> price;
   std::string price_missing_reason;
   std::vector<std::string> notes;
+  mutable std::string no_model_reason;  // why Modelled() found no curve
 };
+
+std::optional<PowerCurve> Modelled(const Common& c, const CandidateContext& context) {
+  if (c.machine == nullptr) return std::nullopt;
+  if (context.ccf == nullptr) {
+    c.no_model_reason = "no coefficients loaded";
+    return std::nullopt;
+  }
+  return ModelledPowerCurve(*c.machine, *context.ccf, &c.no_model_reason);
+}
 
 // Provenance of a given figure: its own `<figure>_source`, else the candidate's `source`.
 std::string GivenProvenance(const CandidateSpec& spec, std::string_view figure) {
@@ -57,18 +69,18 @@ Common ResolveCommon(const CandidateSpec& spec, const CandidateContext& context,
     }
     const auto status = c.run->record.status;
     if (status == run::RunStatus::kRunning || status == run::RunStatus::kFailed) {
-      throw InputError(fmt::format("{}: run={} is {}; plan from a complete run", spec.origin,
-                                   *run, run::RunStatusName(status)));
+      throw InputError(fmt::format("{}: run={} is {}; plan from a complete run", spec.origin, *run,
+                                   run::RunStatusName(status)));
     }
     if (status == run::RunStatus::kIncomplete) {
-      c.notes.push_back(fmt::format("{} is incomplete (interrupted); its figures cover only "
-                                    "what was measured",
-                                    c.run->label));
+      c.notes.push_back(
+          fmt::format("{} is incomplete (interrupted); its figures cover only "
+                      "what was measured",
+                      c.run->label));
     }
     const std::string& kind = c.run->record.kind;
     const bool wants_train = command == "train";
-    if ((wants_train && kind != "train" && !kind.empty()) ||
-        (!wants_train && kind == "train")) {
+    if ((wants_train && kind != "train" && !kind.empty()) || (!wants_train && kind == "train")) {
       throw InputError(fmt::format("{}: run={} is a '{}' run; plan {} needs {} run", spec.origin,
                                    *run, kind, command,
                                    wants_train ? "a train" : "an infer (or loadgen)"));
@@ -137,10 +149,11 @@ std::string MetricProvenance(const ResolvedRun& run, const run::Metric& m) {
   return fmt::format("measured run: {} metric {} ({})", run.label, m.name, m.provenance);
 }
 
-// Whole-machine mean power of a run: the `mean_power` metric, else its "measurement" window's
-// energy report, else its first energy report.
+// Whole-machine mean power of a run: the `measurement_power` (load generator) or `mean_power`
+// metric, else its "measurement" window's energy report, else its first energy report.
 std::optional<Sourced> RunMeanPower(const ResolvedRun& run) {
-  if (const run::Metric* m = run.record.FindMetric("mean_power"); m != nullptr && m->value > 0) {
+  if (const run::Metric* m = FindAny(run.record, {"measurement_power", "mean_power"});
+      m != nullptr && m->value > 0) {
     return Sourced{m->value, MetricProvenance(run, *m)};
   }
   const sampling::EnergyReport* chosen = nullptr;
@@ -150,8 +163,8 @@ std::optional<Sourced> RunMeanPower(const ResolvedRun& run) {
   if (chosen == nullptr && !run.record.energy.empty()) chosen = &run.record.energy.front();
   if (chosen != nullptr && chosen->mean_watts > 0) {
     return Sourced{chosen->mean_watts,
-                   fmt::format("measured run: {} window '{}' mean power{}", run.label,
-                               chosen->name, chosen->any_modelled ? " (partly modelled)" : "")};
+                   fmt::format("measured run: {} window '{}' mean power{}", run.label, chosen->name,
+                               chosen->any_modelled ? " (partly modelled)" : "")};
   }
   return std::nullopt;
 }
@@ -197,8 +210,8 @@ CandidateSpec CandidateSpecFromFields(std::vector<std::pair<std::string, std::st
     bool known = false;
     for (auto k : kKeys) known = known || k == key;
     if (!known) {
-      throw InputError(fmt::format("{}: unknown key '{}'; keys: {}", spec.origin, key,
-                                   fmt::join(kKeys, ", ")));
+      throw InputError(
+          fmt::format("{}: unknown key '{}'; keys: {}", spec.origin, key, fmt::join(kKeys, ", ")));
     }
     if (value.empty()) {
       throw InputError(fmt::format("{}: '{}' has no value", spec.origin, key));
@@ -209,8 +222,8 @@ CandidateSpec CandidateSpecFromFields(std::vector<std::pair<std::string, std::st
     spec.fields.emplace_back(std::move(key), std::move(value));
   }
   if (spec.fields.empty()) {
-    throw InputError(fmt::format("{}: empty; e.g. name=inf1.2xlarge,throughput=54/s,power=60W",
-                                 spec.origin));
+    throw InputError(
+        fmt::format("{}: empty; e.g. name=inf1.2xlarge,throughput=54/s,power=60W", spec.origin));
   }
   return spec;
 }
@@ -226,9 +239,10 @@ CandidateSpec ParseCandidateSpec(std::string_view text, std::string origin) {
     if (pair.empty()) continue;
     const auto eq = pair.find('=');
     if (eq == std::string::npos) {
-      throw InputError(fmt::format("{}: '{}' is not key=value; e.g. "
-                                   "name=inf1.2xlarge,throughput=54/s,power=60W",
-                                   origin, pair));
+      throw InputError(
+          fmt::format("{}: '{}' is not key=value; e.g. "
+                      "name=inf1.2xlarge,throughput=54/s,power=60W",
+                      origin, pair));
     }
     fields.emplace_back(Trim(pair.substr(0, eq)), Trim(pair.substr(eq + 1)));
   }
@@ -247,9 +261,10 @@ double ParsePowerWatts(std::string_view text, std::string_view what) {
 double ParsePriceUsdPerHour(std::string_view text, std::string_view what) {
   if (!text.empty() && text.front() == '$') text.remove_prefix(1);
   if (text.find('/') == std::string_view::npos) {
-    throw InputError(fmt::format("{}: '{}' has no time unit; write US dollars per hour, e.g. "
-                                 "{}/h",
-                                 what, text, text));
+    throw InputError(
+        fmt::format("{}: '{}' has no time unit; write US dollars per hour, e.g. "
+                    "{}/h",
+                    what, text, text));
   }
   return ParseRatePerSecond(text, what) * 3600.0;
 }
@@ -272,20 +287,22 @@ InferenceCandidate ResolveInferenceCandidate(const CandidateSpec& spec,
   } else if (c.run) {
     const run::Metric* m = FindAny(c.run->record, {"peak_throughput", "throughput"});
     if (m == nullptr || !(m->value > 0)) {
-      throw InputError(fmt::format("{}: {} has no peak_throughput or throughput metric; give "
-                                   "throughput=RATE (e.g. 54/s)",
-                                   what, c.run->label));
+      throw InputError(
+          fmt::format("{}: {} has no peak_throughput or throughput metric; give "
+                      "throughput=RATE (e.g. 54/s)",
+                      what, c.run->label));
     }
     candidate.throughput_per_s = Sourced{m->value, MetricProvenance(*c.run, *m)};
   } else {
-    throw InputError(fmt::format("{}: no throughput; give throughput=RATE per instance (e.g. "
-                                 "54/s) or run=FILE of an infer run",
-                                 what));
+    throw InputError(
+        fmt::format("{}: no throughput; give throughput=RATE per instance (e.g. "
+                    "54/s) or run=FILE of an infer run",
+                    what));
   }
 
   if (const std::string* p = spec.Find("power")) {
-    candidate.power = PowerCurve::PeakOnly(ParsePowerWatts(*p, what + " power"),
-                                           GivenProvenance(spec, "power"));
+    candidate.power =
+        PowerCurve::PeakOnly(ParsePowerWatts(*p, what + " power"), GivenProvenance(spec, "power"));
   } else if (c.run && c.run->record.power_curve.size() >= 2) {
     std::vector<PowerCurve::Point> points;
     for (const auto& level : c.run->record.power_curve) {
@@ -293,11 +310,12 @@ InferenceCandidate ResolveInferenceCandidate(const CandidateSpec& spec,
     }
     candidate.power =
         PowerCurve::FromPoints(std::move(points), CurveKind::kMeasuredRun,
-                               fmt::format("measured run: {} power at {} load levels",
-                                           c.run->label, c.run->record.power_curve.size()));
+                               fmt::format("measured run: {} power at {} load levels", c.run->label,
+                                           c.run->record.power_curve.size()));
     if (candidate.power.adjusted_to_monotone()) {
-      candidate.notes.push_back("measured power fell at a higher load (noise); the curve was "
-                                "made monotone by averaging the out-of-order levels");
+      candidate.notes.push_back(
+          "measured power fell at a higher load (noise); the curve was "
+          "made monotone by averaging the out-of-order levels");
     }
   } else if (auto mean = c.run ? RunMeanPower(*c.run) : std::nullopt) {
     candidate.power = PowerCurve::PeakOnly(mean->value, mean->provenance + " at peak load");
@@ -307,23 +325,34 @@ InferenceCandidate ResolveInferenceCandidate(const CandidateSpec& spec,
       candidate.notes.push_back(fmt::format("catalog power curve of {}: {}", c.machine->name,
                                             c.machine->power_curve_note));
     }
+  } else if (auto modelled = Modelled(c, context)) {
+    candidate.power = *modelled;
   } else {
     throw InputError(fmt::format(
         "{}: no power; give power=WATTS per instance (e.g. 60W){}", what,
-        c.machine != nullptr ? fmt::format(" ({} has no published power curve)", c.machine->name)
+        c.machine != nullptr ? fmt::format(" ({} has no published power curve and no model: {})",
+                                           c.machine->name, c.no_model_reason)
                              : std::string(" or run=FILE of a measured run")));
   }
 
   if (const std::string* l = spec.Find("latency")) {
-    candidate.latency_p99_s = Sourced{
-        std::chrono::duration<double>(ParseDuration(*l, what + " latency")).count(),
-        GivenProvenance(spec, "latency")};
+    candidate.latency_p99_s =
+        Sourced{std::chrono::duration<double>(ParseDuration(*l, what + " latency")).count(),
+                GivenProvenance(spec, "latency")};
   } else if (c.run) {
-    if (const run::Metric* m = FindAny(c.run->record, {"p99_latency"})) {
+    if (const run::Metric* m = FindAny(c.run->record, {"latency_p99", "p99_latency"})) {
       candidate.latency_p99_s = Sourced{m->value, MetricProvenance(*c.run, *m)};
     }
   }
   return candidate;
+}
+
+Sourced TrainingThroughputOfRun(const ResolvedRun& run) {
+  const run::Metric* m = FindAny(run.record, {"sequences_per_s", "throughput"});
+  if (m == nullptr || !(m->value > 0)) {
+    throw InputError(fmt::format("{} has no sequences_per_s or throughput metric", run.label));
+  }
+  return Sourced{m->value, MetricProvenance(run, *m)};
 }
 
 TrainingCandidate ResolveTrainingCandidate(const CandidateSpec& spec,
@@ -345,17 +374,16 @@ TrainingCandidate ResolveTrainingCandidate(const CandidateSpec& spec,
     candidate.sequences_per_s =
         Sourced{ParseRatePerSecond(*t, what + " throughput"), GivenProvenance(spec, "throughput")};
   } else if (c.run) {
-    const run::Metric* m = FindAny(c.run->record, {"sequences_per_s", "throughput"});
-    if (m == nullptr || !(m->value > 0)) {
-      throw InputError(fmt::format("{}: {} has no sequences_per_s or throughput metric; give "
-                                   "throughput=RATE (e.g. 3400/s)",
-                                   what, c.run->label));
+    try {
+      candidate.sequences_per_s = TrainingThroughputOfRun(*c.run);
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("{}: {}; give throughput=RATE (e.g. 3400/s)", what, e.what()));
     }
-    candidate.sequences_per_s = Sourced{m->value, MetricProvenance(*c.run, *m)};
   } else {
-    throw InputError(fmt::format("{}: no throughput; give throughput=RATE in sequences per "
-                                 "instance (e.g. 3400/s) or run=FILE of a train run",
-                                 what));
+    throw InputError(
+        fmt::format("{}: no throughput; give throughput=RATE in sequences per "
+                    "instance (e.g. 3400/s) or run=FILE of a train run",
+                    what));
   }
 
   if (const std::string* p = spec.Find("power")) {
@@ -370,10 +398,13 @@ TrainingCandidate ResolveTrainingCandidate(const CandidateSpec& spec,
       candidate.notes.push_back(fmt::format("catalog power curve of {}: {}", c.machine->name,
                                             c.machine->power_curve_note));
     }
+  } else if (auto modelled = Modelled(c, context)) {
+    candidate.watts = Sourced{modelled->PeakWatts(), modelled->provenance() + " at 100 % load"};
   } else {
     throw InputError(fmt::format(
         "{}: no power; give power=WATTS per instance (e.g. 6500W){}", what,
-        c.machine != nullptr ? fmt::format(" ({} has no published power curve)", c.machine->name)
+        c.machine != nullptr ? fmt::format(" ({} has no published power curve and no model: {})",
+                                           c.machine->name, c.no_model_reason)
                              : std::string(" or run=FILE of a measured train run")));
   }
   return candidate;

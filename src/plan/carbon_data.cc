@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "joulebench/data_dir.h"
+#include "joulebench/energy/ccf_coefficients.h"
 #include "joulebench/error.h"
 #include "plan/csv_table.h"
 
@@ -33,38 +34,30 @@ const GridIntensity& GridIntensityTable::Find(std::string_view region) const {
   }
   std::vector<std::string> names;
   for (const auto& g : regions_) names.push_back(g.region);
-  throw InputError(fmt::format(
-      "--region: no grid carbon intensity for '{}'; regions with a figure: {} (or give "
-      "--grid-intensity G/kWh)",
-      region, fmt::join(names, ", ")));
+  throw InputError(
+      fmt::format("--region: no grid carbon intensity for '{}'; regions with a figure: {} (or give "
+                  "--grid-intensity G/kWh)",
+                  region, fmt::join(names, ", ")));
 }
 
 Sourced GridInput(const GridIntensity& grid) {
-  return Sourced{grid.g_co2e_per_kwh,
-                 fmt::format("catalog: grid_intensity.csv {} ({}; {}; {})", grid.region,
-                             grid.basis, grid.source, grid.date)};
-}
-
-Sourced ConstantFromFile(const std::filesystem::path& csv, std::string_view name) {
-  const CsvTable table = CsvTable::Read(csv);
-  for (const auto& row : table.rows()) {
-    if (table.Text(row, "name") != name) continue;
-    const double value = table.RequiredNumber(row, "value", 0);
-    return Sourced{value, fmt::format("default: {} {} ({})", csv.filename().string(), name,
-                                      table.Text(row, "source"))};
-  }
-  throw InputError(fmt::format("{}: no row named '{}'", csv.string(), name));
+  return Sourced{grid.g_co2e_per_kwh, fmt::format("catalog: grid_intensity.csv {} ({}; {}; {})",
+                                                  grid.region, grid.basis, grid.source, grid.date)};
 }
 
 Sourced DefaultPue() {
-  const auto path = DataDir() / "constants.csv";
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    throw InputError(fmt::format(
-        "--pue not given and {} (the default PUE) is missing; give --pue, e.g. --pue 1.135",
-        path.string()));
+  try {
+    const auto ccf = energy::CcfCoefficients::Load();
+    const energy::CcfConstant* pue = ccf.FindConstant("pue_aws");
+    if (pue == nullptr) {
+      throw EnvironmentError("data file constants.csv has no row 'pue_aws'");
+    }
+    return Sourced{pue->value,
+                   fmt::format("default: constants.csv pue_aws ({}, {})", pue->source, pue->date)};
+  } catch (const EnvironmentError& e) {
+    throw EnvironmentError(
+        fmt::format("{} (the default PUE); or give --pue, e.g. --pue 1.135", e.what()));
   }
-  return ConstantFromFile(path, "pue_aws");
 }
 
 }  // namespace joulebench::plan

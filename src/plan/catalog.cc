@@ -84,9 +84,10 @@ std::vector<PowerCurve::Point> CurvePoints(const CsvTable& t, const CsvTable::Ro
       auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), percent);
       if (ec != std::errc() || ptr != digits.data() + digits.size() || percent < 0 ||
           percent > 100) {
-        throw InputError(fmt::format("{}: column '{}' is not a load level; name curve columns "
-                                     "watts_idle or watts_<0..100>pct, e.g. watts_50pct",
-                                     t.file(), column));
+        throw InputError(
+            fmt::format("{}: column '{}' is not a load level; name curve columns "
+                        "watts_idle or watts_<0..100>pct, e.g. watts_50pct",
+                        t.file(), column));
       }
       load = percent / 100;
     } else {
@@ -105,8 +106,7 @@ void ApplyCurveRow(const CsvTable& t, const CsvTable::Row& row, MachineType& m) 
   std::string date = t.Text(row, "curve_date");
   if (date.empty()) date = t.Text(row, "date");
   const std::string provenance =
-      fmt::format("catalog: {} ({}{}{})", Origin(t, row), source, date.empty() ? "" : ", ",
-                  date);
+      fmt::format("catalog: {} ({}{}{})", Origin(t, row), source, date.empty() ? "" : ", ", date);
   try {
     m.power_curve = PowerCurve::FromPoints(std::move(points), CurveKind::kCatalog, provenance);
   } catch (const InputError& e) {
@@ -189,14 +189,16 @@ Catalog Catalog::Load(const std::filesystem::path& instances_csv,
 void Catalog::MergeFile(const std::filesystem::path& csv) {
   const CsvTable table = CsvTable::Read(csv);
   if (!table.HasColumn("name")) {
-    throw InputError(fmt::format("{}:1: no 'name' column; a catalog file needs at least the "
-                                 "columns name and source",
-                                 table.file()));
+    throw InputError(
+        fmt::format("{}:1: no 'name' column; a catalog file needs at least the "
+                    "columns name and source",
+                    table.file()));
   }
   if (!table.HasColumn("source")) {
-    throw InputError(fmt::format("{}:1: no 'source' column; say where each row's figures come "
-                                 "from (a URL, a datasheet, 'own measurement')",
-                                 table.file()));
+    throw InputError(
+        fmt::format("{}:1: no 'source' column; say where each row's figures come "
+                    "from (a URL, a datasheet, 'own measurement')",
+                    table.file()));
   }
   for (const auto& row : table.rows()) {
     const std::string name = table.RequiredText(row, "name");

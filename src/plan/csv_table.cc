@@ -104,8 +104,8 @@ CsvTable CsvTable::Parse(std::string_view text, std::string file_label) {
   }
   if (!field.empty() || !fields.empty()) finish_record();
   if (!header_done) {
-    throw InputError(fmt::format("{}: empty; expected a header row naming the columns",
-                                 table.file_));
+    throw InputError(
+        fmt::format("{}: empty; expected a header row naming the columns", table.file_));
   }
   return table;
 }
@@ -127,8 +127,8 @@ std::string CsvTable::Text(const Row& row, std::string_view name) const {
 std::string CsvTable::RequiredText(const Row& row, std::string_view name) const {
   std::string value = Text(row, name);
   if (value.empty()) {
-    throw InputError(fmt::format("{}:{}: field '{}' is empty; it is required", file_, row.line,
-                                 name));
+    throw InputError(
+        fmt::format("{}:{}: field '{}' is empty; it is required", file_, row.line, name));
   }
   return value;
 }
@@ -141,8 +141,8 @@ std::optional<double> CsvTable::Number(const Row& row, std::string_view name,
   const char* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(text.data(), end, value);
   if (ec != std::errc() || ptr != end || !std::isfinite(value)) {
-    throw InputError(fmt::format("{}:{}: field '{}': '{}' is not a number", file_, row.line,
-                                 name, text));
+    throw InputError(
+        fmt::format("{}:{}: field '{}': '{}' is not a number", file_, row.line, name, text));
   }
   if (value < min_value) {
     throw InputError(fmt::format("{}:{}: field '{}': {} is below the smallest allowed value {}",
@@ -154,8 +154,8 @@ std::optional<double> CsvTable::Number(const Row& row, std::string_view name,
 double CsvTable::RequiredNumber(const Row& row, std::string_view name, double min_value) const {
   auto value = Number(row, name, min_value);
   if (!value) {
-    throw InputError(fmt::format("{}:{}: field '{}' is empty; it needs a number", file_, row.line,
-                                 name));
+    throw InputError(
+        fmt::format("{}:{}: field '{}' is empty; it needs a number", file_, row.line, name));
   }
   return *value;
 }

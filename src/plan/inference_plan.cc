@@ -38,9 +38,10 @@ InferencePlan PlanInference(const InferenceRequest& request,
     throw InputError("--latency-bound: must be greater than zero, e.g. 100ms");
   }
   if (candidates.size() < 2) {
-    throw InputError(fmt::format("give at least two candidates to compare (got {}), e.g. "
-                                 "--candidate name=inf1.2xlarge,throughput=54/s,power=60W",
-                                 candidates.size()));
+    throw InputError(
+        fmt::format("give at least two candidates to compare (got {}), e.g. "
+                    "--candidate name=inf1.2xlarge,throughput=54/s,power=60W",
+                    candidates.size()));
   }
   CheckCarbon(request.carbon);
 
@@ -48,15 +49,17 @@ InferencePlan PlanInference(const InferenceRequest& request,
   plan.request = request;
   std::vector<std::string> names;
   for (auto& candidate : candidates) {
-    if (!(candidate.throughput_per_s.value > 0) || !std::isfinite(candidate.throughput_per_s.value)) {
-      throw InputError(fmt::format("candidate {}: throughput must be greater than zero",
-                                   candidate.name));
+    if (!(candidate.throughput_per_s.value > 0) ||
+        !std::isfinite(candidate.throughput_per_s.value)) {
+      throw InputError(
+          fmt::format("candidate {}: throughput must be greater than zero", candidate.name));
     }
     for (const auto& n : names) {
       if (n == candidate.name) {
-        throw InputError(fmt::format("two candidates are named '{}'; give each a distinct "
-                                     "name=LABEL",
-                                     candidate.name));
+        throw InputError(
+            fmt::format("two candidates are named '{}'; give each a distinct "
+                        "name=LABEL",
+                        candidate.name));
       }
     }
     names.push_back(candidate.name);
@@ -91,9 +94,9 @@ InferencePlan PlanInference(const InferenceRequest& request,
       }
     }
     if (candidate.power.kind() == CurveKind::kPeakOnly && f.load_fraction < 0.999) {
-      candidate.notes.push_back(fmt::format(
-          "power at {:.1f} % load taken as peak power (no curve known): an upper bound",
-          f.load_fraction * 100));
+      candidate.notes.push_back(
+          fmt::format("power at {:.1f} % load taken as peak power (no curve known): an upper bound",
+                      f.load_fraction * 100));
     }
     f.candidate = std::move(candidate);
     plan.fleets.push_back(std::move(f));
@@ -111,11 +114,11 @@ InferencePlan PlanInference(const InferenceRequest& request,
                                    f.candidate.throughput_per_s.value,
                                    base.candidate.throughput_per_s.value, true));
     c.changes.push_back(MakeChange("instances", "", f.instances, base.instances));
-    c.changes.push_back(MakeChange("energy", "kWh/h", f.energy_kwh_per_hour,
-                                   base.energy_kwh_per_hour));
+    c.changes.push_back(
+        MakeChange("energy", "kWh/h", f.energy_kwh_per_hour, base.energy_kwh_per_hour));
     if (f.cost_usd_per_million && base.cost_usd_per_million) {
-      c.changes.push_back(MakeChange("cost per million inferences", "USD",
-                                     *f.cost_usd_per_million, *base.cost_usd_per_million));
+      c.changes.push_back(MakeChange("cost per million inferences", "USD", *f.cost_usd_per_million,
+                                     *base.cost_usd_per_million));
     }
     c.changes.push_back(MakeChange("CO2e", "kg/h", f.co2e_kg_per_hour, base.co2e_kg_per_hour));
     plan.comparisons.push_back(std::move(c));

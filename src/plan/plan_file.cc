@@ -1,10 +1,10 @@
 #include "joulebench/plan/plan_file.h"
 
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
 #include <algorithm>
 #include <utility>
-#include <toml++/toml.h>
 
 #include "joulebench/error.h"
 
@@ -46,9 +46,10 @@ PlanFileSection ReadPlanFile(const std::filesystem::path& path, std::string_view
     if (name == "candidate") {
       const toml::array* array = node.as_array();
       if (array == nullptr) {
-        throw InputError(Where(path, node, fmt::format("'{}.candidate' must be an array of "
-                                                       "tables ([[{}.candidate]])",
-                                                       section, section)));
+        throw InputError(Where(path, node,
+                               fmt::format("'{}.candidate' must be an array of "
+                                           "tables ([[{}.candidate]])",
+                                           section, section)));
       }
       int index = 0;
       for (const auto& element : *array) {
@@ -64,15 +65,15 @@ PlanFileSection ReadPlanFile(const std::filesystem::path& path, std::string_view
         }
         const int line = element.source().begin.line;
         result.candidates.push_back(CandidateSpecFromFields(
-            std::move(fields), fmt::format("{}:{} [[{}.candidate]] #{}", path.filename().string(), line,
-                              section, index)));
+            std::move(fields), fmt::format("{}:{} [[{}.candidate]] #{}", path.filename().string(),
+                                           line, section, index)));
       }
       continue;
     }
     if (std::find(known_settings.begin(), known_settings.end(), name) == known_settings.end()) {
-      throw InputError(Where(path, node, fmt::format("unknown setting '{}' in [{}]; settings: {}",
-                                                     name, section,
-                                                     fmt::join(known_settings, ", "))));
+      throw InputError(Where(path, node,
+                             fmt::format("unknown setting '{}' in [{}]; settings: {}", name,
+                                         section, fmt::join(known_settings, ", "))));
     }
     result.settings[name] = ValueText(node, Where(path, node, fmt::format("setting '{}'", name)));
   }

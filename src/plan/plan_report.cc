@@ -54,7 +54,9 @@ std::string ChangeText(const Change& c) {
 
 json Number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 json Optional(const std::optional<double>& v) { return v ? Number(*v) : json(nullptr); }
-json ToJson(const Sourced& s) { return json{{"value", Number(s.value)}, {"provenance", s.provenance}}; }
+json ToJson(const Sourced& s) {
+  return json{{"value", Number(s.value)}, {"provenance", s.provenance}};
+}
 json Optional(const std::optional<Sourced>& s) { return s ? ToJson(*s) : json(nullptr); }
 
 json CurveJson(const PowerCurve& curve) {
@@ -80,8 +82,8 @@ json ComparisonsJson(const std::vector<Comparison>& comparisons) {
                              {"ratio", Number(ch.ratio)},
                              {"change_percent", Number(ch.change_percent)}});
     }
-    out.push_back(
-        json{{"candidate", c.candidate}, {"baseline", c.baseline}, {"changes", std::move(changes)}});
+    out.push_back(json{
+        {"candidate", c.candidate}, {"baseline", c.baseline}, {"changes", std::move(changes)}});
   }
   return out;
 }
@@ -173,7 +175,10 @@ std::string RenderTable(const InferencePlan& plan) {
       [](const InferenceFleet& f) { return fmt::format("{:.1f}", f.load_fraction * 100); });
   row("power per instance [W]", [](const InferenceFleet& f) { return Sig(f.watts_per_instance); });
   row("power curve", [](const InferenceFleet& f) {
-    return std::string(CurveKindName(f.candidate.power.kind()));
+    // A modelled figure names its model next to the number (house rule).
+    const CurveKind kind = f.candidate.power.kind();
+    return kind == CurveKind::kModelled ? std::string("modelled (CCF)")
+                                        : std::string(CurveKindName(kind));
   });
   row("fleet power [kW]", [](const InferenceFleet& f) { return Sig(f.fleet_watts / 1000); });
   row("energy [kWh/h]", [](const InferenceFleet& f) { return Sig(f.energy_kwh_per_hour); });
@@ -227,34 +232,34 @@ nlohmann::json ToJson(const InferencePlan& plan) {
   for (std::size_t i = 0; i < plan.fleets.size(); ++i) {
     const auto& f = plan.fleets[i];
     const auto& c = f.candidate;
-    candidates.push_back(json{
-        {"name", c.name},
-        {"machine_type", c.machine_type},
-        {"origin", c.origin},
-        {"baseline", i == plan.baseline_index},
-        {"inputs",
-         {{"throughput_per_s", ToJson(c.throughput_per_s)},
-          {"power_curve", CurveJson(c.power)},
-          {"price_usd_per_hour", Optional(c.price_usd_per_hour)},
-          {"price_missing_reason", c.price_missing_reason},
-          {"latency_p99_s", Optional(c.latency_p99_s)}}},
-        {"results",
-         {{"instances", f.instances},
-          {"load_fraction", Number(f.load_fraction)},
-          {"watts_per_instance", Number(f.watts_per_instance)},
-          {"fleet_watts", Number(f.fleet_watts)},
-          {"energy_kwh_per_hour", Number(f.energy_kwh_per_hour)},
-          {"energy_kwh_per_day", Number(f.energy_kwh_per_day)},
-          {"energy_kwh_per_year", Number(f.energy_kwh_per_year)},
-          {"facility_energy_kwh_per_hour", Number(f.facility_kwh_per_hour)},
-          {"joules_per_inference", Number(f.joules_per_inference)},
-          {"cost_usd_per_hour", Optional(f.cost_usd_per_hour)},
-          {"cost_usd_per_million_inferences", Optional(f.cost_usd_per_million)},
-          {"co2e_kg_per_hour", Number(f.co2e_kg_per_hour)},
-          {"co2e_t_per_year", Number(f.co2e_t_per_year)},
-          {"meets_latency_bound",
-           f.meets_latency_bound ? json(*f.meets_latency_bound) : json(nullptr)}}},
-        {"notes", c.notes}});
+    candidates.push_back(
+        json{{"name", c.name},
+             {"machine_type", c.machine_type},
+             {"origin", c.origin},
+             {"baseline", i == plan.baseline_index},
+             {"inputs",
+              {{"throughput_per_s", ToJson(c.throughput_per_s)},
+               {"power_curve", CurveJson(c.power)},
+               {"price_usd_per_hour", Optional(c.price_usd_per_hour)},
+               {"price_missing_reason", c.price_missing_reason},
+               {"latency_p99_s", Optional(c.latency_p99_s)}}},
+             {"results",
+              {{"instances", f.instances},
+               {"load_fraction", Number(f.load_fraction)},
+               {"watts_per_instance", Number(f.watts_per_instance)},
+               {"fleet_watts", Number(f.fleet_watts)},
+               {"energy_kwh_per_hour", Number(f.energy_kwh_per_hour)},
+               {"energy_kwh_per_day", Number(f.energy_kwh_per_day)},
+               {"energy_kwh_per_year", Number(f.energy_kwh_per_year)},
+               {"facility_energy_kwh_per_hour", Number(f.facility_kwh_per_hour)},
+               {"joules_per_inference", Number(f.joules_per_inference)},
+               {"cost_usd_per_hour", Optional(f.cost_usd_per_hour)},
+               {"cost_usd_per_million_inferences", Optional(f.cost_usd_per_million)},
+               {"co2e_kg_per_hour", Number(f.co2e_kg_per_hour)},
+               {"co2e_t_per_year", Number(f.co2e_t_per_year)},
+               {"meets_latency_bound",
+                f.meets_latency_bound ? json(*f.meets_latency_bound) : json(nullptr)}}},
+             {"notes", c.notes}});
   }
   return json{{"schema", kInferencePlanSchema},
               {"request",
@@ -342,7 +347,8 @@ std::string RenderTable(const TrainingPlan& plan,
       [](const TrainingRun& x) { return Grouped(x.sequences_per_hour_per_instance, 0); });
   row("power per instance [W]", [](const TrainingRun& x) { return Sig(x.candidate.watts.value); });
   row("cluster power [kW]", [](const TrainingRun& x) { return Sig(x.cluster_watts / 1000); });
-  row("time to train [h]", [](const TrainingRun& x) { return fmt::format("{:.2f}", x.time_s / 3600); });
+  row("time to train [h]",
+      [](const TrainingRun& x) { return fmt::format("{:.2f}", x.time_s / 3600); });
   row("energy [kWh]", [](const TrainingRun& x) { return Sig(x.energy_kwh); });
   row("cost per training run [USD]", [](const TrainingRun& x) { return Money(x.cost_usd); });
   row("CO2e [kg]", [](const TrainingRun& x) { return Sig(x.co2e_kg); });
@@ -379,7 +385,8 @@ std::string RenderTable(const TrainingPlan& plan,
     pt.AddRow({"", "predicted", "95 % interval", "actual", "error"});
     const auto& d = p.run.duration_s;
     const auto& j = p.run.joules;
-    pt.AddRow({"this run: duration [s]", Sig(d.value), fmt::format("{} - {}", Sig(d.low), Sig(d.high)),
+    pt.AddRow({"this run: duration [s]", Sig(d.value),
+               fmt::format("{} - {}", Sig(d.low), Sig(d.high)),
                p.check ? Sig(p.check->actual_duration_s) : "-",
                p.check ? fmt::format("{:+.1f} %{}", p.check->duration_error_percent,
                                      p.check->duration_within_interval ? "" : " (outside)")
@@ -433,26 +440,26 @@ nlohmann::json ToJson(const TrainingPlan& plan,
   for (std::size_t i = 0; i < plan.runs.size(); ++i) {
     const auto& x = plan.runs[i];
     const auto& c = x.candidate;
-    candidates.push_back(json{{"name", c.name},
-                              {"machine_type", c.machine_type},
-                              {"origin", c.origin},
-                              {"baseline", i == plan.baseline_index},
-                              {"inputs",
-                               {{"sequences_per_s", ToJson(c.sequences_per_s)},
-                                {"watts", ToJson(c.watts)},
-                                {"price_usd_per_hour", Optional(c.price_usd_per_hour)},
-                                {"price_missing_reason", c.price_missing_reason}}},
-                              {"results",
-                               {{"cluster_sequences_per_s", Number(x.cluster_sequences_per_s)},
-                                {"sequences_per_hour_per_instance",
-                                 Number(x.sequences_per_hour_per_instance)},
-                                {"time_s", Number(x.time_s)},
-                                {"cluster_watts", Number(x.cluster_watts)},
-                                {"energy_kwh", Number(x.energy_kwh)},
-                                {"facility_energy_kwh", Number(x.facility_energy_kwh)},
-                                {"cost_usd", Optional(x.cost_usd)},
-                                {"co2e_kg", Number(x.co2e_kg)}}},
-                              {"notes", c.notes}});
+    candidates.push_back(
+        json{{"name", c.name},
+             {"machine_type", c.machine_type},
+             {"origin", c.origin},
+             {"baseline", i == plan.baseline_index},
+             {"inputs",
+              {{"sequences_per_s", ToJson(c.sequences_per_s)},
+               {"watts", ToJson(c.watts)},
+               {"price_usd_per_hour", Optional(c.price_usd_per_hour)},
+               {"price_missing_reason", c.price_missing_reason}}},
+             {"results",
+              {{"cluster_sequences_per_s", Number(x.cluster_sequences_per_s)},
+               {"sequences_per_hour_per_instance", Number(x.sequences_per_hour_per_instance)},
+               {"time_s", Number(x.time_s)},
+               {"cluster_watts", Number(x.cluster_watts)},
+               {"energy_kwh", Number(x.energy_kwh)},
+               {"facility_energy_kwh", Number(x.facility_energy_kwh)},
+               {"cost_usd", Optional(x.cost_usd)},
+               {"co2e_kg", Number(x.co2e_kg)}}},
+             {"notes", c.notes}});
   }
   json out{{"schema", kTrainingPlanSchema},
            {"request",

@@ -11,9 +11,14 @@ namespace joulebench::plan {
 
 std::string_view CurveKindName(CurveKind kind) {
   switch (kind) {
-    case CurveKind::kMeasuredRun: return "measured run";
-    case CurveKind::kCatalog: return "catalog";
-    case CurveKind::kPeakOnly: return "peak power only";
+    case CurveKind::kMeasuredRun:
+      return "measured run";
+    case CurveKind::kCatalog:
+      return "catalog";
+    case CurveKind::kPeakOnly:
+      return "peak power only";
+    case CurveKind::kModelled:
+      return "modelled";
   }
   return "unknown";
 }
@@ -25,17 +30,19 @@ PowerCurve PowerCurve::FromPoints(std::vector<Point> points, CurveKind kind,
   }
   for (const auto& p : points) {
     if (!std::isfinite(p.load_fraction) || p.load_fraction < 0 || p.load_fraction > 1) {
-      throw InputError(fmt::format("power curve ({}): load {} is outside 0..1", provenance,
-                                   p.load_fraction));
+      throw InputError(
+          fmt::format("power curve ({}): load {} is outside 0..1", provenance, p.load_fraction));
     }
     if (!std::isfinite(p.watts) || p.watts < 0) {
-      throw InputError(fmt::format("power curve ({}): power {} W at load {} is not a "
-                                   "non-negative number",
-                                   provenance, p.watts, p.load_fraction));
+      throw InputError(
+          fmt::format("power curve ({}): power {} W at load {} is not a "
+                      "non-negative number",
+                      provenance, p.watts, p.load_fraction));
     }
   }
-  std::stable_sort(points.begin(), points.end(),
-                   [](const Point& a, const Point& b) { return a.load_fraction < b.load_fraction; });
+  std::stable_sort(points.begin(), points.end(), [](const Point& a, const Point& b) {
+    return a.load_fraction < b.load_fraction;
+  });
   // Equal loads (repeated measurements) are averaged into one point.
   std::vector<Point> merged;
   std::vector<int> weights;
@@ -64,8 +71,8 @@ PowerCurve PowerCurve::FromPoints(std::vector<Point> points, CurveKind kind,
       Block top = blocks.back();
       blocks.pop_back();
       Block& below = blocks.back();
-      below.watts = (below.watts * below.weight + top.watts * top.weight) /
-                    (below.weight + top.weight);
+      below.watts =
+          (below.watts * below.weight + top.watts * top.weight) / (below.weight + top.weight);
       below.weight += top.weight;
       below.count += top.count;
     }
@@ -97,9 +104,9 @@ double PowerCurve::WattsAt(double load_fraction) const {
   const double load = std::clamp(load_fraction, 0.0, 1.0);
   if (load <= points_.front().load_fraction) return points_.front().watts;
   if (load >= points_.back().load_fraction) return points_.back().watts;
-  auto upper = std::lower_bound(
-      points_.begin(), points_.end(), load,
-      [](const Point& p, double value) { return p.load_fraction < value; });
+  auto upper =
+      std::lower_bound(points_.begin(), points_.end(), load,
+                       [](const Point& p, double value) { return p.load_fraction < value; });
   const Point& b = *upper;
   const Point& a = *(upper - 1);
   const double t = (load - a.load_fraction) / (b.load_fraction - a.load_fraction);

@@ -83,8 +83,9 @@ RunPrediction PredictRun(std::span<const ProgressInterval> observed, double targ
   RunPrediction p;
   for (const auto& i : observed) {
     if (!(i.duration_s > 0) || !(i.work >= 0) || !(i.joules >= 0)) {
-      throw InputError("prediction: every observed interval needs a positive duration and "
-                       "non-negative work and energy");
+      throw InputError(
+          "prediction: every observed interval needs a positive duration and "
+          "non-negative work and energy");
     }
     p.observed_duration_s += i.duration_s;
     p.observed_work += i.work;
@@ -94,9 +95,9 @@ RunPrediction PredictRun(std::span<const ProgressInterval> observed, double targ
     throw InputError("prediction: no work (sequences) was done in the observed part");
   }
   if (!(target_work >= p.observed_work * (1 - 1e-9))) {
-    throw InputError(fmt::format(
-        "prediction: the whole run's work {} is less than the work already observed {}",
-        target_work, p.observed_work));
+    throw InputError(
+        fmt::format("prediction: the whole run's work {} is less than the work already observed {}",
+                    target_work, p.observed_work));
   }
   p.intervals_observed = observed.size();
   p.batches = std::min(kMaxBatches, observed.size());
@@ -107,9 +108,10 @@ RunPrediction PredictRun(std::span<const ProgressInterval> observed, double targ
   const double remaining = std::max(0.0, target_work - p.observed_work);
 
   p.duration_s.value = p.observed_duration_s + remaining * seconds.mean;
-  p.duration_s.low = p.observed_duration_s + remaining * std::max(0.0, seconds.mean -
-                                                                        t * seconds.standard_error);
-  p.duration_s.high = p.observed_duration_s + remaining * (seconds.mean + t * seconds.standard_error);
+  p.duration_s.low =
+      p.observed_duration_s + remaining * std::max(0.0, seconds.mean - t * seconds.standard_error);
+  p.duration_s.high =
+      p.observed_duration_s + remaining * (seconds.mean + t * seconds.standard_error);
   p.joules.value = p.observed_joules + remaining * joules.mean;
   p.joules.low =
       p.observed_joules + remaining * std::max(0.0, joules.mean - t * joules.standard_error);
@@ -153,11 +155,10 @@ PredictionCheck CheckPrediction(const RunPrediction& prediction, double actual_d
   PredictionCheck c;
   c.actual_duration_s = actual_duration_s;
   c.actual_joules = actual_joules;
-  c.duration_error_percent = (prediction.duration_s.value - actual_duration_s) /
-                             actual_duration_s * 100;
-  c.joules_error_percent = actual_joules > 0
-                               ? (prediction.joules.value - actual_joules) / actual_joules * 100
-                               : NAN;
+  c.duration_error_percent =
+      (prediction.duration_s.value - actual_duration_s) / actual_duration_s * 100;
+  c.joules_error_percent =
+      actual_joules > 0 ? (prediction.joules.value - actual_joules) / actual_joules * 100 : NAN;
   c.duration_within_interval = actual_duration_s >= prediction.duration_s.low &&
                                actual_duration_s <= prediction.duration_s.high;
   c.joules_within_interval =

@@ -35,9 +35,10 @@ ResolvedRun ReadRunFile(const std::string& path) {
   try {
     in >> json;
   } catch (const nlohmann::json::exception& e) {
-    throw InputError(fmt::format("run '{}': not valid JSON ({}); give the --json output of an "
-                                 "infer or train run",
-                                 path, e.what()));
+    throw InputError(
+        fmt::format("run '{}': not valid JSON ({}); give the --json output of an "
+                    "infer or train run",
+                    path, e.what()));
   }
   ResolvedRun resolved;
   try {
@@ -63,13 +64,21 @@ ResolvedRun DefaultRunResolver::Resolve(std::string_view reference) const {
     lookup = Slot().lookup;
   }
   if (lookup) {
-    if (auto record = lookup(reference)) {
+    std::optional<run::RunRecord> found;
+    try {
+      found = lookup(reference);
+    } catch (const InputError& e) {
+      throw InputError(
+          fmt::format("run '{}': no such file, and not a stored run ({})", ref, e.what()));
+    }
+    if (auto record = std::move(found)) {
       ResolvedRun resolved{std::move(*record), fmt::format("stored run {}", ref)};
       return resolved;
     }
-    throw InputError(fmt::format("run '{}': no such file and no stored run with that id; list "
-                                 "stored runs with 'joulebench runs'",
-                                 ref));
+    throw InputError(
+        fmt::format("run '{}': no such file and no stored run with that id; list "
+                    "stored runs with 'joulebench runs'",
+                    ref));
   }
   throw InputError(fmt::format(
       "run '{}': no such file; give the path of a run's --json output (e.g. infer --json > "

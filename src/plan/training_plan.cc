@@ -22,13 +22,14 @@ TrainingPlan PlanTraining(const TrainingRequest& request,
         "--scaling-efficiency: {} is outside (0, 1]; 1.0 means linear scaling", efficiency));
   }
   if (candidates.size() < 2) {
-    throw InputError(fmt::format("give at least two candidates to compare (got {}), e.g. "
-                                 "--candidate name=trn1.32xlarge,throughput=3400/s,power=6500W",
-                                 candidates.size()));
+    throw InputError(
+        fmt::format("give at least two candidates to compare (got {}), e.g. "
+                    "--candidate name=trn1.32xlarge,throughput=3400/s,power=6500W",
+                    candidates.size()));
   }
   if (!(request.carbon.pue.value >= 1.0)) {
-    throw InputError(fmt::format("--pue: {} is below 1; e.g. 1.135 (AWS average)",
-                                 request.carbon.pue.value));
+    throw InputError(
+        fmt::format("--pue: {} is below 1; e.g. 1.135 (AWS average)", request.carbon.pue.value));
   }
   if (!(request.carbon.grid_g_co2e_per_kwh.value >= 0)) {
     throw InputError("--grid-intensity: must not be negative");
@@ -39,18 +40,19 @@ TrainingPlan PlanTraining(const TrainingRequest& request,
   std::vector<std::string> names;
   for (auto& candidate : candidates) {
     if (!(candidate.sequences_per_s.value > 0) || !std::isfinite(candidate.sequences_per_s.value)) {
-      throw InputError(fmt::format("candidate {}: throughput must be greater than zero",
-                                   candidate.name));
+      throw InputError(
+          fmt::format("candidate {}: throughput must be greater than zero", candidate.name));
     }
     if (!(candidate.watts.value > 0) || !std::isfinite(candidate.watts.value)) {
-      throw InputError(fmt::format("candidate {}: power must be greater than zero",
-                                   candidate.name));
+      throw InputError(
+          fmt::format("candidate {}: power must be greater than zero", candidate.name));
     }
     for (const auto& n : names) {
       if (n == candidate.name) {
-        throw InputError(fmt::format("two candidates are named '{}'; give each a distinct "
-                                     "name=LABEL",
-                                     candidate.name));
+        throw InputError(
+            fmt::format("two candidates are named '{}'; give each a distinct "
+                        "name=LABEL",
+                        candidate.name));
       }
     }
     names.push_back(candidate.name);
@@ -93,9 +95,10 @@ TrainingPlan PlanTraining(const TrainingRequest& request,
 double ScalingEfficiency(int instances_a, double throughput_a_per_s, int instances_b,
                          double throughput_b_per_s) {
   if (instances_a < 1 || instances_b < 1 || instances_a == instances_b) {
-    throw InputError(fmt::format("--scaling-from: need two different cluster sizes of at least "
-                                 "1 instance (got {} and {})",
-                                 instances_a, instances_b));
+    throw InputError(
+        fmt::format("--scaling-from: need two different cluster sizes of at least "
+                    "1 instance (got {} and {})",
+                    instances_a, instances_b));
   }
   if (!(throughput_a_per_s > 0) || !(throughput_b_per_s > 0)) {
     throw InputError("--scaling-from: throughputs must be greater than zero");

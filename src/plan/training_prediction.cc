@@ -16,9 +16,10 @@ TrainingPrediction PredictTrainingFromRun(const ResolvedRun& run, double observe
   }
   const auto intervals = IntervalsFromWindows(run.record.windows);
   if (intervals.size() < 2) {
-    throw InputError(fmt::format("--predict-from: {} has {} time windows; a prediction needs at "
-                                 "least 2 (run train for longer)",
-                                 run.label, intervals.size()));
+    throw InputError(
+        fmt::format("--predict-from: {} has {} time windows; a prediction needs at "
+                    "least 2 (run train for longer)",
+                    run.label, intervals.size()));
   }
   const std::size_t observed = std::clamp<std::size_t>(
       static_cast<std::size_t>(std::ceil(observed_fraction * intervals.size())), 2,

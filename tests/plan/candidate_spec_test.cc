@@ -28,8 +28,8 @@ class CandidateSpecTest : public ::testing::Test {
     r.kind = "infer";
     r.status = run::RunStatus::kComplete;
     r.metrics.push_back({"peak_throughput", 120, "1/s", "measured: loadgen"});
-    r.metrics.push_back({"mean_power", 210, "W", "measured: rapl+nvml"});
-    r.metrics.push_back({"p99_latency", 0.04, "s", "measured"});
+    r.metrics.push_back({"measurement_power", 210, "W", "measured: rapl+nvml"});
+    r.metrics.push_back({"latency_p99", 0.04, "s", "measured"});
     if (with_curve) {
       for (double load : {0.0, 0.25, 0.5, 0.75, 1.0}) {
         run::LoadLevelPoint p;
@@ -130,10 +130,9 @@ TEST_F(CandidateSpecTest, ThisMachineTypeGivesARunItsPrice) {
 }
 
 TEST_F(CandidateSpecTest, InferRunIsNotATrainCandidate) {
-  EXPECT_THROW(
-      ResolveTrainingCandidate(ParseCandidateSpec("name=m,run=" + WriteInferRun(false), "#1"),
-                               context_),
-      InputError);
+  EXPECT_THROW(ResolveTrainingCandidate(
+                   ParseCandidateSpec("name=m,run=" + WriteInferRun(false), "#1"), context_),
+               InputError);
 }
 
 TEST_F(CandidateSpecTest, MissingRunFileIsNamed) {

@@ -34,9 +34,9 @@ TEST(Catalog, HoldsTheStudysFourMachinesWithTheirPrices) {
 
 TEST(Catalog, EveryPricedMachineHasSourceAndDate) {
   const Catalog catalog = BuiltIn();
-  for (const char* name : {"inf1.xlarge", "inf2.48xlarge", "trn1n.32xlarge", "g5.48xlarge",
-                           "p3.16xlarge", "p5.48xlarge", "c7g.xlarge", "c6i.xlarge",
-                           "m7g.xlarge"}) {
+  for (const char* name :
+       {"inf1.xlarge", "inf2.48xlarge", "trn1n.32xlarge", "g5.48xlarge", "p3.16xlarge",
+        "p5.48xlarge", "c7g.xlarge", "c6i.xlarge", "m7g.xlarge"}) {
     EXPECT_NE(catalog.TryFind(name), nullptr) << name;
   }
   for (const auto& m : catalog.machines()) {
@@ -86,7 +86,7 @@ TEST(Catalog, UserFileOverridesOnlyTheFieldsItFillsAndAddsMachines) {
   const MachineType& g4dn = catalog.Find("g4dn.2xlarge");
   EXPECT_DOUBLE_EQ(g4dn.price->usd_per_hour, 0.5);
   EXPECT_EQ(g4dn.price->pricing_model, "reserved 1y");
-  EXPECT_EQ(g4dn.vcpus, 8);                              // kept
+  EXPECT_EQ(g4dn.vcpus, 8);                                // kept
   EXPECT_DOUBLE_EQ(g4dn.power_curve->PeakWatts(), 136.7);  // kept
   const MachineType& box = catalog.Find("box.large");
   EXPECT_DOUBLE_EQ(box.power_curve->WattsAt(0.75), 80);
@@ -146,18 +146,24 @@ TEST(GridIntensity, FindsARegionAndListsTheRegionsWhenAbsent) {
 
 TEST(Constants, DefaultPueComesFromTheConstantsFile) {
   testing::TempDir dir;
-  dir.Write("constants.csv", "name,value,unit,source\npue_aws,1.135,ratio,ccf\n");
+  dir.Write("constants.csv", "name,value,unit,source,date\npue_aws,1.2,ratio,my dc,2026-01-01\n");
+  dir.Write("cpu_coefficients_ccf.csv", testing::ReadFile(kData / "cpu_coefficients_ccf.csv"));
   ::setenv("JOULEBENCH_DATA_DIR", dir.path().c_str(), 1);
   const Sourced pue = DefaultPue();
   ::unsetenv("JOULEBENCH_DATA_DIR");
-  EXPECT_DOUBLE_EQ(pue.value, 1.135);
-  EXPECT_NE(pue.provenance.find("ccf"), std::string::npos);
+  EXPECT_DOUBLE_EQ(pue.value, 1.2);
+  EXPECT_NE(pue.provenance.find("my dc"), std::string::npos);
 }
 
 TEST(Constants, MissingConstantsFileAsksForPue) {
   testing::TempDir dir;
   ::setenv("JOULEBENCH_DATA_DIR", dir.path().c_str(), 1);
-  EXPECT_THROW(DefaultPue(), InputError);
+  try {
+    DefaultPue();
+    ADD_FAILURE();
+  } catch (const EnvironmentError& e) {
+    EXPECT_NE(std::string(e.what()).find("--pue"), std::string::npos) << e.what();
+  }
   ::unsetenv("JOULEBENCH_DATA_DIR");
 }
 

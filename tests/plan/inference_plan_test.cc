@@ -32,9 +32,9 @@ InferenceRequest Request(double rate_per_s, double utilisation = 1.0) {
 }
 
 TEST(PlanInference, SizesTheFleetAndItsLoad) {
-  const auto plan = PlanInference(
-      Request(100), {Candidate("a", 30, PowerCurve::PeakOnly(50, "g"), 1.0),
-                     Candidate("b", 10, PowerCurve::PeakOnly(20, "g"), 0.5)});
+  const auto plan =
+      PlanInference(Request(100), {Candidate("a", 30, PowerCurve::PeakOnly(50, "g"), 1.0),
+                                   Candidate("b", 10, PowerCurve::PeakOnly(20, "g"), 0.5)});
   ASSERT_EQ(plan.fleets.size(), 2u);
   EXPECT_EQ(plan.fleets[0].instances, 4);  // ceil(100 / 30)
   EXPECT_NEAR(plan.fleets[0].load_fraction, 100.0 / 120.0, 1e-12);
@@ -43,9 +43,9 @@ TEST(PlanInference, SizesTheFleetAndItsLoad) {
 }
 
 TEST(PlanInference, TargetUtilisationLeavesHeadroom) {
-  const auto plan = PlanInference(
-      Request(100, 0.7), {Candidate("a", 10, PowerCurve::PeakOnly(50, "g"), 1.0),
-                          Candidate("b", 10, PowerCurve::PeakOnly(50, "g"), 1.0)});
+  const auto plan =
+      PlanInference(Request(100, 0.7), {Candidate("a", 10, PowerCurve::PeakOnly(50, "g"), 1.0),
+                                        Candidate("b", 10, PowerCurve::PeakOnly(50, "g"), 1.0)});
   EXPECT_EQ(plan.fleets[0].instances, 15);  // ceil(100 / 7)
   EXPECT_NEAR(plan.fleets[0].load_fraction, 100.0 / 150.0, 1e-12);
 }
@@ -53,8 +53,9 @@ TEST(PlanInference, TargetUtilisationLeavesHeadroom) {
 TEST(PlanInference, CostsTheFleetAtItsRealLoadOnTheCurve) {
   const PowerCurve curve =
       PowerCurve::FromPoints({{0, 100}, {1, 200}}, CurveKind::kMeasuredRun, "run");
-  const auto plan = PlanInference(Request(50), {Candidate("a", 80, curve, 2.0),
-                                                Candidate("b", 100, PowerCurve::PeakOnly(300, "g"), 3.0)});
+  const auto plan = PlanInference(
+      Request(50),
+      {Candidate("a", 80, curve, 2.0), Candidate("b", 100, PowerCurve::PeakOnly(300, "g"), 3.0)});
   const auto& a = plan.fleets[0];
   EXPECT_EQ(a.instances, 1);
   EXPECT_NEAR(a.watts_per_instance, 100 + 100 * 50.0 / 80.0, 1e-9);
@@ -68,15 +69,17 @@ TEST(PlanInference, CostsTheFleetAtItsRealLoadOnTheCurve) {
 }
 
 TEST(PlanInference, CostPerMillionInferences) {
-  const auto plan = PlanInference(Request(1e6 / 3600), {Candidate("a", 54, PowerCurve::PeakOnly(60, "g"), 0.362),
-                                                        Candidate("b", 8.6, PowerCurve::PeakOnly(136.7, "g"), 0.752)});
+  const auto plan = PlanInference(Request(1e6 / 3600),
+                                  {Candidate("a", 54, PowerCurve::PeakOnly(60, "g"), 0.362),
+                                   Candidate("b", 8.6, PowerCurve::PeakOnly(136.7, "g"), 0.752)});
   EXPECT_NEAR(*plan.fleets[0].cost_usd_per_million, 6 * 0.362, 1e-9);
   EXPECT_NEAR(*plan.fleets[1].cost_usd_per_million, 33 * 0.752, 1e-9);
 }
 
 TEST(PlanInference, ComparesAgainstTheLastCandidateByDefault) {
-  const auto plan = PlanInference(Request(100), {Candidate("a", 50, PowerCurve::PeakOnly(50, "g"), 1.0),
-                                                 Candidate("b", 10, PowerCurve::PeakOnly(100, "g"), 1.0)});
+  const auto plan =
+      PlanInference(Request(100), {Candidate("a", 50, PowerCurve::PeakOnly(50, "g"), 1.0),
+                                   Candidate("b", 10, PowerCurve::PeakOnly(100, "g"), 1.0)});
   EXPECT_EQ(plan.baseline_index, 1u);
   ASSERT_EQ(plan.comparisons.size(), 1u);
   const auto& changes = plan.comparisons[0].changes;
@@ -91,8 +94,9 @@ TEST(PlanInference, ComparesAgainstTheLastCandidateByDefault) {
 TEST(PlanInference, NamedBaseline) {
   auto request = Request(100);
   request.baseline = "a";
-  const auto plan = PlanInference(request, {Candidate("a", 50, PowerCurve::PeakOnly(50, "g"), 1.0),
-                                            Candidate("b", 10, PowerCurve::PeakOnly(100, "g"), 1.0)});
+  const auto plan =
+      PlanInference(request, {Candidate("a", 50, PowerCurve::PeakOnly(50, "g"), 1.0),
+                              Candidate("b", 10, PowerCurve::PeakOnly(100, "g"), 1.0)});
   EXPECT_EQ(plan.baseline_index, 0u);
   EXPECT_EQ(plan.comparisons[0].candidate, "b");
   request.baseline = "zzz";
@@ -102,8 +106,9 @@ TEST(PlanInference, NamedBaseline) {
 }
 
 TEST(PlanInference, LeavesCostsOutWithoutAPrice) {
-  const auto plan = PlanInference(Request(100), {Candidate("a", 50, PowerCurve::PeakOnly(50, "g"), std::nullopt),
-                                                 Candidate("b", 10, PowerCurve::PeakOnly(100, "g"), 1.0)});
+  const auto plan =
+      PlanInference(Request(100), {Candidate("a", 50, PowerCurve::PeakOnly(50, "g"), std::nullopt),
+                                   Candidate("b", 10, PowerCurve::PeakOnly(100, "g"), 1.0)});
   EXPECT_FALSE(plan.fleets[0].cost_usd_per_hour);
   for (const auto& change : plan.comparisons[0].changes) {
     EXPECT_NE(change.metric, "cost per million inferences");
@@ -124,8 +129,9 @@ TEST(PlanInference, FlagsACandidateOverTheLatencyBound) {
 }
 
 TEST(PlanInference, RejectsBadRequests) {
-  const std::vector<InferenceCandidate> two{Candidate("a", 50, PowerCurve::PeakOnly(50, "g"), 1.0),
-                                            Candidate("b", 10, PowerCurve::PeakOnly(100, "g"), 1.0)};
+  const std::vector<InferenceCandidate> two{
+      Candidate("a", 50, PowerCurve::PeakOnly(50, "g"), 1.0),
+      Candidate("b", 10, PowerCurve::PeakOnly(100, "g"), 1.0)};
   EXPECT_THROW(PlanInference(Request(0), two), InputError);
   EXPECT_THROW(PlanInference(Request(100, 0), two), InputError);
   EXPECT_THROW(PlanInference(Request(100, 1.2), two), InputError);

@@ -1,8 +1,8 @@
 // The planner through the joulebench binary: the study's table from data/examples/study.toml,
 // the output formats, and one clear line for each kind of bad input.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -108,10 +108,10 @@ TEST(PlanStudy, CsvHasOneRowPerCandidate) {
 }
 
 TEST(PlanInferCli, FlagsWithoutAPlanFile) {
-  const auto r = Plan({"infer", "--sla", "278/s", "--utilisation", "70%", "--pue", "1.2",
-                       "--region", "eu-north-1", "--candidate",
-                       "name=inf1.2xlarge,throughput=54/s,power=60W", "--candidate",
-                       "name=g4dn.2xlarge,throughput=8.6/s", "--json"});
+  const auto r =
+      Plan({"infer", "--sla", "278/s", "--utilisation", "70%", "--pue", "1.2", "--region",
+            "eu-north-1", "--candidate", "name=inf1.2xlarge,throughput=54/s,power=60W",
+            "--candidate", "name=g4dn.2xlarge,throughput=8.6/s", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json plan = json::parse(r.out);
   EXPECT_EQ(Candidate(plan, "inf1.2xlarge")["results"]["instances"], 8);  // ceil(278 / 37.8)
@@ -127,9 +127,9 @@ TEST(PlanInferCli, RunCandidateWithoutPriceLeavesCostsOutAndSaysWhy) {
   record.metrics.push_back({"peak_throughput", 40, "1/s", "measured"});
   record.metrics.push_back({"mean_power", 95, "W", "measured"});
   const auto path = dir.Write("run.json", run::ToJson(record).dump());
-  const auto r = Plan({"infer", "--sla", "100/s", "--pue", "1.1", "--candidate",
-                       "name=here,run=" + path.string(), "--candidate",
-                       "name=g4dn.2xlarge,throughput=8.6/s"});
+  const auto r =
+      Plan({"infer", "--sla", "100/s", "--pue", "1.1", "--candidate",
+            "name=here,run=" + path.string(), "--candidate", "name=g4dn.2xlarge,throughput=8.6/s"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("costs left out: no machine type or price"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("measured run: run r1"), std::string::npos);
@@ -148,10 +148,10 @@ TEST(PlanTrainCli, PredictsAFinishedRunFromItsFirstQuarter) {
     record.windows.push_back({double(i), double(i + 1), 20 + jitter, 250 + 2 * jitter, 0, 0});
   }
   const auto path = dir.Write("train.json", run::ToJson(record).dump());
-  const auto r = Plan({"train", "--sequences", "1M", "--instances", "4", "--pue", "1.1",
-                       "--candidate", "name=here,run=" + path.string() + ",price=2/h",
-                       "--candidate", "name=p4d.24xlarge,throughput=1950/s", "--predict-from",
-                       path.string(), "--json"});
+  const auto r =
+      Plan({"train", "--sequences", "1M", "--instances", "4", "--pue", "1.1", "--candidate",
+            "name=here,run=" + path.string() + ",price=2/h", "--candidate",
+            "name=p4d.24xlarge,throughput=1950/s", "--predict-from", path.string(), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json p = json::parse(r.out)["prediction"];
   EXPECT_DOUBLE_EQ(p["observed_fraction"].get<double>(), 0.25);
@@ -160,6 +160,32 @@ TEST(PlanTrainCli, PredictsAFinishedRunFromItsFirstQuarter) {
   EXPECT_TRUE(p["check"]["duration_within_interval"].get<bool>());
   // 1M sequences on 4 machines at 20/s each: 12,500 s.
   EXPECT_NEAR(p["cluster"]["duration_s"]["value"].get<double>(), 12500, 12500 * 0.02);
+}
+
+TEST(PlanTrainCli, ScalingEfficiencyMeasuredFromRunsAtTwoSizes) {
+  testing::TempDir dir;
+  auto write = [&](const std::string& file, double sequences_per_s) {
+    run::RunRecord record;
+    record.kind = "train";
+    record.status = run::RunStatus::kComplete;
+    record.metrics.push_back({"sequences_per_s", sequences_per_s, "1/s", "measured"});
+    return dir.Write(file, run::ToJson(record).dump()).string();
+  };
+  const std::string one = write("one.json", 100);
+  const std::string four = write("four.json", 360);
+  const auto r = Plan({"train", "--sequences", "450M", "--instances", "16", "--pue", "1.1",
+                       "--candidate", "name=trn1.32xlarge,throughput=3400/s,power=6.5kW",
+                       "--candidate", "name=p4d.24xlarge,throughput=1950/s", "--scaling-from",
+                       "1:" + one + ",4:" + four, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json plan = json::parse(r.out);
+  EXPECT_DOUBLE_EQ(plan["request"]["scaling_efficiency"]["value"].get<double>(), 0.9);
+  EXPECT_EQ(
+      plan["request"]["scaling_efficiency"]["provenance"].get<std::string>().rfind("measured:", 0),
+      0u);
+  // 450M / (16 x 3400/s x 0.9)
+  EXPECT_NEAR(Candidate(plan, "trn1.32xlarge")["results"]["time_s"].get<double>(),
+              450e6 / (16 * 3400 * 0.9), 1e-6);
 }
 
 TEST(PlanCliErrors, RateWithoutUnit) {
@@ -195,13 +221,14 @@ TEST(PlanCliErrors, UnknownMachineTypeSuggestsTheClosest) {
 }
 
 TEST(PlanCliErrors, CandidateMissingThroughputOrPower) {
-  ExpectOneLineError(Plan({"infer", "--config", kStudy, "--candidate", "name=inf1.2xlarge,power=60W",
-                           "--candidate", "name=g4dn.2xlarge,throughput=8.6/s"}),
-                     "no throughput");
-  ExpectOneLineError(Plan({"train", "--config", kStudy, "--candidate",
-                           "name=trn1.32xlarge,throughput=3400/s", "--candidate",
-                           "name=p4d.24xlarge,throughput=1950/s"}),
-                     "no power");
+  ExpectOneLineError(
+      Plan({"infer", "--config", kStudy, "--candidate", "name=inf1.2xlarge,power=60W",
+            "--candidate", "name=g4dn.2xlarge,throughput=8.6/s"}),
+      "no throughput");
+  ExpectOneLineError(
+      Plan({"train", "--config", kStudy, "--candidate", "name=trn1.32xlarge,throughput=3400/s",
+            "--candidate", "name=p4d.24xlarge,throughput=1950/s"}),
+      "no power");
 }
 
 TEST(PlanCliErrors, RegionWithoutGridFigureListsTheRegions) {
@@ -210,9 +237,9 @@ TEST(PlanCliErrors, RegionWithoutGridFigureListsTheRegions) {
 }
 
 TEST(PlanCliErrors, FewerThanTwoCandidates) {
-  ExpectOneLineError(Plan({"infer", "--config", kStudy, "--candidate",
-                           "name=g4dn.2xlarge,throughput=8.6/s"}),
-                     "at least two candidates");
+  ExpectOneLineError(
+      Plan({"infer", "--config", kStudy, "--candidate", "name=g4dn.2xlarge,throughput=8.6/s"}),
+      "at least two candidates");
 }
 
 TEST(PlanCliErrors, CatalogParseErrorNamesFileLineAndField) {

@@ -65,8 +65,8 @@ TEST(PredictRun, ScalesToACluster) {
 }
 
 TEST(PredictRun, WindowsBecomeIntervals) {
-  std::vector<run::WindowSample> windows{{0, 1, 30, 200, 0, 0}, {1, 3, 40, 250, 0, 0},
-                                         {3, 3, 0, 0, 0, 0}};
+  std::vector<run::WindowSample> windows{
+      {0, 1, 30, 200, 0, 0}, {1, 3, 40, 250, 0, 0}, {3, 3, 0, 0, 0, 0}};
   const auto intervals = IntervalsFromWindows(windows);
   ASSERT_EQ(intervals.size(), 2u);
   EXPECT_DOUBLE_EQ(intervals[1].duration_s, 2);

@@ -12,7 +12,8 @@
 //   latency     p99 at peak (inference): 80ms                            (given)
 //   source      where the given figures come from (shown as their provenance);
 //               throughput_source, power_source, price_source, latency_source for one figure
-// Given figures win over a run's, a run's over the catalog's.
+// Given figures win over a run's, a run's over the catalog's; a catalog machine without a
+// published curve gets a modelled one (modelled_power.h) where all its parts are known.
 #pragma once
 
 #include <optional>
@@ -21,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "joulebench/energy/ccf_coefficients.h"
 #include "joulebench/plan/catalog.h"
 #include "joulebench/plan/inference_plan.h"
 #include "joulebench/plan/run_resolver.h"
@@ -47,8 +49,11 @@ struct CandidateContext {
   const Catalog* catalog = nullptr;
   const RunResolver* runs = nullptr;
   // This machine (the one the runs were measured on), for run candidates without type or price.
-  std::optional<std::string> this_machine_type;   // --instance-type
+  std::optional<std::string> this_machine_type;           // --instance-type
   std::optional<double> this_machine_price_usd_per_hour;  // --price
+  // Coefficients for a modelled curve when a catalog machine has no published one (the last
+  // resort for power); nullptr = no modelling.
+  const energy::CcfCoefficients* ccf = nullptr;
 };
 
 // Throw InputError naming the candidate on: an unknown machine type (with the closest names),
@@ -57,6 +62,10 @@ InferenceCandidate ResolveInferenceCandidate(const CandidateSpec& spec,
                                              const CandidateContext& context);
 TrainingCandidate ResolveTrainingCandidate(const CandidateSpec& spec,
                                            const CandidateContext& context);
+
+// The sequences per second a train run measured (metric sequences_per_s, else throughput),
+// for the whole cluster it ran on. Throws InputError naming the run when it has neither.
+Sourced TrainingThroughputOfRun(const ResolvedRun& run);
 
 // "60W", "6.5kW", "500mW" -> watts (> 0). InputError naming `what` otherwise.
 double ParsePowerWatts(std::string_view text, std::string_view what);

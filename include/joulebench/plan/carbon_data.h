@@ -12,9 +12,9 @@
 namespace joulebench::plan {
 
 struct GridIntensity {
-  std::string region;          // e.g. "us-east-1"
+  std::string region;  // e.g. "us-east-1"
   double g_co2e_per_kwh = 0;
-  std::string basis;           // e.g. "EPA eGRID NERC SERC"
+  std::string basis;  // e.g. "EPA eGRID NERC SERC"
   std::string date;
   std::string source;
 };
@@ -35,13 +35,9 @@ class GridIntensityTable {
 // The grid figure as a planning input: "catalog: grid_intensity.csv (us-east-1, basis, source)".
 Sourced GridInput(const GridIntensity& grid);
 
-// A figure from a constants file with columns name,value,unit,source (data/constants.csv).
-// Throws InputError naming the file when the name is absent or the value is not a number.
-Sourced ConstantFromFile(const std::filesystem::path& csv, std::string_view name);
-
 // The default PUE when the user gives none: `pue_aws` from data/constants.csv (the AWS average
-// used by Cloud Carbon Footprint). data/constants.csv belongs to the energy coefficients; this
-// is the one place the planner reads it, so that it can switch to their loader.
+// used by Cloud Carbon Footprint), read through energy::CcfCoefficients. Throws
+// EnvironmentError (saying to give --pue) when the data files are missing.
 Sourced DefaultPue();
 
 }  // namespace joulebench::plan

@@ -18,11 +18,11 @@ namespace joulebench::plan {
 struct Accelerator {
   std::string kind;  // e.g. "NVIDIA T4", "AWS Inferentia"
   int count = 0;
-  double memory_gib = 0;                    // all accelerators together
-  std::optional<double> board_watts;        // per accelerator (TDP or board power) where published
-  std::optional<double> idle_watts;         // per accelerator, from gpu_power.csv where published
-  std::optional<double> full_load_watts;    // per accelerator, from gpu_power.csv where published
-  std::string power_source;                 // where the three figures above come from
+  double memory_gib = 0;                  // all accelerators together
+  std::optional<double> board_watts;      // per accelerator (TDP or board power) where published
+  std::optional<double> idle_watts;       // per accelerator, from gpu_power.csv where published
+  std::optional<double> full_load_watts;  // per accelerator, from gpu_power.csv where published
+  std::string power_source;               // where the three figures above come from
 };
 
 struct Price {
@@ -40,11 +40,11 @@ struct MachineType {
   std::string cpu_family;  // microarchitecture, e.g. "Cascade Lake" (keys CPU power coefficients)
   std::optional<Accelerator> accelerator;  // none for CPU-only machines
   std::optional<Price> price;
-  std::optional<PowerCurve> power_curve;   // published whole-machine curve (kind kCatalog)
-  std::string power_curve_note;            // caveat of the curve, e.g. "Inferentia chip not included"
-  std::string source;                      // of the row (price, shape)
+  std::optional<PowerCurve> power_curve;  // published whole-machine curve (kind kCatalog)
+  std::string power_curve_note;  // caveat of the curve, e.g. "Inferentia chip not included"
+  std::string source;            // of the row (price, shape)
   std::string date;
-  std::string origin;                      // "FILE:LINE" of the row that defined it last
+  std::string origin;  // "FILE:LINE" of the row that defined it last
 };
 
 class Catalog {

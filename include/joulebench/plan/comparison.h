@@ -8,13 +8,13 @@
 namespace joulebench::plan {
 
 struct Change {
-  std::string metric;   // e.g. "instances", "cost per million inferences"
-  std::string unit;     // of the two values, e.g. "USD"
+  std::string metric;  // e.g. "instances", "cost per million inferences"
+  std::string unit;    // of the two values, e.g. "USD"
   double candidate_value = 0;
   double baseline_value = 0;
-  double ratio = 0;            // candidate / baseline; NaN when the baseline is 0
-  double change_percent = 0;   // (ratio - 1) x 100; NaN when the baseline is 0
-  bool shown_as_ratio = false; // the study shows throughput as "6.3x", the rest as "-82 %"
+  double ratio = 0;             // candidate / baseline; NaN when the baseline is 0
+  double change_percent = 0;    // (ratio - 1) x 100; NaN when the baseline is 0
+  bool shown_as_ratio = false;  // the study shows throughput as "6.3x", the rest as "-82 %"
 };
 
 struct Comparison {

@@ -29,14 +29,14 @@ struct InferenceCandidate {
   std::string origin;        // "given", "run FILE (id ...)": what the candidate was built from
   Sourced throughput_per_s;  // peak inferences per second of one instance (> 0)
   PowerCurve power = PowerCurve::PeakOnly(1, "unset");  // one instance, whole machine
-  std::optional<Sourced> price_usd_per_hour;             // one instance
-  std::string price_missing_reason;  // why costs are left out, when price_usd_per_hour is empty
+  std::optional<Sourced> price_usd_per_hour;            // one instance
+  std::string price_missing_reason;      // why costs are left out, when price_usd_per_hour is empty
   std::optional<Sourced> latency_p99_s;  // at peak throughput, where known
   std::vector<std::string> notes;        // caveats shown with the candidate
 };
 
 struct InferenceRequest {
-  double rate_per_s = 0;          // the SLA rate (> 0)
+  double rate_per_s = 0;                  // the SLA rate (> 0)
   std::optional<double> latency_bound_s;  // p99 bound the candidates' peak must meet
   double target_utilisation = 1.0;        // (0, 1]; 1.0 as in the study; 0.7 leaves headroom
   CarbonInputs carbon;

@@ -2,10 +2,9 @@
 // unit; every input its provenance (measured run, catalog entry, or given).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "joulebench/plan/inference_plan.h"
 #include "joulebench/plan/training_plan.h"

@@ -13,8 +13,10 @@ enum class CurveKind {
   kMeasuredRun,  // `infer --load-levels`: mean power measured at several loads on this machine
   kCatalog,      // a published curve from the catalog (e.g. Teads idle/10/50/100 %)
   kPeakOnly,     // one power figure at peak load, applied at every load (an upper bound)
+  kModelled,     // Cloud Carbon Footprint coefficients for the machine's parts (modelled_power.h)
 };
-std::string_view CurveKindName(CurveKind kind);  // "measured run", "catalog", "peak power only"
+// "measured run", "catalog", "peak power only", "modelled"
+std::string_view CurveKindName(CurveKind kind);
 
 class PowerCurve {
  public:

@@ -38,16 +38,16 @@ struct Estimate {
 
 struct RunPrediction {
   std::size_t intervals_observed = 0;
-  std::size_t batches = 0;          // batch means used for the standard errors
+  std::size_t batches = 0;  // batch means used for the standard errors
   double observed_duration_s = 0;
   double observed_work = 0;
   double observed_joules = 0;
   double target_work = 0;
   double confidence = 0.95;
-  Estimate work_per_s;   // mean throughput over the observed part
-  Estimate watts;        // mean power over the observed part
-  Estimate duration_s;   // of the whole run, for target_work
-  Estimate joules;       // of the whole run
+  Estimate work_per_s;  // mean throughput over the observed part
+  Estimate watts;       // mean power over the observed part
+  Estimate duration_s;  // of the whole run, for target_work
+  Estimate joules;      // of the whole run
 };
 
 // Throws InputError when fewer than 2 intervals are given, an interval has a non-positive

@@ -14,10 +14,10 @@ namespace joulebench::plan {
 
 struct TrainingPrediction {
   std::string run_label;
-  double observed_fraction = 0;   // of the run's windows used for the prediction
-  RunPrediction run;              // the run's own total work, from its first part
+  double observed_fraction = 0;          // of the run's windows used for the prediction
+  RunPrediction run;                     // the run's own total work, from its first part
   std::optional<PredictionCheck> check;  // against the finished run (when it completed)
-  RunPrediction cluster;          // request.total_sequences on request.instances machines
+  RunPrediction cluster;                 // request.total_sequences on request.instances machines
 };
 
 // Uses the first `observed_fraction` (0, 1] of the run's windows (at least 2). When the
