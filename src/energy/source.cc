@@ -42,6 +42,7 @@ std::string_view ProbeStatusName(ProbeStatus s) {
     case ProbeStatus::kPermissionDenied: return "permission denied";
     case ProbeStatus::kUnsupported: return "unsupported";
     case ProbeStatus::kError: return "error";
+    case ProbeStatus::kSkipped: return "skipped";
   }
   return "unknown";
 }

@@ -1,5 +1,8 @@
 #include "support/fake_powercap.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <fstream>
 #include <stdexcept>
@@ -8,15 +11,17 @@ namespace joulebench::testing {
 namespace {
 
 void WriteText(const std::filesystem::path& path, const std::string& text) {
-  // Rewrite in place (same inode), as sysfs attributes keep their inode.
-  std::fstream out(path, std::ios::in | std::ios::out | std::ios::trunc);
-  if (!out) {
-    std::ofstream create(path, std::ios::trunc);
-    if (!create) throw std::runtime_error("cannot write " + path.string());
-    create << text;
-    return;
+  // Rewrite in place (same inode, as sysfs attributes keep theirs: a reader keeps its file
+  // open). Write first and shrink after, so that a concurrent reader sees the new number on
+  // the first line at every moment, never an empty file.
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error("cannot write " + path.string());
+  const ssize_t n = pwrite(fd, text.data(), text.size(), 0);
+  const int rc = ftruncate(fd, static_cast<off_t>(text.size()));
+  close(fd);
+  if (n != static_cast<ssize_t>(text.size()) || rc != 0) {
+    throw std::runtime_error("cannot write " + path.string());
   }
-  out << text;
 }
 
 std::string ReadText(const std::filesystem::path& path) {
@@ -72,6 +77,11 @@ void FakePowercap::AddEnergy(const std::string& id, double joules) {
 
 void FakePowercap::SetRawEnergyContents(const std::string& id, const std::string& contents) {
   WriteText(ZoneDir(id) / "energy_uj", contents);
+}
+
+void FakePowercap::SetMaxPower(const std::string& id, int constraint, std::uint64_t max_power_uw) {
+  WriteText(ZoneDir(id) / ("constraint_" + std::to_string(constraint) + "_max_power_uw"),
+            std::to_string(max_power_uw) + "\n");
 }
 
 void FakePowercap::MakeUnreadable(const std::string& id) {

@@ -26,6 +26,8 @@ class FakePowercap {
   std::uint64_t Energy(const std::string& id) const;
   // Writes arbitrary contents into energy_uj (garbage, empty).
   void SetRawEnergyContents(const std::string& id, const std::string& contents);
+  // Writes constraint_<constraint>_max_power_uw (the zone's max_watts).
+  void SetMaxPower(const std::string& id, int constraint, std::uint64_t max_power_uw);
   // Makes energy_uj unreadable for the current user (chmod 000); only meaningful when not root
   // unless the reader honours the mode bits itself.
   void MakeUnreadable(const std::string& id);

@@ -102,7 +102,9 @@ struct SourceOptions {
   static SourceOptions FromEnvironment();
 };
 
-enum class ProbeStatus { kAvailable, kAbsent, kPermissionDenied, kUnsupported, kError };
+// kSkipped: not tried or not used on purpose (disabled by the caller, or perf_event when
+// powercap already reads the same RAPL counters); reason says which.
+enum class ProbeStatus { kAvailable, kAbsent, kPermissionDenied, kUnsupported, kError, kSkipped };
 std::string_view ProbeStatusName(ProbeStatus s);
 
 // What trying one source found. When status is kAvailable, source is set.

@@ -29,29 +29,29 @@ struct MeterOptions {
 // Energy of one domain over a window.
 struct DomainEnergy {
   energy::DomainInfo domain;
-  double joules = 0;       // total energy in the window
-  double mean_watts = 0;   // joules / duration
-  double peak_watts = 0;   // highest power between two consecutive samples in the window
-  std::size_t samples = 0; // samples that fell inside the window
+  double joules = 0;        // total energy in the window
+  double mean_watts = 0;    // joules / duration
+  double peak_watts = 0;    // highest power between two consecutive samples in the window
+  std::size_t samples = 0;  // samples that fell inside the window
   // Idle power measured by MeasureBaseline (if any) and the energy above it:
   // attributable = joules - baseline_watts * duration.
   std::optional<double> baseline_watts;
   std::optional<double> attributable_joules;
-  bool in_total = false;   // counted in EnergyReport::total_joules (no double counting)
+  bool in_total = false;  // counted in EnergyReport::total_joules (no double counting)
 };
 
 struct EnergyReport {
   std::string name;
-  double begin_s = 0;      // seconds since the meter started
+  double begin_s = 0;  // seconds since the meter started
   double end_s = 0;
   double duration_s = 0;
   std::vector<DomainEnergy> domains;
-  double total_joules = 0;                         // sum over domains with in_total
-  std::optional<double> total_attributable_joules; // when a baseline was measured
-  double mean_watts = 0;                           // total_joules / duration_s
-  std::vector<std::string> total_domains;          // names summed into the total
-  std::vector<std::string> warnings;               // short window, wrapped counters, vanished zones
-  bool any_modelled = false;                       // some domain in the total is modelled
+  double total_joules = 0;                          // sum over domains with in_total
+  std::optional<double> total_attributable_joules;  // when a baseline was measured
+  double mean_watts = 0;                            // total_joules / duration_s
+  std::vector<std::string> total_domains;           // names summed into the total
+  std::vector<std::string> warnings;  // short window, wrapped counters, vanished zones
+  bool any_modelled = false;          // some domain in the total is modelled
 };
 
 // The stored samples: for sample i, time_s[i] (since the meter started) and, per domain d,
@@ -105,6 +105,9 @@ class Meter {
   std::size_t sample_count() const;
   // Warnings from sources and the sampler (each once).
   std::vector<std::string> TakeWarnings();
+  // CPU time the sampling thread has used since Start() (CLOCK_THREAD_CPUTIME of that
+  // thread), in seconds; 0 when it is not running. Shows the meter's own overhead.
+  double SamplerCpuSeconds() const;
 
  private:
   struct Impl;

@@ -1,7 +1,9 @@
-// Facts about the libtorch runtime joulebench was built with (empty when built without it).
+// Facts about the libtorch runtime joulebench was built with, and the settings every
+// libtorch workload shares (device, dtype, threads). Torch-free: callers need no libtorch.
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace joulebench::workloads {
 
@@ -11,5 +13,35 @@ bool TorchAvailable();
 std::string TorchVersion();
 // True when libtorch was compiled with CUDA and at least one GPU is visible.
 bool CudaAvailable();
+// True when the libtorch in use was compiled with CUDA (GPUs may still be absent).
+bool CudaCompiled();
+
+// Compute dtype of a model's weights and activations. Attention softmax and LayerNorm
+// statistics stay fp32 in bf16 mode.
+enum class ComputeDtype { kFloat32, kBFloat16 };
+std::string_view ComputeDtypeName(ComputeDtype dtype);  // "fp32", "bf16"
+// "fp32" | "bf16" (also "float32", "bfloat16"); InputError otherwise.
+ComputeDtype ParseComputeDtype(std::string_view text);
+
+// Validates a device name, "cpu", "cuda" or "cuda:N", and returns it canonical ("cuda" ->
+// "cuda:0"). InputError for bad syntax; EnvironmentError when CUDA is not compiled into this
+// libtorch, no GPU is visible, or N is not a visible GPU.
+std::string CheckDevice(std::string_view device);
+
+// Sets libtorch's intra-op threads (>= 1; joulebench's default is 1, libtorch's own default
+// is every core), and OpenBLAS's threads when libtorch multiplies through OpenBLAS. OpenMP
+// keeps the count per thread: call it in every thread that runs libtorch work.
+// InputError when out of range.
+void SetIntraOpThreads(int threads);
+int IntraOpThreads();
+
+// Everything a built-in or TorchScript workload is configured with.
+struct TorchOptions {
+  std::string device = "cpu";  // "cpu", "cuda", "cuda:N"
+  ComputeDtype dtype = ComputeDtype::kFloat32;
+  int threads = 1;              // intra-op threads
+  unsigned long long seed = 1;  // weights and synthetic inputs
+  std::string weights_path;     // state dict to load; "" = random initialisation
+};
 
 }  // namespace joulebench::workloads

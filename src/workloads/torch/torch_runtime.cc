@@ -1,7 +1,17 @@
 #include "joulebench/workloads/torch_runtime.h"
 
-#include <torch/version.h>
+#include <ATen/Parallel.h>
+#include <ATen/detail/CUDAHooksInterface.h>
+#include <fmt/format.h>
 #include <torch/cuda.h>
+#include <torch/version.h>
+
+#include <dlfcn.h>
+
+#include <charconv>
+
+#include "joulebench/error.h"
+#include "workloads/torch/torch_util.h"
 
 namespace joulebench::workloads {
 
@@ -11,4 +21,99 @@ std::string TorchVersion() { return TORCH_VERSION; }
 
 bool CudaAvailable() { return torch::cuda::is_available(); }
 
+bool CudaCompiled() {
+  // Without the CUDA part of ATen the hooks are a stub whose version query throws.
+  try {
+    return at::detail::getCUDAHooks().versionCUDART() > 0;
+  } catch (const c10::Error&) {
+    return false;
+  }
+}
+
+std::string_view ComputeDtypeName(ComputeDtype dtype) {
+  return dtype == ComputeDtype::kFloat32 ? "fp32" : "bf16";
+}
+
+ComputeDtype ParseComputeDtype(std::string_view text) {
+  if (text == "fp32" || text == "float32") return ComputeDtype::kFloat32;
+  if (text == "bf16" || text == "bfloat16") return ComputeDtype::kBFloat16;
+  throw InputError(fmt::format("--dtype: '{}' is not supported; use fp32 or bf16", text));
+}
+
+std::string CheckDevice(std::string_view device) {
+  if (device == "cpu") return "cpu";
+  long index = 0;
+  if (device == "cuda") {
+    index = 0;
+  } else if (device.rfind("cuda:", 0) == 0) {
+    std::string_view digits = device.substr(5);
+    auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
+    if (digits.empty() || ec != std::errc() || ptr != digits.data() + digits.size() ||
+        index < 0) {
+      throw InputError(fmt::format(
+          "--device: '{}' is not a device; use cpu, cuda or cuda:N (N = GPU index)", device));
+    }
+  } else {
+    throw InputError(fmt::format(
+        "--device: '{}' is not a device; use cpu, cuda or cuda:N (N = GPU index)", device));
+  }
+  if (!CudaCompiled()) {
+    throw EnvironmentError(fmt::format(
+        "--device {}: this joulebench's libtorch {} was built without CUDA; use --device cpu, "
+        "or rebuild joulebench against a CUDA libtorch (-DCMAKE_PREFIX_PATH=...)",
+        device, TORCH_VERSION));
+  }
+  const auto count = static_cast<long>(torch::cuda::device_count());
+  if (count == 0) {
+    throw EnvironmentError(fmt::format(
+        "--device {}: libtorch has CUDA but sees no GPU; check nvidia-smi and "
+        "CUDA_VISIBLE_DEVICES, or use --device cpu",
+        device));
+  }
+  if (index >= count) {
+    throw EnvironmentError(fmt::format("--device {}: only {} GPU(s) visible (cuda:0..cuda:{})",
+                                       device, count, count - 1));
+  }
+  return fmt::format("cuda:{}", index);
+}
+
+void SetIntraOpThreads(int threads) {
+  if (threads < 1 || threads > 4096) {
+    throw InputError(fmt::format("--threads: {} is out of range; give 1 or more", threads));
+  }
+  at::set_num_threads(threads);
+  // ATen sizes its OpenMP pool but not OpenBLAS's own pthread pool, which otherwise uses
+  // every core; Debian's libtorch multiplies matrices through OpenBLAS.
+  using SetThreadsFn = void (*)(int);
+  if (auto fn = reinterpret_cast<SetThreadsFn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+    fn(threads);
+  }
+}
+
+int IntraOpThreads() { return at::get_num_threads(); }
+
+namespace torch_impl {
+
+torch::Device ToDevice(const std::string& checked_device) { return torch::Device(checked_device); }
+
+torch::ScalarType ToScalarType(ComputeDtype dtype) {
+  return dtype == ComputeDtype::kFloat32 ? torch::kFloat : torch::kBFloat16;
+}
+
+void Synchronize(const torch::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize(device.index());
+}
+
+void Guarded(const std::string& what, const std::function<void()>& body) {
+  try {
+    body();
+  } catch (const c10::Error& e) {
+    std::string message = e.what_without_backtrace();
+    const auto newline = message.find('\n');
+    if (newline != std::string::npos) message.resize(newline);
+    throw RuntimeError(fmt::format("{}: libtorch failed: {}", what, message));
+  }
+}
+
+}  // namespace torch_impl
 }  // namespace joulebench::workloads

@@ -1,0 +1,157 @@
+#include "run_completer.h"
+
+#include <time.h>
+
+#include <bit>
+#include <cstdlib>
+#include <new>
+#include <limits>
+#include <thread>
+
+namespace joulebench::load {
+namespace {
+
+std::atomic<std::uint64_t> g_next_serial{1};
+
+struct ThreadCache {
+  std::uint64_t serial = 0;
+  void* stats = nullptr;
+};
+thread_local ThreadCache t_cache;
+
+}  // namespace
+
+std::int64_t SteadyNowNs() noexcept {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+RunCompleter::RunCompleter(std::uint64_t ring_capacity, std::int64_t run_begin_ns)
+    : serial_(g_next_serial.fetch_add(1)), run_begin_ns_(run_begin_ns) {
+  const std::uint64_t capacity = std::bit_ceil(std::max<std::uint64_t>(ring_capacity, 2));
+  mask_ = capacity - 1;
+  auto* memory = static_cast<std::uint64_t*>(std::calloc(capacity, sizeof(std::uint64_t)));
+  if (memory == nullptr) throw std::bad_alloc();
+  ring_.reset(memory);
+}
+
+void RunCompleter::FreeDeleter::operator()(std::uint64_t* p) const noexcept { std::free(p); }
+
+RunCompleter::~RunCompleter() {
+  while (in_complete_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+}
+
+bool RunCompleter::Schedule(QueryId id, std::int64_t scheduled_ns, bool measured) noexcept {
+  auto slot = Slot(id);
+  if (slot.load(std::memory_order_acquire) != kFree) return false;
+  // The SUT's own hand-off of the query to its worker orders this store before the read.
+  slot.store((static_cast<std::uint64_t>(scheduled_ns - run_begin_ns_) + 1) |
+                 (measured ? kMeasuredBit : 0),
+             std::memory_order_relaxed);
+  return true;
+}
+
+RunCompleter::ThreadStats* RunCompleter::RegisterThread() {
+  auto stats = std::make_unique<ThreadStats>();
+  ThreadStats* raw = stats.get();
+  std::lock_guard lock(threads_mutex_);
+  threads_.push_back(std::move(stats));
+  return raw;
+}
+
+RunCompleter::ThreadStats& RunCompleter::StatsForThisThread() noexcept {
+  if (t_cache.serial != serial_) {
+    t_cache.stats = RegisterThread();
+    t_cache.serial = serial_;
+  }
+  return *static_cast<ThreadStats*>(t_cache.stats);
+}
+
+void RunCompleter::Complete(std::span<const QueryResponse> responses) noexcept {
+  in_complete_.fetch_add(1, std::memory_order_seq_cst);
+  const std::int64_t now_ns = SteadyNowNs() - run_begin_ns_;
+  ThreadStats& stats = StatsForThisThread();
+  std::uint64_t failed = 0;
+  std::int64_t last_measured = -1;
+  for (const QueryResponse& r : responses) {
+    auto slot = Slot(r.id);
+    const std::uint64_t v = slot.load(std::memory_order_relaxed);
+    slot.store(kFree, std::memory_order_release);
+    const auto scheduled_ns = static_cast<std::int64_t>(v & (kMeasuredBit - 1)) - 1;
+    const std::int64_t latency_ns = now_ns - scheduled_ns;
+    stats.all.Record(latency_ns);
+    if (v & kMeasuredBit) {
+      stats.measured.Record(latency_ns);
+      last_measured = now_ns;
+    }
+    if (!r.ok) ++failed;
+  }
+  if (failed) stats.failed.store(stats.failed.load(std::memory_order_relaxed) + failed,
+                                 std::memory_order_relaxed);
+  if (last_measured >= 0) stats.last_measured_ns.store(last_measured, std::memory_order_relaxed);
+  completed_.fetch_add(responses.size(), std::memory_order_seq_cst);
+  if (waiting_.load(std::memory_order_seq_cst)) completed_.notify_all();
+  in_complete_.fetch_sub(1, std::memory_order_release);
+}
+
+void RunCompleter::WaitForCompleted(std::uint64_t target) noexcept {
+  WaitForCompletedUntil(target, std::numeric_limits<std::int64_t>::max());
+}
+
+std::uint64_t RunCompleter::WaitForCompletedUntil(std::uint64_t target,
+                                                  std::int64_t deadline_ns) noexcept {
+  // Spin a little first: an inline or fast SUT completes within microseconds, and a futex
+  // sleep/wake costs about as much.
+  for (int i = 0; i < 2000; ++i) {
+    const std::uint64_t c = completed_.load(std::memory_order_acquire);
+    if (c >= target) return c;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+  const bool unbounded = deadline_ns == std::numeric_limits<std::int64_t>::max();
+  while (true) {
+    std::uint64_t c = completed_.load(std::memory_order_seq_cst);
+    if (c >= target) return c;
+    if (unbounded) {
+      waiting_.store(true, std::memory_order_seq_cst);
+      c = completed_.load(std::memory_order_seq_cst);
+      if (c >= target) {
+        waiting_.store(false, std::memory_order_relaxed);
+        return c;
+      }
+      completed_.wait(c, std::memory_order_seq_cst);
+      waiting_.store(false, std::memory_order_relaxed);
+    } else {
+      if (SteadyNowNs() >= deadline_ns) return c;
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  }
+}
+
+void RunCompleter::MergeAllInto(LatencyHistogram& out) const {
+  std::lock_guard lock(threads_mutex_);
+  for (const auto& t : threads_) out.Merge(t->all);
+}
+
+void RunCompleter::MergeMeasuredInto(LatencyHistogram& out) const {
+  std::lock_guard lock(threads_mutex_);
+  for (const auto& t : threads_) out.Merge(t->measured);
+}
+
+std::int64_t RunCompleter::last_measured_completion_ns() const {
+  std::lock_guard lock(threads_mutex_);
+  std::int64_t last = -1;
+  for (const auto& t : threads_) last = std::max(last, t->last_measured_ns.load(std::memory_order_relaxed));
+  return last;
+}
+
+std::uint64_t RunCompleter::failed_count() const {
+  std::lock_guard lock(threads_mutex_);
+  std::uint64_t n = 0;
+  for (const auto& t : threads_) n += t->failed.load(std::memory_order_relaxed);
+  return n;
+}
+
+}  // namespace joulebench::load

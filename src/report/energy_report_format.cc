@@ -1,0 +1,226 @@
+#include "report/energy_report_format.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "joulebench/units.h"
+
+namespace joulebench::report {
+namespace {
+
+std::string SignalName(energy::SignalKind s) {
+  return s == energy::SignalKind::kCounter ? "counter" : "gauge";
+}
+
+// CSV fields may hold anything (domain names come from sysfs): quote when needed.
+std::string CsvField(const std::string& text) {
+  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string DomainDescription(const energy::DomainInfo& d) {
+  std::vector<std::string> parts{SignalName(d.signal)};
+  if (d.signal == energy::SignalKind::kCounter) {
+    parts.push_back(d.counter_range_joules > 0 ? "wraps at " + FormatJoules(d.counter_range_joules)
+                                               : "does not wrap");
+  }
+  if (d.update_period_s > 0) parts.push_back("updates every " + FormatDuration(d.update_period_s));
+  if (d.min_window_s > 0) parts.push_back("windows >= " + FormatDuration(d.min_window_s));
+  if (d.max_watts > 0) parts.push_back("max " + FormatWatts(d.max_watts));
+  if (!d.parent.empty()) parts.push_back("inside " + d.parent);
+  if (!d.note.empty()) parts.push_back(d.note);
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
+  return out;
+}
+
+}  // namespace
+
+std::string TotalProvenance(const sampling::EnergyReport& report) {
+  bool measured = false;
+  bool modelled = false;
+  for (const auto& d : report.domains) {
+    if (!d.in_total) continue;
+    if (d.domain.provenance.kind == energy::ProvenanceKind::kModelled) {
+      modelled = true;
+    } else {
+      measured = true;
+    }
+  }
+  if (measured && modelled) return "measured and modelled";
+  if (modelled) return "modelled";
+  if (measured) return "measured";
+  return "nothing measured";
+}
+
+std::string FormatEnergyReportTable(const sampling::EnergyReport& report) {
+  std::string out;
+  out +=
+      fmt::format("{}: {} ({} to {} after the meter started)\n",
+                  report.name.empty() ? "window" : report.name, FormatDuration(report.duration_s),
+                  FormatDuration(report.begin_s), FormatDuration(report.end_s));
+  if (report.domains.empty()) {
+    out += "  no energy source is available: run 'joulebench probe' to see why\n";
+  }
+  std::size_t width = 6;
+  for (const auto& d : report.domains) width = std::max(width, d.domain.name.size() + 2);
+  const bool baseline = report.total_attributable_joules.has_value();
+  out += fmt::format("  {:<{}} {:>12} {:>11} {:>11} {:>8}", "domain", width, "energy", "mean power",
+                     "peak power", "samples");
+  if (baseline) out += fmt::format(" {:>12} {:>12}", "idle power", "attributable");
+  out += "  source\n";
+  for (const auto& d : report.domains) {
+    out += fmt::format("  {:<{}} {:>12} {:>11} {:>11} {:>8}", d.domain.name, width,
+                       FormatJoules(d.joules), FormatWatts(d.mean_watts), FormatWatts(d.peak_watts),
+                       d.samples);
+    if (baseline) {
+      out += fmt::format(" {:>12} {:>12}", FormatWatts(d.baseline_watts.value_or(0)),
+                         FormatJoules(d.attributable_joules.value_or(d.joules)));
+    }
+    out += "  " + d.domain.provenance.Describe();
+    if (!d.in_total) out += " (inside " + d.domain.parent + ", not added to the total)";
+    out += "\n";
+  }
+  std::string summed;
+  for (const auto& name : report.total_domains) summed += (summed.empty() ? "" : " + ") + name;
+  out += fmt::format("  {:<{}} {:>12} {:>11}", "total", width, FormatJoules(report.total_joules),
+                     FormatWatts(report.mean_watts));
+  out += fmt::format("  {}: {}\n", TotalProvenance(report), summed.empty() ? "no domain" : summed);
+  if (report.total_attributable_joules) {
+    out += fmt::format(
+        "  {:<{}} {:>12} {:>11}  total minus idle baseline power x duration ({})\n", "attributable",
+        width, FormatJoules(*report.total_attributable_joules),
+        FormatWatts(report.duration_s > 0 ? *report.total_attributable_joules / report.duration_s
+                                          : 0),
+        TotalProvenance(report));
+  }
+  for (const auto& w : report.warnings) out += "  warning: " + w + "\n";
+  return out;
+}
+
+nlohmann::json DomainInfoToJson(const energy::DomainInfo& d) {
+  nlohmann::json j = {
+      {"name", d.name},
+      {"component", std::string(energy::ComponentName(d.component))},
+      {"signal", SignalName(d.signal)},
+      {"provenance",
+       {{"kind", std::string(energy::ProvenanceKindName(d.provenance.kind))},
+        {"by", d.provenance.by}}},
+      {"parent", d.parent},
+      {"counter_range_joules", d.counter_range_joules},
+      {"max_watts", d.max_watts},
+      {"update_period_s", d.update_period_s},
+      {"min_window_s", d.min_window_s},
+      {"note", d.note},
+  };
+  return j;
+}
+
+nlohmann::json EnergyReportToJson(const sampling::EnergyReport& report) {
+  nlohmann::json domains = nlohmann::json::array();
+  for (const auto& d : report.domains) {
+    nlohmann::json j = {
+        {"name", d.domain.name},
+        {"component", std::string(energy::ComponentName(d.domain.component))},
+        {"signal", SignalName(d.domain.signal)},
+        {"provenance",
+         {{"kind", std::string(energy::ProvenanceKindName(d.domain.provenance.kind))},
+          {"by", d.domain.provenance.by}}},
+        {"parent", d.domain.parent},
+        {"joules", d.joules},
+        {"mean_watts", d.mean_watts},
+        {"peak_watts", d.peak_watts},
+        {"samples", d.samples},
+        {"in_total", d.in_total},
+    };
+    if (d.baseline_watts) j["baseline_watts"] = *d.baseline_watts;
+    if (d.attributable_joules) j["attributable_joules"] = *d.attributable_joules;
+    domains.push_back(std::move(j));
+  }
+  nlohmann::json j = {
+      {"name", report.name},
+      {"begin_s", report.begin_s},
+      {"end_s", report.end_s},
+      {"duration_s", report.duration_s},
+      {"total_joules", report.total_joules},
+      {"mean_watts", report.mean_watts},
+      {"total_domains", report.total_domains},
+      {"total_provenance", TotalProvenance(report)},
+      {"any_modelled", report.any_modelled},
+      {"warnings", report.warnings},
+      {"domains", std::move(domains)},
+  };
+  if (report.total_attributable_joules) {
+    j["total_attributable_joules"] = *report.total_attributable_joules;
+  }
+  return j;
+}
+
+void WriteTimelineCsv(const sampling::Timeline& timeline, std::ostream& out) {
+  out << "time_s";
+  for (const auto& d : timeline.domains) {
+    out << ',' << CsvField(d.name + " J") << ',' << CsvField(d.name + " W");
+  }
+  out << '\n';
+  for (std::size_t i = 0; i < timeline.time_s.size(); ++i) {
+    out << fmt::format("{:.6f}", timeline.time_s[i]);
+    for (std::size_t d = 0; d < timeline.domains.size(); ++d) {
+      const double joules = timeline.joules[d][i];
+      double watts = 0;
+      if (i > 0) {
+        const double dt = timeline.time_s[i] - timeline.time_s[i - 1];
+        if (dt > 0) watts = (joules - timeline.joules[d][i - 1]) / dt;
+      }
+      out << fmt::format(",{:.6f},{:.3f}", joules, watts);
+    }
+    out << '\n';
+  }
+}
+
+std::string FormatProbeTable(const std::vector<energy::ProbeResult>& probes) {
+  std::string out;
+  for (const auto& p : probes) {
+    const auto status = std::string(energy::ProbeStatusName(p.status));
+    if (p.status == energy::ProbeStatus::kAvailable && p.source) {
+      const auto& domains = p.source->domains();
+      out += fmt::format("{:<11} {:<18} {} domain{}\n", p.source_name, status, domains.size(),
+                         domains.size() == 1 ? "" : "s");
+      std::size_t width = 0;
+      for (const auto& d : domains) width = std::max(width, d.name.size());
+      for (const auto& d : domains) {
+        out += fmt::format("    {:<{}}  {}; {}\n", d.name, width, d.provenance.Describe(),
+                           DomainDescription(d));
+      }
+    } else {
+      out += fmt::format("{:<11} {:<18} {}\n", p.source_name, status, p.reason);
+    }
+    for (const auto& detail : p.details) out += "    " + detail + "\n";
+    if (!p.fix.empty()) out += "    fix: " + p.fix + "\n";
+  }
+  return out;
+}
+
+nlohmann::json ProbeResultsToJson(const std::vector<energy::ProbeResult>& probes) {
+  nlohmann::json sources = nlohmann::json::array();
+  for (const auto& p : probes) {
+    nlohmann::json domains = nlohmann::json::array();
+    if (p.source) {
+      for (const auto& d : p.source->domains()) domains.push_back(DomainInfoToJson(d));
+    }
+    sources.push_back({{"name", p.source_name},
+                       {"status", std::string(energy::ProbeStatusName(p.status))},
+                       {"reason", p.reason},
+                       {"fix", p.fix},
+                       {"details", p.details},
+                       {"domains", std::move(domains)}});
+  }
+  return {{"sources", std::move(sources)}};
+}
+
+}  // namespace joulebench::report

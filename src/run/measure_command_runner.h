@@ -1,0 +1,59 @@
+// `joulebench measure -- CMD ARGS...` as a library function: probes the sources, optionally
+// measures the idle baseline, runs the command directly (no shell) while the meter samples,
+// forwards SIGINT/SIGTERM sent to this process, and returns what was measured.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "joulebench/energy/source.h"
+#include "joulebench/sampling/meter.h"
+
+namespace joulebench::run {
+
+struct MeasureCommandOptions {
+  std::vector<std::string> command;  // argv; command[0] is looked up in PATH unless it has a '/'
+  energy::SourceOptions sources;
+  sampling::MeterOptions meter;
+  // Idle time measured before the command starts; reports then show attributable energy.
+  std::optional<std::chrono::nanoseconds> baseline;
+};
+
+// What a source probe found, without the source itself (which the meter owns).
+struct ProbeSummary {
+  std::string source_name;
+  energy::ProbeStatus status = energy::ProbeStatus::kAbsent;
+  std::string reason;
+  std::string fix;
+  std::size_t domain_count = 0;
+};
+
+struct MeasureCommandResult {
+  bool started = false;
+  std::string start_error;  // when !started: why the command could not be started
+  // The command's exit status; 128 + signal number when a signal ended it; 127 when it could
+  // not be started.
+  int exit_code = 127;
+  std::optional<int> terminating_signal;
+  // The interrupting signal (SIGINT/SIGTERM) this process received while the command ran.
+  std::optional<int> interrupted_by;
+  double start_unix_s = 0;
+  double end_unix_s = 0;
+  std::vector<ProbeSummary> probes;
+  std::optional<sampling::EnergyReport> baseline;
+  sampling::EnergyReport measurement;  // named "measurement": from start to exit of the command
+  sampling::Timeline timeline;
+  std::vector<std::string> warnings;  // from sources and the sampler
+};
+
+// Throws InputError when options.command is empty. Never throws because the command
+// cannot be started: the result says so (started=false, exit_code=127).
+MeasureCommandResult MeasureCommand(const MeasureCommandOptions& options);
+
+// Finds `program` as execvp would: a name with a '/' is taken as is, others are searched in
+// $PATH. Returns the empty string and sets `why` when it is not found or not executable.
+std::string ResolveProgram(const std::string& program, std::string& why);
+
+}  // namespace joulebench::run

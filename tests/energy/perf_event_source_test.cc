@@ -1,0 +1,107 @@
+#include "energy/perf_event_source.h"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <chrono>
+#include <thread>
+
+#include "support/temp_dir.h"
+
+namespace joulebench::energy {
+namespace {
+
+using joulebench::testing::TempDir;
+
+// The power PMU as Linux shows it on a two-socket Intel server.
+void WritePowerPmu(const TempDir& dir, const std::string& type = "12") {
+  const std::string base = "bus/event_source/devices/power/";
+  dir.Write(base + "type", type + "\n");
+  dir.Write(base + "cpumask", "0,28\n");
+  dir.Write(base + "events/energy-pkg", "event=0x02\n");
+  dir.Write(base + "events/energy-pkg.scale", "2.3283064365386962890625e-10\n");
+  dir.Write(base + "events/energy-pkg.unit", "Joules\n");
+  dir.Write(base + "events/energy-ram", "event=0x03\n");
+  dir.Write(base + "events/energy-ram.scale", "6.103515625e-05\n");
+  dir.Write(base + "events/energy-ram.unit", "Joules\n");
+}
+
+TEST(PerfEventSource, ParsesTypeCpusEventCodesScaleAndUnit) {
+  TempDir dir;
+  WritePowerPmu(dir);
+  const auto pmu = ParsePowerPmu(dir.path());
+  ASSERT_TRUE(pmu.has_value());
+  EXPECT_EQ(pmu->type, 12U);
+  EXPECT_EQ(pmu->cpus, (std::vector<int>{0, 28}));
+  ASSERT_EQ(pmu->events.size(), 2U);
+  EXPECT_EQ(pmu->events[0].name, "energy-pkg");
+  EXPECT_EQ(pmu->events[0].config, 0x02U);
+  EXPECT_DOUBLE_EQ(pmu->events[0].scale, 2.3283064365386962890625e-10);
+  EXPECT_EQ(pmu->events[1].name, "energy-ram");
+  EXPECT_EQ(pmu->events[1].config, 0x03U);
+  EXPECT_DOUBLE_EQ(pmu->events[1].scale, 6.103515625e-05);
+  EXPECT_TRUE(pmu->problems.empty());
+}
+
+TEST(PerfEventSource, SkipsEventsWithABadScaleOrAnotherUnit) {
+  TempDir dir;
+  WritePowerPmu(dir);
+  dir.Write("bus/event_source/devices/power/events/energy-pkg.scale", "abc\n");
+  dir.Write("bus/event_source/devices/power/events/energy-ram.unit", "Watts\n");
+  const auto pmu = ParsePowerPmu(dir.path());
+  ASSERT_TRUE(pmu.has_value());
+  EXPECT_TRUE(pmu->events.empty());
+  ASSERT_EQ(pmu->problems.size(), 2U);
+  EXPECT_NE(pmu->problems[0].find("energy-pkg"), std::string::npos);
+  EXPECT_NE(pmu->problems[1].find("Watts"), std::string::npos);
+}
+
+TEST(PerfEventSource, ParsesCpuListsWithRanges) {
+  EXPECT_EQ(ParseCpuList("0-2,8\n"), (std::vector<int>{0, 1, 2, 8}));
+  EXPECT_EQ(ParseCpuList("5"), (std::vector<int>{5}));
+  EXPECT_TRUE(ParseCpuList("x").empty());
+}
+
+TEST(PerfEventSource, AbsentWithoutPowerPmu) {
+  TempDir dir;
+  SourceOptions o;
+  o.sysfs_root = dir.path();
+  const ProbeResult r = ProbePerfEvent(o);
+  EXPECT_EQ(r.status, ProbeStatus::kAbsent);
+  EXPECT_NE(r.reason.find("no power PMU"), std::string::npos);
+}
+
+TEST(PerfEventSource, PmuTypeTheKernelDoesNotKnowIsReportedNotUsed) {
+  TempDir dir;
+  WritePowerPmu(dir, "987654");
+  SourceOptions o;
+  o.sysfs_root = dir.path();
+  const ProbeResult r = ProbePerfEvent(o);
+  EXPECT_NE(r.status, ProbeStatus::kAvailable);
+  EXPECT_FALSE(r.reason.empty());
+  EXPECT_EQ(r.source, nullptr);
+}
+
+// The real power PMU, when this machine has one and lets us open it.
+TEST(PerfEventSource, LiveCountersIncreaseAtAPlausiblePower) {
+  const ProbeResult r = ProbePerfEvent(SourceOptions{});
+  if (r.status != ProbeStatus::kAvailable) {
+    GTEST_SKIP() << "perf_event power PMU not usable here: " << ProbeStatusName(r.status) << ": "
+                 << r.reason;
+  }
+  const auto n = r.source->domains().size();
+  std::vector<Reading> a(n);
+  std::vector<Reading> b(n);
+  r.source->Read(a);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  r.source->Read(b);
+  for (std::size_t i = 0; i < n; ++i) {
+    ASSERT_TRUE(a[i].ok && b[i].ok) << r.source->domains()[i].name;
+    const double watts = (b[i].value - a[i].value) / 0.2;
+    EXPECT_GE(watts, 0) << r.source->domains()[i].name;
+    EXPECT_LT(watts, 5000) << r.source->domains()[i].name;
+  }
+}
+
+}  // namespace
+}  // namespace joulebench::energy

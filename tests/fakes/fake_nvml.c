@@ -1,0 +1,266 @@
+/* A fake libnvidia-ml.so for tests: exports the NVML functions joulebench looks up, with the
+ * ABI of the NVML API reference (int return codes, opaque device pointers). Tests load it
+ * through the same dlopen path as the real library.
+ *
+ * Scripted by a control file whose path is in $JOULEBENCH_FAKE_NVML_CONFIG, one key=value a
+ * line (# starts a comment). The file is read at nvmlInit and again at every power/energy call,
+ * so a test can rewrite it between reads.
+ *   init=<code>             return code of nvmlInit (default 0 = NVML_SUCCESS)
+ *   driver=<version>        nvmlSystemGetDriverVersion (default 550.54.15)
+ *   count=<n>               number of GPUs (default 0); count_error=<code>
+ *   log=<path>              append "init", "shutdown" to this file when they are called
+ *   gpu<i>.name=... gpu<i>.uuid=... gpu<i>.arch=<NVML_DEVICE_ARCH_* number>
+ *   gpu<i>.handle_error=<code>
+ *   gpu<i>.energy_mj=<n>    total energy counter; gpu<i>.energy_step_mj=<n> is added per call
+ *   gpu<i>.energy_error=<code>  e.g. 3 (NVML_ERROR_NOT_SUPPORTED) forces the power-gauge path
+ *   gpu<i>.power_mw=<n>  gpu<i>.power_error=<code>  gpu<i>.limit_mw=<n>
+ *
+ * Compiled a second time as fake_nvml_old.c with FAKE_NVML_OLD defined: an NVML from before
+ * the _v2 entry points, nvmlDeviceGetArchitecture and the energy counter.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FAKE_MAX_GPUS 8
+
+typedef struct nvmlDevice_st* nvmlDevice_t;
+
+struct FakeGpu {
+  char name[96];
+  char uuid[96];
+  unsigned int arch;
+  int handle_error;
+  unsigned long long energy_mj;
+  unsigned long long energy_step_mj;
+  int energy_error;
+  unsigned int power_mw;
+  int power_error;
+  unsigned int limit_mw;
+  int has_limit;
+  unsigned long long energy_calls;
+};
+
+static struct {
+  int initialised;
+  int init_code;
+  char driver[80];
+  unsigned int count;
+  int count_error;
+  char log[512];
+  struct FakeGpu gpu[FAKE_MAX_GPUS];
+} g_fake;
+
+static void Log(const char* what) {
+  if (!g_fake.log[0]) return;
+  FILE* f = fopen(g_fake.log, "a");
+  if (!f) return;
+  fprintf(f, "%s\n", what);
+  fclose(f);
+}
+
+static void CopyString(char* dst, size_t size, const char* src) {
+  strncpy(dst, src, size - 1);
+  dst[size - 1] = '\0';
+}
+
+/* Reads the control file. At nvmlInit (`full`) everything starts from the defaults; at a
+ * re-read the script's values start from zero again (a key left out means 0) while the names,
+ * the call counters and the initialised state are kept. */
+static void LoadConfig(int full) {
+  if (full) {
+    memset(&g_fake, 0, sizeof g_fake);
+    for (int i = 0; i < FAKE_MAX_GPUS; ++i) {
+      snprintf(g_fake.gpu[i].name, sizeof g_fake.gpu[i].name, "Fake GPU %d", i);
+      snprintf(g_fake.gpu[i].uuid, sizeof g_fake.gpu[i].uuid,
+               "GPU-00000000-0000-0000-0000-00000000000%d", i);
+    }
+  }
+  CopyString(g_fake.driver, sizeof g_fake.driver, "550.54.15");
+  g_fake.init_code = 0;
+  g_fake.count_error = 0;
+  for (int i = 0; i < FAKE_MAX_GPUS; ++i) {
+    struct FakeGpu* g = &g_fake.gpu[i];
+    g->arch = 7;
+    g->handle_error = 0;
+    g->energy_mj = 0;
+    g->energy_step_mj = 0;
+    g->energy_error = 0;
+    g->power_mw = 0;
+    g->power_error = 0;
+    g->limit_mw = 0;
+    g->has_limit = 0;
+  }
+  const char* path = getenv("JOULEBENCH_FAKE_NVML_CONFIG");
+  if (!path) return;
+  FILE* f = fopen(path, "r");
+  if (!f) return;
+  char line[512];
+  while (fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\r\n")] = '\0';
+    if (line[0] == '#' || !strchr(line, '=')) continue;
+    char* value = strchr(line, '=');
+    *value++ = '\0';
+    const char* key = line;
+    if (!strcmp(key, "init")) {
+      g_fake.init_code = atoi(value);
+    } else if (!strcmp(key, "driver")) {
+      CopyString(g_fake.driver, sizeof g_fake.driver, value);
+    } else if (!strcmp(key, "count")) {
+      g_fake.count = (unsigned int)atoi(value);
+      if (g_fake.count > FAKE_MAX_GPUS) g_fake.count = FAKE_MAX_GPUS;
+    } else if (!strcmp(key, "count_error")) {
+      g_fake.count_error = atoi(value);
+    } else if (!strcmp(key, "log")) {
+      CopyString(g_fake.log, sizeof g_fake.log, value);
+    } else if (!strncmp(key, "gpu", 3)) {
+      char* dot = NULL;
+      long i = strtol(key + 3, &dot, 10);
+      if (!dot || *dot != '.' || i < 0 || i >= FAKE_MAX_GPUS) continue;
+      struct FakeGpu* g = &g_fake.gpu[i];
+      const char* field = dot + 1;
+      if (!strcmp(field, "name") && full) CopyString(g->name, sizeof g->name, value);
+      if (!strcmp(field, "uuid") && full) CopyString(g->uuid, sizeof g->uuid, value);
+      if (!strcmp(field, "arch")) g->arch = (unsigned int)strtoul(value, NULL, 0);
+      if (!strcmp(field, "handle_error")) g->handle_error = atoi(value);
+      if (!strcmp(field, "energy_mj")) g->energy_mj = strtoull(value, NULL, 10);
+      if (!strcmp(field, "energy_step_mj")) g->energy_step_mj = strtoull(value, NULL, 10);
+      if (!strcmp(field, "energy_error")) g->energy_error = atoi(value);
+      if (!strcmp(field, "power_mw")) g->power_mw = (unsigned int)strtoul(value, NULL, 10);
+      if (!strcmp(field, "power_error")) g->power_error = atoi(value);
+      if (!strcmp(field, "limit_mw")) {
+        g->limit_mw = (unsigned int)strtoul(value, NULL, 10);
+        g->has_limit = 1;
+      }
+    }
+  }
+  fclose(f);
+}
+
+/* Device handles are 1-based indices disguised as pointers. */
+static struct FakeGpu* Gpu(nvmlDevice_t device) {
+  const size_t i = (size_t)device;
+  if (i == 0 || i > g_fake.count) return NULL;
+  return &g_fake.gpu[i - 1];
+}
+
+static int InitImpl(void) {
+  LoadConfig(1);
+  Log("init");
+  if (g_fake.init_code != 0) return g_fake.init_code;
+  g_fake.initialised = 1;
+  return 0;
+}
+
+static int CountImpl(unsigned int* count) {
+  if (!g_fake.initialised) return 1;
+  if (!count) return 2;
+  if (g_fake.count_error) return g_fake.count_error;
+  *count = g_fake.count;
+  return 0;
+}
+
+static int HandleImpl(unsigned int index, nvmlDevice_t* device) {
+  if (!g_fake.initialised) return 1;
+  if (!device || index >= g_fake.count) return 2;
+  if (g_fake.gpu[index].handle_error) return g_fake.gpu[index].handle_error;
+  *device = (nvmlDevice_t)(size_t)(index + 1);
+  return 0;
+}
+
+int nvmlShutdown(void) {
+  Log("shutdown");
+  g_fake.initialised = 0;
+  return 0;
+}
+
+const char* nvmlErrorString(int result) {
+  switch (result) {
+    case 0: return "Success";
+    case 1: return "Uninitialized";
+    case 2: return "Invalid Argument";
+    case 3: return "Not Supported";
+    case 4: return "Insufficient Permissions";
+    case 9: return "Driver Not Loaded";
+    case 15: return "GPU is lost";
+    case 18: return "RM has detected an NVML/RM version mismatch.";
+    default: return "Unknown Error";
+  }
+}
+
+int nvmlSystemGetDriverVersion(char* version, unsigned int length) {
+  if (!g_fake.initialised) return 1;
+  if (!version || length < strlen(g_fake.driver) + 1) return 7;
+  CopyString(version, length, g_fake.driver);
+  return 0;
+}
+
+int nvmlDeviceGetName(nvmlDevice_t device, char* name, unsigned int length) {
+  struct FakeGpu* g = Gpu(device);
+  if (!g || !name) return 2;
+  if (length < strlen(g->name) + 1) return 7;
+  CopyString(name, length, g->name);
+  return 0;
+}
+
+int nvmlDeviceGetUUID(nvmlDevice_t device, char* uuid, unsigned int length) {
+  struct FakeGpu* g = Gpu(device);
+  if (!g || !uuid) return 2;
+  if (length < strlen(g->uuid) + 1) return 7;
+  CopyString(uuid, length, g->uuid);
+  return 0;
+}
+
+int nvmlDeviceGetPowerUsage(nvmlDevice_t device, unsigned int* power) {
+  LoadConfig(0);
+  struct FakeGpu* g = Gpu(device);
+  if (!g_fake.initialised) return 1;
+  if (!g || !power) return 2;
+  if (g->power_error) return g->power_error;
+  *power = g->power_mw;
+  return 0;
+}
+
+#ifndef FAKE_NVML_OLD
+
+int nvmlInit_v2(void) { return InitImpl(); }
+int nvmlDeviceGetCount_v2(unsigned int* count) { return CountImpl(count); }
+int nvmlDeviceGetHandleByIndex_v2(unsigned int index, nvmlDevice_t* device) {
+  return HandleImpl(index, device);
+}
+
+int nvmlDeviceGetArchitecture(nvmlDevice_t device, unsigned int* arch) {
+  struct FakeGpu* g = Gpu(device);
+  if (!g || !arch) return 2;
+  *arch = g->arch;
+  return 0;
+}
+
+int nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t device, unsigned long long* energy) {
+  LoadConfig(0);
+  struct FakeGpu* g = Gpu(device);
+  if (!g_fake.initialised) return 1;
+  if (!g || !energy) return 2;
+  if (g->energy_error) return g->energy_error;
+  *energy = g->energy_mj + g->energy_step_mj * g->energy_calls;
+  ++g->energy_calls;
+  return 0;
+}
+
+int nvmlDeviceGetEnforcedPowerLimit(nvmlDevice_t device, unsigned int* limit) {
+  struct FakeGpu* g = Gpu(device);
+  if (!g || !limit) return 2;
+  if (!g->has_limit) return 3;
+  *limit = g->limit_mw;
+  return 0;
+}
+
+#else
+
+int nvmlInit(void) { return InitImpl(); }
+int nvmlDeviceGetCount(unsigned int* count) { return CountImpl(count); }
+int nvmlDeviceGetHandleByIndex(unsigned int index, nvmlDevice_t* device) {
+  return HandleImpl(index, device);
+}
+
+#endif
