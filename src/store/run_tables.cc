@@ -116,7 +116,9 @@ void SetTimelineDomains(Database& db, std::int64_t run_id,
   s.Run();
 }
 
-void ReplaceResults(Database& db, std::int64_t id, const run::RunRecord& r) {
+std::size_t ReplaceResults(Database& db, std::int64_t id, const run::RunRecord& r,
+                           std::size_t windows_stored) {
+  bool append_windows = windows_stored > 0 && windows_stored <= r.windows.size();
   {
     Statement s = db.Prepare(
         "UPDATE runs SET name = ?1, verdict = ?2, verdict_reasons = ?3, config = ?4, "
@@ -133,6 +135,7 @@ void ReplaceResults(Database& db, std::int64_t id, const run::RunRecord& r) {
   }
   for (std::string_view table :
        {"energy_reports", "windows", "metrics", "power_curve", "peak_probes"}) {
+    if (table == "windows" && append_windows) continue;
     db.Prepare(fmt::format("DELETE FROM {} WHERE run_id = ?1", table)).Bind(1, id).Run();
   }
   {
@@ -148,7 +151,7 @@ void ReplaceResults(Database& db, std::int64_t id, const run::RunRecord& r) {
     Statement s = db.Prepare(
         "INSERT INTO windows (run_id, seq, begin_s, end_s, throughput_per_s, watts, "
         "latency_p50_s, latency_p99_s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-    for (std::size_t i = 0; i < r.windows.size(); ++i) {
+    for (std::size_t i = append_windows ? windows_stored : 0; i < r.windows.size(); ++i) {
       const auto& w = r.windows[i];
       s.Bind(1, id).Bind(2, static_cast<std::int64_t>(i));
       BindNumber(s, 3, w.begin_s);
@@ -204,6 +207,7 @@ void ReplaceResults(Database& db, std::int64_t id, const run::RunRecord& r) {
       s.Run();
     }
   }
+  return r.windows.size();
 }
 
 void InsertSampleChunk(Database& db, std::int64_t run_id, std::size_t first_index,

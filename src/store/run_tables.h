@@ -16,7 +16,11 @@ namespace joulebench::store {
 std::int64_t InsertRunRow(Database& db, const run::RunRecord& record, run::RunStatus status,
                           const ProcessOwner* owner);
 // Rewrites the run's results: every field but the timeline samples, start time and owner.
-void ReplaceResults(Database& db, std::int64_t run_id, const run::RunRecord& record);
+// Windows are append-only during a run: when `windows_stored` of them are already stored (and
+// the record has at least as many), only the new ones are inserted, so that syncing every
+// second of an hour-long run stays linear. Returns the number of windows stored.
+std::size_t ReplaceResults(Database& db, std::int64_t run_id, const run::RunRecord& record,
+                           std::size_t windows_stored = 0);
 void SetTimelineDomains(Database& db, std::int64_t run_id,
                         const std::vector<energy::DomainInfo>& domains, double start_unix_s);
 // One chunk of samples; joules[d] holds the samples of domain d, each of time_s.size().

@@ -32,6 +32,7 @@ RunWriter::RunWriter(RunWriter&& other) noexcept
       id_(std::move(other.id_)),
       domains_(std::move(other.domains_)),
       samples_stored_(other.samples_stored_),
+      windows_stored_(other.windows_stored_),
       finished_(other.finished_) {
   other.finished_ = true;
 }
@@ -127,11 +128,12 @@ void RunWriter::Sync(const run::RunRecord& record) {
   if (adopt_domains) {
     SetTimelineDomains(*db_, run_id_, record.timeline.domains, record.timeline.start_unix_s);
   }
-  ReplaceResults(*db_, run_id_, record);
+  std::size_t windows = ReplaceResults(*db_, run_id_, record, windows_stored_);
   if (!tail.time_s.empty()) InsertSampleChunk(*db_, run_id_, samples_stored_, tail.time_s, tail.joules);
   tx.Commit();
   if (adopt_domains) SetDomains(record.timeline.domains);
   samples_stored_ += tail.time_s.size();
+  windows_stored_ = windows;
 }
 
 void RunWriter::Finish(const run::RunRecord& record, run::RunStatus status) {
@@ -144,12 +146,13 @@ void RunWriter::Finish(const run::RunRecord& record, run::RunStatus status) {
   if (adopt_domains) {
     SetTimelineDomains(*db_, run_id_, record.timeline.domains, record.timeline.start_unix_s);
   }
-  ReplaceResults(*db_, run_id_, record);
+  std::size_t windows = ReplaceResults(*db_, run_id_, record, windows_stored_);
   if (!tail.time_s.empty()) InsertSampleChunk(*db_, run_id_, samples_stored_, tail.time_s, tail.joules);
   SetStatus(*db_, run_id_, status, record.end_unix_s > 0 ? record.end_unix_s : NowUnixSeconds());
   tx.Commit();
   if (adopt_domains) SetDomains(record.timeline.domains);
   samples_stored_ += tail.time_s.size();
+  windows_stored_ = windows;
   finished_ = true;
 }
 

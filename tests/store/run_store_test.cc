@@ -132,6 +132,27 @@ TEST(RunWriter, TimelineSnapshotsAppendOnlyNewSamples) {
   EXPECT_EQ(back.timeline.domains[2].name, "model/network");
 }
 
+TEST(RunWriter, WindowsGrowBySyncAndAShorterListReplacesThem) {
+  TempDir dir;
+  RunStore store = RunStore::Open(dir.path() / "runs.db");
+  RunRecord r = SampleRunRecord(0);
+  r.windows.clear();
+  RunWriter writer = store.BeginRun(r);
+  for (int w = 0; w < 30; ++w) {
+    r.windows.push_back({1.0 * w, 1.0 * w + 1, 10.0 + w, 20.0, 0.01, 0.02});
+    writer.Sync(r);
+  }
+  RunRecord back = store.Load(writer.id(), /*allow_running=*/true);
+  ASSERT_EQ(back.windows.size(), 30u);
+  EXPECT_EQ(back.windows[29].throughput_per_s, 39.0);
+  EXPECT_EQ(back.windows[0].throughput_per_s, 10.0);
+  r.windows.resize(2);  // e.g. a run that re-windows its result at the end
+  writer.Finish(r, RunStatus::kComplete);
+  back = store.Load(writer.id());
+  ASSERT_EQ(back.windows.size(), 2u);
+  EXPECT_EQ(back.windows[1].throughput_per_s, 11.0);
+}
+
 TEST(RunWriter, RejectsSamplesOfTheWrongShape) {
   TempDir dir;
   RunStore store = RunStore::Open(dir.path() / "runs.db");

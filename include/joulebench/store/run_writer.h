@@ -55,6 +55,7 @@ class RunWriter {
   std::string id_;
   std::vector<energy::DomainInfo> domains_;
   std::size_t samples_stored_ = 0;
+  std::size_t windows_stored_ = 0;
   bool finished_ = false;
 };
 
