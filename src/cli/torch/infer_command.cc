@@ -20,8 +20,8 @@ struct InferFlags {
   std::vector<std::string> inputs;
   std::string weights;
   std::int64_t seq_len = 512;
-  std::int64_t batch = 0;
-  std::int64_t max_batch = 0;
+  std::int64_t batch = -1;      // -1: not given
+  std::int64_t max_batch = -1;
   std::string max_delay;
   std::string scenario = "offline";
   std::string rate;
@@ -32,6 +32,7 @@ struct InferFlags {
   std::string dtype = "fp32";
   std::string duration = "10s";
   std::string max_warmup = "60s";
+  bool no_steady_state = false;
   std::uint64_t min_queries = 100;
   std::string baseline;
   std::string gemm_duration = "1s";
@@ -65,14 +66,14 @@ int Run(const InferFlags& f) {
   o.torch.weights_path = f.weights;
   o.seq_len = f.seq_len;
   o.sample_count = f.samples;
-  if (f.batch != 0 && f.max_batch != 0) {
+  if (f.batch != -1 && f.max_batch != -1) {
     throw InputError("--batch and --max-batch are alternatives: give one of them");
   }
-  const std::int64_t batch = f.batch != 0 ? f.batch : (f.max_batch != 0 ? f.max_batch : 1);
+  const std::int64_t batch = f.batch != -1 ? f.batch : (f.max_batch != -1 ? f.max_batch : 1);
   if (batch < 1) throw InputError(fmt::format("--batch: {} must be at least 1", batch));
   o.batching.max_batch = batch;
   if (!f.max_delay.empty()) {
-    if (f.max_batch == 0) throw InputError("--max-delay needs --max-batch B");
+    if (f.max_batch == -1) throw InputError("--max-delay needs --max-batch B");
     o.batching.max_delay = ParseDuration(f.max_delay, "--max-delay", /*allow_zero=*/true);
   }
   o.settings.scenario = load::ParseScenario(f.scenario);
@@ -92,6 +93,7 @@ int Run(const InferFlags& f) {
   }
   o.settings.min_duration_ms = Milliseconds(ParseDuration(f.duration, "--duration"));
   o.settings.max_warmup_ms = Milliseconds(ParseDuration(f.max_warmup, "--max-warmup"));
+  o.settings.wait_for_steady_state = !f.no_steady_state;
   o.settings.min_query_count = f.min_queries;
   if (!f.baseline.empty()) o.baseline = ParseDuration(f.baseline, "--baseline");
   o.gemm_peak_duration = ParseDuration(f.gemm_duration, "--gemm-duration", true);
@@ -134,6 +136,8 @@ const CommandRegistration kInfer{{
       app.add_option("--dtype", f->dtype, "fp32 | bf16 (default fp32)");
       app.add_option("--duration", f->duration, "Least measured time after steady state (default 10s)");
       app.add_option("--max-warmup", f->max_warmup, "Longest wait for steady state (default 60s)");
+      app.add_flag("--no-steady-state", f->no_steady_state,
+                   "Start measuring at once instead of waiting for steady throughput and power");
       app.add_option("--min-queries", f->min_queries, "Least measured queries (default 100)");
       app.add_option("--baseline", f->baseline,
                      "Measure idle power this long first (e.g. 10s) for attributable energy");
