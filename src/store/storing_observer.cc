@@ -30,6 +30,7 @@ void StoringObserver::OnBegin(const run::RunRecord& record, const sampling::Mete
     // The timeline is the meter's, appended as it grows: the header only carries its domains.
     run::RunRecord header = WithoutTimelineLocked(record);
     header.timeline.domains = meter.domains();
+    header.timeline.start_unix_s = meter.SnapshotFrom(meter.sample_count()).start_unix_s;
     header.timeline.joules.assign(header.timeline.domains.size(), {});
     try {
       writer_.emplace(store_.BeginRun(header));
