@@ -12,10 +12,13 @@
 #include <optional>
 
 #include "cli/command.h"
+#include "cli/run_observers.h"
+#include "cli/store_options.h"
 #include "cli/source_flags.h"
 #include "joulebench/error.h"
 #include "joulebench/load/builtin_suts.h"
 #include "joulebench/load/loadgen.h"
+#include "joulebench/load/observer_hooks.h"
 #include "joulebench/run/run_record.h"
 #include "joulebench/sampling/meter.h"
 #include "joulebench/units.h"
@@ -38,6 +41,7 @@ struct LoadgenFlags {
   std::string expected_qps;
   std::string precision = "2";
   std::string load_levels;
+  RunFlags run;
   std::string interval = "100ms";
   std::uint64_t seed = 0;
   bool seed_given = false;
@@ -177,11 +181,31 @@ int Run(const LoadgenFlags& f) {
   }
 
   // --- the runs ----------------------------------------------------------------------------
+  CliRunObservers observers(f.run, /*stop_on_signals=*/true);
+  run::RunObserver& observer = *observers.observer();
+  load::ObserverHooks hooks(&observer);
+  hooks.Connect(s);
   run::RunRecord record;
   record.kind = "loadgen";
-  record.name = f.sut;
+  record.name = f.run.name.empty() ? f.sut : f.run.name;
   record.start_unix_s = std::chrono::duration<double>(
                             std::chrono::system_clock::now().time_since_epoch()).count();
+  record.config = {{"workload", f.sut},
+                   {"sut", f.sut},
+                   {"scenario", f.scenario},
+                   {"rate_per_s", s.server_target_qps},
+                   {"latency_bound_s", static_cast<double>(s.server_target_latency_ns) / 1e9},
+                   {"percentile", s.server_target_latency_percentile},
+                   {"min_duration_s", static_cast<double>(s.min_duration_ms) / 1000},
+                   {"min_queries", s.min_query_count},
+                   {"window_s", static_cast<double>(s.window_ms) / 1000},
+                   {"find_peak", f.find_peak},
+                   {"load_levels", levels}};
+  if (observers.storing()) record.fingerprint = CliMachineFingerprint();
+  // Without an energy source the observers still see the run, with an empty timeline.
+  std::optional<sampling::Meter> no_meter;
+  if (!meter) no_meter.emplace(std::vector<std::unique_ptr<energy::Source>>{}, sampling::MeterOptions{});
+  observer.OnBegin(record, meter ? *meter : *no_meter);
   std::string text;
   std::optional<load::ScenarioResult> main_result;
   double peak_qps = s.server_target_qps;
@@ -190,6 +214,7 @@ int Run(const LoadgenFlags& f) {
     load::PeakSearchSettings search;
     search.start_qps = s.server_target_qps;
     search.precision_relative = precision / 100;
+    hooks.Connect(s, &search);
     const load::ServerPeakResult peak = load::FindServerPeak(*sut, qsl, s, search, power);
     text += fmt::format("peak search (server, p{:g} <= {}, precision {:g} %):\n",
                         s.server_target_latency_percentile, Dur(s.server_target_latency_ns), precision);
@@ -210,6 +235,7 @@ int Run(const LoadgenFlags& f) {
       text += "peak: none of the probed rates was VALID\n\n";
     }
   } else if (f.find_peak && s.scenario == load::Scenario::kOffline) {
+    hooks.Phase("offline sweep");
     const load::OfflinePeakResult peak = load::FindOfflinePeak(*sut, qsl, s, power);
     text += "offline sweep:\n";
     for (const auto& r : peak.runs) {
@@ -229,6 +255,7 @@ int Run(const LoadgenFlags& f) {
   } else if (f.find_peak) {
     throw InputError("--find-peak works with --scenario server or offline");
   } else {
+    hooks.Phase(std::string(load::ScenarioName(s.scenario)));
     main_result = load::RunScenario(*sut, qsl, s, power);
   }
 
@@ -249,6 +276,7 @@ int Run(const LoadgenFlags& f) {
       text += report::FormatEnergyReportTable(report);
       record.energy.push_back(std::move(report));
     }
+    observer.OnPartial(record);
   }
 
   if (!levels.empty()) {
@@ -260,8 +288,16 @@ int Run(const LoadgenFlags& f) {
       throw EnvironmentError("--load-levels needs an energy source, and none is available "
                              "(see 'joulebench probe')");
     }
-    record.power_curve =
-        load::MeasurePowerAtLoadLevels(*sut, qsl, s, peak_qps, level_settings, power, &invalid);
+    // One level at a time, so that each is announced and stored as soon as it is measured.
+    for (double level : levels) {
+      if (hooks.StopRequested()) break;
+      hooks.Phase(fmt::format("load level {:g} %", level * 100));
+      level_settings.load_fractions = {level};
+      auto points =
+          load::MeasurePowerAtLoadLevels(*sut, qsl, s, peak_qps, level_settings, power, &invalid);
+      for (auto& p : points) record.power_curve.push_back(std::move(p));
+      observer.OnPartial(record);
+    }
     text += fmt::format("\npower at load levels (peak {:.6g}/s):\n", peak_qps);
     text += fmt::format("  {:>6}  {:>12}  {:>12}  {:>10}\n", "load", "rate /s", "achieved /s", "power");
     for (const auto& p : record.power_curve) {
@@ -280,7 +316,11 @@ int Run(const LoadgenFlags& f) {
   }
   record.end_unix_s =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  record.status = run::RunStatus::kComplete;
+  const bool stopped = hooks.StopRequested();
+  record.status = stopped ? run::RunStatus::kIncomplete : run::RunStatus::kComplete;
+  if (stopped) record.warnings.push_back("stopped on request (SIGINT/SIGTERM): results are partial");
+  observer.OnEnd(record);
+  observers.PrintStored();
 
   std::string out;
   if (f.json) {
@@ -291,7 +331,7 @@ int Run(const LoadgenFlags& f) {
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);
   // Exit 0 for a VALID result, 1 for INVALID: scripts can rely on it.
-  return main_result && main_result->valid ? 0 : 1;
+  return observers.ExitCode(main_result && main_result->valid ? 0 : 1);
 }
 
 const CommandRegistration kLoadgen{{
@@ -331,6 +371,7 @@ const CommandRegistration kLoadgen{{
       app.add_option("--interval", f->interval, "Energy sampling period (default 100ms)");
       app.add_flag("--no-energy", f->no_energy, "Do not start the energy sampler");
       app.add_flag("--json", f->json, "Print the run record as JSON");
+      AddRunFlags(app, f->run);
       return [f] { return Run(*f); };
     },
     40,

@@ -8,6 +8,8 @@
 #include <fstream>
 
 #include "cli/command.h"
+#include "cli/run_observers.h"
+#include "cli/store_options.h"
 #include "cli/source_flags.h"
 #include "joulebench/error.h"
 #include "joulebench/units.h"
@@ -24,6 +26,7 @@ struct MeasureFlags {
   bool json = false;
   std::string timeline_csv;
   std::vector<std::string> command;
+  RunFlags run;
 };
 
 std::string ProbeLine(const run::ProbeSummary& p) {
@@ -62,8 +65,14 @@ int Run(const MeasureFlags& flags) {
     }
   }
 
+  // SIGINT/SIGTERM are passed on to the command (not a stop request): its end ends the run.
+  CliRunObservers observers(flags.run, /*stop_on_signals=*/false);
+  options.observer = observers.observer();
+  options.name = flags.run.name;
+  if (observers.storing()) options.fingerprint = CliMachineFingerprint();
   const run::MeasureCommandResult result = run::MeasureCommand(options);
   if (!result.started) {
+    observers.PrintStored();
     std::fprintf(stderr, "joulebench: error: %s\n", result.start_error.c_str());
     return 127;
   }
@@ -114,6 +123,7 @@ int Run(const MeasureFlags& flags) {
   }
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);
+  observers.PrintStored();
   return result.exit_code;
 }
 
@@ -130,6 +140,7 @@ const CommandRegistration kMeasure{{
       app.add_flag("--json", flags->json, "Print JSON instead of a table");
       app.add_option("--timeline", flags->timeline_csv,
                      "Write every sample (cumulative joules and power per domain) to this CSV");
+      AddRunFlags(app, flags->run);
       app.add_option("command", flags->command, "The command and its arguments, after '--'");
       return [flags] { return Run(*flags); };
     },

@@ -143,8 +143,9 @@ plan::CandidateContext Context(const CommonFlags& flags, const plan::Catalog& ca
                                const plan::RunResolver& runs, const energy::CcfCoefficients& ccf) {
   plan::CandidateContext context;
   context.ccf = &ccf;
-  // run=ID candidates: the store answers ids (unless storing is switched off).
-  if (store::StoringEnabled(false)) {
+  // run=ID candidates: the store answers ids (unless storing is switched off and no --db
+  // names a database explicitly).
+  if (store::StoringEnabled(false) || Value(flags, "db") != nullptr) {
     std::optional<std::string> db;
     if (const std::string* d = Value(flags, "db")) db = *d;
     plan::RegisterRunLookup([db](std::string_view id) -> std::optional<run::RunRecord> {

@@ -76,6 +76,7 @@ std::vector<run::LoadLevelPoint> MeasurePowerAtLoadLevels(
 
   std::vector<run::LoadLevelPoint> points;
   for (double f : levels.load_fractions) {
+    if (s.stop_requested && s.stop_requested()) break;
     run::LoadLevelPoint p;
     if (f == 0) {
       p = MeasureIdle(s, levels, power, invalid_levels);

@@ -37,6 +37,7 @@ ServerPeakResult FindServerPeak(SystemUnderTest& sut, QuerySampleLibrary& qsl,
   ServerPeakResult result;
   auto probe = [&](double rate) {
     s.server_target_qps = rate;
+    if (search.on_probe) search.on_probe(static_cast<int>(result.probes.size()) + 1, rate);
     ScenarioResult r = RunScenario(sut, qsl, s, power);
     result.probes.push_back(ToProbe(r));
     if (r.valid && (!result.found || rate > result.peak_qps)) {
@@ -48,7 +49,10 @@ ServerPeakResult FindServerPeak(SystemUnderTest& sut, QuerySampleLibrary& qsl,
     return r.valid;
   };
 
-  auto probes_left = [&] { return static_cast<int>(result.probes.size()) < search.max_probes; };
+  auto probes_left = [&] {
+    if (s.stop_requested && s.stop_requested()) return false;
+    return static_cast<int>(result.probes.size()) < search.max_probes;
+  };
   double low = 0;
   double high = 0;
   // Bracket: grow from the start rate until a probe fails, or shrink until one passes.
@@ -109,6 +113,7 @@ OfflinePeakResult FindOfflinePeak(SystemUnderTest& sut, QuerySampleLibrary& qsl,
 
   OfflinePeakResult result;
   for (const SutTuning& tuning : points) {
+    if (!result.runs.empty() && s.stop_requested && s.stop_requested()) break;
     if (tuning.batch_size || tuning.concurrency) sut.ApplyTuning(tuning);
     ScenarioResult r = RunScenario(sut, qsl, s, power);
     r.tuning = tuning;

@@ -87,8 +87,11 @@ struct Run {
   std::int64_t measure_begin_ns = -1;  // relative to begin_ns
   bool overloaded = false;
   bool hit_max_duration = false;
+  bool stopped = false;
 
   bool PastMaxDuration(std::int64_t now_ns) {
+    if (settings.stop_requested && settings.stop_requested()) stopped = true;
+    if (stopped) return true;
     if (settings.max_duration_ms > 0 && now_ns - begin_ns >= settings.max_duration_ms * kMsToNs) {
       hit_max_duration = true;
     }
@@ -212,6 +215,10 @@ void RunOffline(Run& run, std::vector<Query>& buffer, std::uint64_t slab,
         mark_completed = run.completer.completed();
       }
       if (run.monitor.warmup_failed()) break;
+      if (s.stop_requested && s.stop_requested()) {
+        run.stopped = true;
+        break;
+      }
       if (now >= warm_until) {
         calibrated_qps = static_cast<double>(run.completer.completed() - mark_completed) /
                          (static_cast<double>(now - mark_ns) / 1e9);
@@ -232,7 +239,7 @@ void RunOffline(Run& run, std::vector<Query>& buffer, std::uint64_t slab,
     }
     run.sut.FlushQueries();
     run.completer.WaitForCompleted(run.issued);  // drain, so the measured part starts clean
-    if (run.monitor.warmup_failed()) return;
+    if (run.monitor.warmup_failed() || run.stopped) return;
   }
   double expected_qps = s.offline_expected_qps;
   double margin = 1.1;  // as LoadGen sizes an offline run from the expected rate
@@ -283,6 +290,7 @@ ScenarioResult RunScenario(SystemUnderTest& sut, QuerySampleLibrary& qsl,
   WindowMonitor monitor(completer, begin_ns, settings.window_ms * kMsToNs, power,
                         settings.wait_for_steady_state, steady, settings.max_warmup_ms * kMsToNs);
   result.run_begin_steady_s = static_cast<double>(begin_ns) / 1e9;
+  if (settings.on_window) monitor.set_on_window(settings.on_window);
   monitor.Start();
 
   Run run{sut, settings, begin_ns, completer, monitor, RandomSource(settings.sample_index_seed),
@@ -360,7 +368,8 @@ ScenarioResult RunScenario(SystemUnderTest& sut, QuerySampleLibrary& qsl,
     failed.push_back(fmt::format("SUT fell behind: more than {} queries outstanding",
                                  completer.capacity()));
   }
-  if (run.hit_max_duration) {
+  if (run.stopped) failed.push_back("stopped on request (SIGINT/SIGTERM)");
+  if (run.hit_max_duration && !run.stopped) {
     failed.push_back(fmt::format("maximum duration of {} reached", Ms(settings.max_duration_ms * kMsToNs)));
   }
   if (result.measured_query_count < settings.min_query_count) {

@@ -87,7 +87,18 @@ void WindowMonitor::CloseWindow(std::int64_t begin_ns, std::int64_t end_ns) {
   }
   windows_.push_back(w);
   last_throughput_.store(w.throughput_per_s, std::memory_order_relaxed);
+  Detect(w, end_ns);
+  if (on_window_) {
+    try {
+      on_window_(w.throughput_per_s, w.watts,
+                 measure_start_ns_.load(std::memory_order_acquire) != kNotYet);
+    } catch (const std::exception& e) {
+      if (warnings_.size() < 10) warnings_.push_back(fmt::format("window observer failed: {}", e.what()));
+    }
+  }
+}
 
+void WindowMonitor::Detect(const WindowStats& w, std::int64_t end_ns) {
   if (measure_start_ns_.load(std::memory_order_relaxed) != kNotYet || warmup_failed()) return;
   if (detector_.AddWindow(w.throughput_per_s, w.watts)) {
     // Mean throughput of the steady windows (used to size an offline run).

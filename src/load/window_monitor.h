@@ -7,6 +7,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -29,6 +30,12 @@ class WindowMonitor {
                 const PowerSignal& power, bool wait_for_steady_state,
                 SteadyStateOptions steady_options, std::int64_t max_warmup_ns);
   ~WindowMonitor();
+
+  // Called on the monitor's thread after each window (throughput, watts, measuring); set
+  // before Start().
+  void set_on_window(std::function<void(double, double, bool)> on_window) {
+    on_window_ = std::move(on_window);
+  }
 
   void Start();
   // Stops the thread; the partial last window is kept if it is at least half a window long.
@@ -57,6 +64,8 @@ class WindowMonitor {
  private:
   void Loop();
   void CloseWindow(std::int64_t begin_ns, std::int64_t end_ns);
+  // Feeds the steady-state detector with the window just closed.
+  void Detect(const WindowStats& w, std::int64_t end_ns);
 
   const RunCompleter& completer_;
   std::int64_t run_begin_ns_;
@@ -81,6 +90,7 @@ class WindowMonitor {
   std::condition_variable cv_;
   bool stop_ = false;
   std::thread thread_;
+  std::function<void(double, double, bool)> on_window_;
 };
 
 }  // namespace joulebench::load

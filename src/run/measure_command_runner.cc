@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 
 #include "joulebench/error.h"
 
@@ -126,7 +127,23 @@ MeasureCommandResult MeasureCommand(const MeasureCommandOptions& options) {
   }
   sampling::Meter meter = sampling::Meter::FromProbe(std::move(probes), options.meter);
   meter.Start();
-  if (options.baseline) result.baseline = meter.MeasureBaseline(*options.baseline);
+  RunObserver none;
+  RunObserver& observer = options.observer != nullptr ? *options.observer : none;
+  {
+    MeasureCommandResult header;
+    header.started = true;
+    header.start_unix_s = UnixNow();
+    RunRecord begin = MeasureRecord(options, header);
+    begin.status = RunStatus::kRunning;
+    begin.end_unix_s = 0;
+    begin.energy.clear();
+    begin.metrics.clear();
+    observer.OnBegin(begin, meter);
+  }
+  if (options.baseline) {
+    observer.OnPhase("baseline", std::chrono::duration<double>(*options.baseline).count());
+    result.baseline = meter.MeasureBaseline(*options.baseline);
+  }
 
   std::vector<std::string> argv_storage = options.command;
   std::vector<char*> argv;
@@ -153,14 +170,30 @@ MeasureCommandResult MeasureCommand(const MeasureCommandOptions& options) {
     meter.Stop();
     result.start_error =
         fmt::format("cannot start the command '{}': {}", options.command[0], std::strerror(rc));
+    observer.OnEnd(MeasureRecord(options, result));
     return result;
   }
   result.started = true;
   g_child.store(pid);
   if (const int pending = g_pending_forward.exchange(0); pending != 0) kill(pid, pending);
+  observer.OnPhase("measuring", std::nullopt);
 
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  if (options.observer == nullptr) {
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  } else {
+    // Polled so that power can be shown about once a second while the command runs.
+    auto next_progress = std::chrono::steady_clock::now();
+    while (true) {
+      const pid_t done = waitpid(pid, &status, WNOHANG);
+      if (done == pid || (done < 0 && errno != EINTR)) break;
+      if (std::chrono::steady_clock::now() >= next_progress) {
+        observer.OnProgress(0, meter.RecentTotalWatts(std::chrono::seconds(1)));
+        next_progress += std::chrono::seconds(1);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
   }
   g_child.store(0);
   result.measurement = meter.EndWindow(window);
@@ -176,7 +209,57 @@ MeasureCommandResult MeasureCommand(const MeasureCommandOptions& options) {
   if (const int sig = g_interrupt_signal.load(); sig != 0) result.interrupted_by = sig;
   result.timeline = meter.Snapshot();
   result.warnings = meter.TakeWarnings();
+  if (options.observer != nullptr) observer.OnEnd(MeasureRecord(options, result));
   return result;
+}
+
+RunRecord MeasureRecord(const MeasureCommandOptions& options, const MeasureCommandResult& result) {
+  RunRecord r;
+  r.kind = "measure";
+  std::string command_line;
+  for (const auto& a : options.command) command_line += (command_line.empty() ? "" : " ") + a;
+  r.name = options.name.empty() ? command_line : options.name;
+  r.start_unix_s = result.start_unix_s;
+  r.end_unix_s = result.end_unix_s;
+  r.config = {
+      {"command", options.command},
+      {"workload", command_line},
+      {"interval_s", std::chrono::duration<double>(options.meter.interval).count()},
+  };
+  if (options.baseline) {
+    r.config["baseline_s"] = std::chrono::duration<double>(*options.baseline).count();
+  }
+  r.fingerprint = options.fingerprint;
+  r.timeline = result.timeline;
+  if (result.baseline) r.energy.push_back(*result.baseline);
+  r.warnings = result.warnings;
+  if (!result.started) {
+    r.status = RunStatus::kFailed;
+    r.warnings.push_back(result.start_error);
+    return r;
+  }
+  r.status = result.interrupted_by ? RunStatus::kIncomplete : RunStatus::kComplete;
+  if (result.interrupted_by) {
+    r.warnings.push_back(fmt::format("interrupted by {}: the command did not run to its end",
+                                     strsignal(*result.interrupted_by)));
+  }
+  if (result.end_unix_s > 0) {
+    r.energy.push_back(result.measurement);
+    r.config["exit_code"] = result.exit_code;
+    std::string domains;
+    for (const auto& d : result.measurement.total_domains) domains += (domains.empty() ? "" : ", ") + d;
+    const std::string provenance =
+        fmt::format("{}: {}", result.measurement.any_modelled ? "modelled in part" : "measured",
+                    domains.empty() ? "no energy domain" : domains);
+    r.metrics.push_back({"duration", result.measurement.duration_s, "s", "measured: wall clock"});
+    r.metrics.push_back({"energy", result.measurement.total_joules, "J", provenance});
+    r.metrics.push_back({"mean_power", result.measurement.mean_watts, "W", provenance});
+    if (result.measurement.total_attributable_joules) {
+      r.metrics.push_back({"attributable_energy", *result.measurement.total_attributable_joules,
+                           "J", provenance + " minus the idle baseline"});
+    }
+  }
+  return r;
 }
 
 }  // namespace joulebench::run

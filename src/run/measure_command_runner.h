@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "joulebench/energy/source.h"
+#include "joulebench/run/run_observer.h"
+#include "joulebench/run/run_record.h"
 #include "joulebench/sampling/meter.h"
 
 namespace joulebench::run {
@@ -19,6 +21,12 @@ struct MeasureCommandOptions {
   sampling::MeterOptions meter;
   // Idle time measured before the command starts; reports then show attributable energy.
   std::optional<std::chrono::nanoseconds> baseline;
+  // Told about the run as it happens (begin, phases, power about once a second, end with
+  // the record MeasureRecord makes); nullptr = none. A signal that ends the command makes
+  // the run "incomplete".
+  RunObserver* observer = nullptr;
+  std::string name;                 // the run's label in the store (default: the command line)
+  nlohmann::json fingerprint = nlohmann::json::object();  // machine and build, for the record
 };
 
 // What a source probe found, without the source itself (which the meter owns).
@@ -51,6 +59,12 @@ struct MeasureCommandResult {
 // Throws InputError when options.command is empty. Never throws because the command
 // cannot be started: the result says so (started=false, exit_code=127).
 MeasureCommandResult MeasureCommand(const MeasureCommandOptions& options);
+
+// The run record of a measure run: kind "measure", the command and settings as config, the
+// baseline and measurement energy windows, the timeline, metrics (duration, energy, mean
+// power) and warnings. Status: incomplete when a SIGINT/SIGTERM interrupted the command,
+// failed when it could not be started, else complete.
+RunRecord MeasureRecord(const MeasureCommandOptions& options, const MeasureCommandResult& result);
 
 // Finds `program` as execvp would: a name with a '/' is taken as is, others are searched in
 // $PATH. Returns the empty string and sets `why` when it is not found or not executable.

@@ -407,16 +407,19 @@ double Meter::RecentTotalWatts(std::chrono::nanoseconds span) const {
   return joules / (end - begin);
 }
 
-Timeline Meter::Snapshot() const {
+Timeline Meter::Snapshot() const { return SnapshotFrom(0); }
+
+Timeline Meter::SnapshotFrom(std::size_t first_sample) const {
   std::lock_guard lock(impl_->data_mutex);
   Timeline t;
   t.start_unix_s = impl_->start_unix_s;
   t.domains = impl_->domains;
   const auto& tl = impl_->timeline;
-  t.time_s.reserve(tl.size());
+  const std::size_t n = tl.size() > first_sample ? tl.size() - first_sample : 0;
+  t.time_s.reserve(n);
   t.joules.assign(impl_->domains.size(), {});
-  for (auto& j : t.joules) j.reserve(tl.size());
-  for (std::size_t i = 0; i < tl.size(); ++i) {
+  for (auto& j : t.joules) j.reserve(n);
+  for (std::size_t i = first_sample; i < tl.size(); ++i) {
     t.time_s.push_back(tl.time_s(i));
     for (std::size_t d = 0; d < impl_->domains.size(); ++d) t.joules[d].push_back(tl.joules(i, d));
   }

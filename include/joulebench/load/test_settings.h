@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string_view>
 
 namespace joulebench::load {
@@ -83,6 +84,16 @@ struct TestSettings {
   // |mean of the last floor(k/2) windows - mean of the first floor(k/2)| / mean <= this:
   // rejects a slow drift that the band alone would let through.
   double steady_state_drift_relative = 0.02;
+
+  // --- hooks (optional; empty = none) ---------------------------------------------------
+  // Polled by the issuing loop (server and single-stream: at least every 10 ms; offline:
+  // during warm-up) and before each probe of a peak search or each load level. Once it
+  // returns true the run stops issuing, drains what is outstanding and is INVALID
+  // ("stopped on request"); searches and level sweeps return what they have.
+  std::function<bool()> stop_requested;
+  // Called on the window thread after each statistics window: its throughput, its mean
+  // power (NaN without a power signal) and whether the measured part has begun.
+  std::function<void(double throughput_per_s, double watts, bool measuring)> on_window;
 };
 
 // Throws InputError naming the field and the accepted range.
@@ -95,6 +106,8 @@ struct PeakSearchSettings {
   double growth_factor = 2.0;        // > 1
   double precision_relative = 0.02;  // stop bisecting at this relative gap, > 0
   int max_probes = 40;               // including the growth phase
+  // Optional: called before each probe with its number (1, 2, ...) and offered rate.
+  std::function<void(int probe, double rate_qps)> on_probe;
   // Each probe is a full server run with the base TestSettings (so each is long enough to be
   // valid on duration and count). Steady-state waiting per probe follows those settings.
 };

@@ -101,6 +101,9 @@ class Meter {
 
   // A copy of every sample so far (for storage and reports).
   Timeline Snapshot() const;
+  // Samples first_sample, first_sample+1, ... so far (domains and start time as Snapshot);
+  // lets a store append what is new without copying the whole timeline each time.
+  Timeline SnapshotFrom(std::size_t first_sample) const;
   // Number of samples so far.
   std::size_t sample_count() const;
   // Warnings from sources and the sampler (each once).

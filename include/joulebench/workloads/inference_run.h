@@ -11,6 +11,7 @@
 
 #include "joulebench/energy/source.h"
 #include "joulebench/load/test_settings.h"
+#include "joulebench/run/run_observer.h"
 #include "joulebench/run/run_record.h"
 #include "joulebench/sampling/meter.h"
 #include "joulebench/workloads/dynamic_batching_sut.h"
@@ -37,6 +38,13 @@ struct InferenceRunOptions {
   // Measure this machine's GEMM peak (same device, dtype, threads) before the run, for the
   // fraction-of-peak metric. 0 = skip.
   std::chrono::nanoseconds gemm_peak_duration = std::chrono::seconds(1);
+  // Power at partial load: after the peak is known (find_peak, else the server rate given,
+  // else the measured throughput), mean power at each fraction of it (0..1; 0 = idle for
+  // settings.min_duration_ms), each in steady state, into record.power_curve. Empty = skip.
+  std::vector<double> load_levels;
+  // Told about the run as it happens (storing, progress, stop requests); nullptr = none.
+  // A stop request ends the run early with status incomplete and what was measured.
+  run::RunObserver* observer = nullptr;
 };
 
 // Throws InputError / EnvironmentError before anything runs when the options, model or

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "joulebench/energy/source.h"
+#include "joulebench/run/run_observer.h"
 #include "joulebench/run/run_record.h"
 #include "joulebench/sampling/meter.h"
 #include "joulebench/workloads/mlm_trainer.h"
@@ -34,6 +35,9 @@ struct TrainingRunOptions {
   energy::SourceOptions sources;
   sampling::MeterOptions meter;
   std::chrono::nanoseconds gemm_peak_duration = std::chrono::seconds(1);  // 0 = skip
+  // Told about the run as it happens (storing, progress, stop requests); nullptr = none.
+  // A stop request ends the run after the current step with status incomplete.
+  run::RunObserver* observer = nullptr;
 };
 
 // Throws InputError / EnvironmentError before anything runs when options or device are bad.

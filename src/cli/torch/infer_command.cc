@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/command.h"
+#include "cli/run_observers.h"
 #include "cli/source_flags.h"
 #include "cli/torch/print_run.h"
 #include "joulebench/error.h"
@@ -16,12 +17,16 @@ namespace {
 
 struct InferFlags {
   SourceFlags sources;
+  RunFlags run;
+  std::string load_levels;
+  std::string window;
+  bool no_steady_state = false;
   std::string model = "layoutlm-base";
   std::vector<std::string> inputs;
   std::string weights;
   std::int64_t seq_len = 512;
-  std::int64_t batch = 0;
-  std::int64_t max_batch = 0;
+  std::int64_t batch = -1;      // -1: not given
+  std::int64_t max_batch = -1;
   std::string max_delay;
   std::string scenario = "offline";
   std::string rate;
@@ -32,6 +37,7 @@ struct InferFlags {
   std::string dtype = "fp32";
   std::string duration = "10s";
   std::string max_warmup = "60s";
+  bool no_steady_state = false;
   std::uint64_t min_queries = 100;
   std::string baseline;
   std::string gemm_duration = "1s";
@@ -65,14 +71,14 @@ int Run(const InferFlags& f) {
   o.torch.weights_path = f.weights;
   o.seq_len = f.seq_len;
   o.sample_count = f.samples;
-  if (f.batch != 0 && f.max_batch != 0) {
+  if (f.batch != -1 && f.max_batch != -1) {
     throw InputError("--batch and --max-batch are alternatives: give one of them");
   }
-  const std::int64_t batch = f.batch != 0 ? f.batch : (f.max_batch != 0 ? f.max_batch : 1);
+  const std::int64_t batch = f.batch != -1 ? f.batch : (f.max_batch != -1 ? f.max_batch : 1);
   if (batch < 1) throw InputError(fmt::format("--batch: {} must be at least 1", batch));
   o.batching.max_batch = batch;
   if (!f.max_delay.empty()) {
-    if (f.max_batch == 0) throw InputError("--max-delay needs --max-batch B");
+    if (f.max_batch == -1) throw InputError("--max-delay needs --max-batch B");
     o.batching.max_delay = ParseDuration(f.max_delay, "--max-delay", /*allow_zero=*/true);
   }
   o.settings.scenario = load::ParseScenario(f.scenario);
@@ -92,12 +98,42 @@ int Run(const InferFlags& f) {
   }
   o.settings.min_duration_ms = Milliseconds(ParseDuration(f.duration, "--duration"));
   o.settings.max_warmup_ms = Milliseconds(ParseDuration(f.max_warmup, "--max-warmup"));
+  o.settings.wait_for_steady_state = !f.no_steady_state;
   o.settings.min_query_count = f.min_queries;
+  if (!f.window.empty()) {
+    o.settings.window_ms = Milliseconds(ParseDuration(f.window, "--window"));
+    if (o.settings.window_ms < 1) {
+      throw InputError(fmt::format("--window '{}' must be at least 1ms", f.window));
+    }
+  }
+  o.settings.wait_for_steady_state = !f.no_steady_state;
   if (!f.baseline.empty()) o.baseline = ParseDuration(f.baseline, "--baseline");
   o.gemm_peak_duration = ParseDuration(f.gemm_duration, "--gemm-duration", true);
   o.sources = ResolveSourceOptions(f.sources);
-  PrintRunRecord(workloads::RunInference(o), f.json);
-  return 0;
+  if (!f.load_levels.empty()) {
+    if (o.settings.scenario != load::Scenario::kServer) {
+      throw InputError("--load-levels needs --scenario server (levels are fractions of a server rate)");
+    }
+    std::size_t begin = 0;
+    while (begin <= f.load_levels.size()) {
+      const std::size_t end = std::min(f.load_levels.find(',', begin), f.load_levels.size());
+      const std::string item = f.load_levels.substr(begin, end - begin);
+      const double percent = ParseNumber(item, "--load-levels");
+      if (!(percent >= 0 && percent <= 100)) {
+        throw InputError(fmt::format(
+            "--load-levels: {} is outside 0..100 (percent of the peak rate), e.g. 0,25,50,75,100",
+            item));
+      }
+      o.load_levels.push_back(percent / 100);
+      begin = end + 1;
+    }
+  }
+  CliRunObservers observers(f.run, /*stop_on_signals=*/true);
+  o.observer = observers.observer();
+  const run::RunRecord record = workloads::RunInference(o);
+  PrintRunRecord(record, f.json);
+  observers.PrintStored();
+  return observers.ExitCode(0);
 }
 
 const CommandRegistration kInfer{{
@@ -125,6 +161,13 @@ const CommandRegistration kInfer{{
                      "Dynamic batching: longest a query waits for its batch to fill (e.g. 5ms)");
       app.add_option("--scenario", f->scenario, "offline | server | single-stream (default offline)");
       app.add_option("--rate", f->rate, "Server: offered rate, e.g. 20/s or 1000000/h");
+      app.add_option("--window", f->window,
+                     "Throughput and power statistics window (default 1s)");
+      app.add_flag("--no-steady-state", f->no_steady_state,
+                   "Measure at once instead of waiting for steady throughput and power");
+      app.add_option("--load-levels", f->load_levels,
+                     "Server: mean power at these percentages of the peak rate (e.g. "
+                     "0,25,50,75,100), stored as the run's power curve");
       app.add_flag("--find-peak", f->find_peak,
                    "Server: search the highest rate whose p99 latency meets --latency-bound");
       app.add_option("--latency-bound", f->latency_bound,
@@ -134,6 +177,8 @@ const CommandRegistration kInfer{{
       app.add_option("--dtype", f->dtype, "fp32 | bf16 (default fp32)");
       app.add_option("--duration", f->duration, "Least measured time after steady state (default 10s)");
       app.add_option("--max-warmup", f->max_warmup, "Longest wait for steady state (default 60s)");
+      app.add_flag("--no-steady-state", f->no_steady_state,
+                   "Start measuring at once instead of waiting for steady throughput and power");
       app.add_option("--min-queries", f->min_queries, "Least measured queries (default 100)");
       app.add_option("--baseline", f->baseline,
                      "Measure idle power this long first (e.g. 10s) for attributable energy");
@@ -142,6 +187,7 @@ const CommandRegistration kInfer{{
       app.add_option("--samples", f->samples, "Distinct synthetic documents (default 256)");
       app.add_option("--seed", f->seed, "Seed of weights and documents (default 1)");
       app.add_flag("--json", f->json, "Print the run record as JSON");
+      AddRunFlags(app, f->run, /*with_name=*/false);
       return [f] { return Run(*f); };
     },
     40,

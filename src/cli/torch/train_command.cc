@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "cli/command.h"
+#include "cli/run_observers.h"
 #include "cli/source_flags.h"
 #include "cli/torch/print_run.h"
 #include "joulebench/error.h"
@@ -14,6 +15,7 @@ namespace {
 
 struct TrainFlags {
   SourceFlags sources;
+  RunFlags run;
   std::string model = "bert-large";
   std::string weights;
   std::int64_t seq_len = 128;
@@ -61,8 +63,12 @@ int Run(const TrainFlags& f) {
   if (!f.baseline.empty()) o.baseline = ParseDuration(f.baseline, "--baseline");
   o.gemm_peak_duration = ParseDuration(f.gemm_duration, "--gemm-duration", true);
   o.sources = ResolveSourceOptions(f.sources);
-  PrintRunRecord(workloads::RunTraining(o), f.json);
-  return 0;
+  CliRunObservers observers(f.run, /*stop_on_signals=*/true);
+  o.observer = observers.observer();
+  const run::RunRecord record = workloads::RunTraining(o);
+  PrintRunRecord(record, f.json);
+  observers.PrintStored();
+  return observers.ExitCode(0);
 }
 
 const CommandRegistration kTrain{{
@@ -93,6 +99,7 @@ const CommandRegistration kTrain{{
                      "Time spent measuring the GEMM peak first (default 1s; 0s skips it)");
       app.add_option("--seed", f->seed, "Seed of weights, data and masking (default 1)");
       app.add_flag("--json", f->json, "Print the run record as JSON");
+      AddRunFlags(app, f->run, /*with_name=*/false);
       return [f] { return Run(*f); };
     },
     41,

@@ -8,6 +8,7 @@
 
 #include "joulebench/error.h"
 #include "joulebench/load/loadgen.h"
+#include "joulebench/load/observer_hooks.h"
 #include "joulebench/workloads/encoder_inference.h"
 #include "joulebench/workloads/gemm_peak.h"
 #include "joulebench/workloads/model_config.h"
@@ -123,18 +124,51 @@ run::RunRecord RunInference(const InferenceRunOptions& options) {
       [threads] { SetIntraOpThreads(threads); });
   load::SyntheticSampleLibrary library(options.sample_count);
 
+  if (options.find_peak && options.settings.scenario != load::Scenario::kServer) {
+    throw InputError("--find-peak applies to the server scenario (--scenario server)");
+  }
+  record.config["workload"] = {
+      {"model", options.model},
+      {"description", model_description},
+      {"seq_len", options.seq_len},
+      {"max_batch", batching.max_batch},
+      {"max_delay_s", std::chrono::duration<double>(batching.max_delay).count()},
+      {"input_specs", options.input_specs},
+      {"samples", options.sample_count},
+  };
+  if (!options.load_levels.empty()) record.config["load_levels"] = options.load_levels;
+  AddTorchConfig(record, options.torch);
+
   RunMeter meter(options.sources, options.meter);
   record.start_unix_s = meter.start_unix_s();
-  if (options.baseline) record.energy.push_back(meter.MeasureBaseline(*options.baseline));
+  run::RunObserver no_observer;
+  run::RunObserver& observer = options.observer != nullptr ? *options.observer : no_observer;
+  const load::ObserverHooks hooks(options.observer);
+  load::TestSettings settings = options.settings;
+  load::PeakSearchSettings peak_search = options.peak_search;
+  hooks.Connect(settings, &peak_search);
+  observer.OnBegin(record, meter.meter());
+  // Ends the run early (stop request) or normally: status, timeline, observers.
+  auto finish = [&] {
+    record.status = run::RunStatus::kComplete;
+    if (hooks.StopRequested()) {
+      record.status = run::RunStatus::kIncomplete;
+      record.warnings.push_back("stopped on request (SIGINT/SIGTERM): results are partial");
+    }
+    meter.Finish(record);
+    observer.OnEnd(record);
+  };
+  if (options.baseline) {
+    hooks.Phase("baseline", std::chrono::duration<double>(*options.baseline).count());
+    record.energy.push_back(meter.MeasureBaseline(*options.baseline));
+  }
   const load::PowerSignal power = meter.power_signal();
 
   load::ScenarioResult result;
+  double peak_qps = 0;
   if (options.find_peak) {
-    if (options.settings.scenario != load::Scenario::kServer) {
-      throw InputError("--find-peak applies to the server scenario (--scenario server)");
-    }
     load::ServerPeakResult peak =
-        load::FindServerPeak(sut, library, options.settings, options.peak_search, power);
+        load::FindServerPeak(sut, library, settings, peak_search, power);
     for (const auto& p : peak.probes) {
       record.peak_probes.push_back({p.rate_per_s, static_cast<double>(p.latency_percentile_ns) / 1e9,
                                     p.valid});
@@ -144,13 +178,16 @@ run::RunRecord RunInference(const InferenceRunOptions& options) {
       record.verdict_reasons.push_back(fmt::format(
           "no rate met the latency bound, not even the first probe at {}/s",
           options.peak_search.start_qps));
-      record.status = run::RunStatus::kComplete;
-      meter.Finish(record);
+      finish();
       return record;
     }
     result = *peak.peak_run;
+    peak_qps = peak.peak_qps;
   } else {
-    result = load::RunScenario(sut, library, options.settings, power);
+    hooks.Phase(std::string(load::ScenarioName(settings.scenario)));
+    result = load::RunScenario(sut, library, settings, power);
+    peak_qps = settings.scenario == load::Scenario::kServer ? settings.server_target_qps
+                                                             : result.throughput_per_s;
   }
   load::FillRunRecord(result, record);
   sampling::EnergyReport energy =
@@ -171,18 +208,31 @@ run::RunRecord RunInference(const InferenceRunOptions& options) {
                                           sut.failed_batches(), sut.first_error()));
   }
   record.energy.push_back(std::move(energy));
-  record.config["workload"] = {
-      {"model", options.model},
-      {"description", model_description},
-      {"seq_len", options.seq_len},
-      {"max_batch", batching.max_batch},
-      {"max_delay_s", std::chrono::duration<double>(batching.max_delay).count()},
-      {"input_specs", options.input_specs},
-      {"samples", options.sample_count},
-  };
-  AddTorchConfig(record, options.torch);
-  record.status = run::RunStatus::kComplete;
-  meter.Finish(record);
+  observer.OnPartial(record);
+
+  if (!options.load_levels.empty() && !hooks.StopRequested()) {
+    if (!power) {
+      throw EnvironmentError("--load-levels measures power and no energy source is available "
+                             "(see 'joulebench probe')");
+    }
+    load::LoadLevelSettings levels;
+    levels.idle_duration_ms = settings.min_duration_ms;
+    std::vector<std::string> invalid;
+    record.config["load_levels_peak_per_s"] = peak_qps;
+    // One level at a time, so that each is announced and stored as soon as it is measured.
+    for (double level : options.load_levels) {
+      if (hooks.StopRequested()) break;
+      hooks.Phase(fmt::format("load level {:g} %", level * 100));
+      levels.load_fractions = {level};
+      for (auto& p : load::MeasurePowerAtLoadLevels(sut, library, settings, peak_qps, levels,
+                                                    power, &invalid)) {
+        record.power_curve.push_back(std::move(p));
+      }
+      observer.OnPartial(record);
+    }
+    for (auto& i : invalid) record.warnings.push_back("load level " + i);
+  }
+  finish();
   return record;
 }
 

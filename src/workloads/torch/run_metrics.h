@@ -21,6 +21,7 @@ class RunMeter {
   double start_unix_s() const { return start_unix_s_; }
   sampling::EnergyReport MeasureBaseline(std::chrono::nanoseconds duration);
   const load::PowerSignal& power_signal() const { return power_; }
+  const sampling::Meter& meter() const { return meter_; }
   // Report over [begin_s, end_s] on the steady clock (load::SteadyNowSeconds()).
   sampling::EnergyReport Report(double begin_steady_s, double end_steady_s) const;
   // Stops the sampler; stores the timeline, probe outcomes, warnings and end time.

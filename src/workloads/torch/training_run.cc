@@ -43,8 +43,17 @@ run::RunRecord RunTraining(const TrainingRunOptions& options) {
   }
   RunMeter meter(options.sources, options.meter);
   record.start_unix_s = meter.start_unix_s();
-  if (options.baseline) record.energy.push_back(meter.MeasureBaseline(*options.baseline));
+  run::RunObserver no_observer;
+  run::RunObserver& observer = options.observer != nullptr ? *options.observer : no_observer;
+  observer.OnBegin(record, meter.meter());
+  if (options.baseline) {
+    observer.OnPhase("baseline", std::chrono::duration<double>(*options.baseline).count());
+    record.energy.push_back(meter.MeasureBaseline(*options.baseline));
+  }
   const load::PowerSignal& power = meter.power_signal();
+  observer.OnPhase("warm-up", std::nullopt);
+  bool stopped = false;
+  double last_partial_s = 0;
 
   load::SteadyStateDetector detector({.windows = options.steady_steps,
                                       .band_relative = options.steady_band_relative,
@@ -75,6 +84,17 @@ run::RunRecord RunTraining(const TrainingRunOptions& options) {
       first_measured = steps.size();
       record.steady_state_at_s = end - run_begin;
       record.steady_state_criterion = detector.Criterion(end - begin);
+      observer.OnPhase("steady state reached, measuring",
+                       options.steps ? std::nullopt : std::optional<double>(duration_s));
+    }
+    observer.OnProgress(w.throughput_per_s, w.watts);
+    if (end - last_partial_s >= 1.0) {  // the step windows, persisted about once a second
+      observer.OnPartial(record);
+      last_partial_s = end;
+    }
+    if (observer.StopRequested()) {
+      stopped = true;
+      break;
     }
     if (!first_measured && end - run_begin > max_warmup_s) {
       warmup_timed_out = true;
@@ -170,8 +190,10 @@ run::RunRecord RunTraining(const TrainingRunOptions& options) {
       {"steps_run", steps.size()},
   };
   AddTorchConfig(record, t.torch);
-  record.status = run::RunStatus::kComplete;
+  record.status = stopped ? run::RunStatus::kIncomplete : run::RunStatus::kComplete;
+  if (stopped) record.warnings.push_back("stopped on request (SIGINT/SIGTERM): results are partial");
   meter.Finish(record);
+  observer.OnEnd(record);
   return record;
 }
 

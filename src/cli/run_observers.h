@@ -1,0 +1,51 @@
+// What every run command (measure, loadgen, infer, train) shares around its run: the flags
+// --db, --no-store, --quiet, --name, and the observers they switch on: storing (unless
+// --no-store or $JOULEBENCH_NO_STORE), live progress on stderr (unless --quiet), and stopping
+// early on SIGINT/SIGTERM.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <string>
+
+#include "joulebench/report/progress_observer.h"
+#include "joulebench/run/run_observer.h"
+#include "joulebench/store/stop_on_signals.h"
+#include "joulebench/store/storing_observer.h"
+
+namespace joulebench::cli {
+
+struct RunFlags {
+  std::optional<std::string> db;
+  bool no_store = false;
+  bool quiet = false;
+  std::string name;  // the run's label in the store
+};
+
+// Adds --db, --no-store, --quiet and (with_name) --name.
+void AddRunFlags(CLI::App& app, RunFlags& flags, bool with_name = true);
+
+class CliRunObservers {
+ public:
+  // Opens the store first (a bad --db fails here, before anything runs). stop_on_signals:
+  // install SIGINT/SIGTERM handlers that ask the run to stop (not for `measure`, which
+  // passes those signals on to its command).
+  CliRunObservers(const RunFlags& flags, bool stop_on_signals);
+
+  run::RunObserver* observer() { return &all_; }
+  bool storing() const { return storing_.has_value(); }
+  // Prints "stored as run 12 in <db>" to stderr when storing (also with --quiet: a result).
+  void PrintStored() const;
+  // 130 / 143 when a signal stopped the run, else `exit_code`.
+  int ExitCode(int exit_code) const;
+
+ private:
+  bool quiet_;
+  std::optional<store::StoringObserver> storing_;
+  report::ProgressObserver progress_;
+  std::optional<store::StopOnSignals> stop_;
+  run::RunObservers all_;
+};
+
+}  // namespace joulebench::cli
