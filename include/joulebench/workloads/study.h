@@ -42,8 +42,9 @@ struct StudyOptions {
   std::string device = "cpu";
   energy::SourceOptions sources;
   sampling::MeterOptions meter;
-  // Observers of each of the two runs (storing, progress); may be null.
-  run::RunObserver* observer = nullptr;
+  // Observers of the two runs (storing, progress, stop on signals); may be null.
+  run::RunObserver* inference_observer = nullptr;
+  run::RunObserver* training_observer = nullptr;
 };
 
 struct StudyResult {

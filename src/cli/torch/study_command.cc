@@ -5,13 +5,14 @@
 #include <fstream>
 
 #include "cli/command.h"
+#include "cli/run_observers.h"
 #include "cli/source_flags.h"
-#include "cli/store_options.h"
 #include "joulebench/error.h"
 #include "joulebench/plan/catalog.h"
 #include "joulebench/plan/plan_report.h"
 #include "joulebench/report/html_report.h"
 #include "joulebench/store/run_store.h"
+#include "joulebench/store/storing_observer.h"
 #include "joulebench/units.h"
 #include "joulebench/workloads/study.h"
 
@@ -38,8 +39,7 @@ struct StudyFlags {
   std::string interval;
   int threads = 0;
   std::string device = "cpu";
-  std::optional<std::string> db;
-  bool no_store = false;
+  RunFlags run;
   bool json = false;
 };
 
@@ -78,17 +78,30 @@ int Run(const StudyFlags& f) {
       throw InputError(fmt::format("--report: cannot write {}; choose a writable path", f.report));
     }
   }
-  const bool storing = store::StoringEnabled(f.no_store);
-  std::optional<store::RunStore> runs;
-  if (storing) runs.emplace(store::OpenStore(f.db));
+  // Progress and stopping on SIGINT/SIGTERM are shared by the two runs; each run has its own
+  // storing observer, so both are stored as they happen (and an interrupted one as incomplete).
+  RunFlags shared = f.run;
+  shared.no_store = true;
+  CliRunObservers common(shared, /*stop_on_signals=*/true);
+  const bool storing = store::StoringEnabled(f.run.no_store);
+  std::optional<store::StoringObserver> store_inference;
+  std::optional<store::StoringObserver> store_training;
+  if (storing) {
+    store_inference.emplace(store::OpenStore(f.run.db));
+    store_training.emplace(store::OpenStore(f.run.db));
+  }
+  run::RunObservers inference_observers;
+  inference_observers.Add(common.observer());
+  if (store_inference) inference_observers.Add(&*store_inference);
+  run::RunObservers training_observers;
+  training_observers.Add(common.observer());
+  if (store_training) training_observers.Add(&*store_training);
+  o.inference_observer = &inference_observers;
+  o.training_observer = &training_observers;
 
   workloads::StudyResult result = workloads::RunStudy(o);
-  const auto fingerprint = CliMachineFingerprint();
-  for (run::RunRecord* r : {&result.inference, &result.training}) {
-    if (r->kind.empty()) continue;
-    if (r->fingerprint.empty()) r->fingerprint = fingerprint;
-    if (runs) r->id = runs->Save(*r);
-  }
+  if (store_inference) result.inference.id = store_inference->run_id();
+  if (store_training) result.training.id = store_training->run_id();
 
   report::HtmlReportOptions html;
   html.title = "joulebench study on this machine";
@@ -110,19 +123,19 @@ int Run(const StudyFlags& f) {
                      {"notes", result.notes},
                      {"report", f.report}};
     Print(j.dump(2) + "\n");
-    return 0;
+    return common.ExitCode(0);
   }
   Print("\nThe study on this machine: LayoutLM inference for an SLA\n");
   Print(plan::RenderTable(result.inference_plan));
   Print("\nThe study on this machine: BERT pretraining\n");
   Print(plan::RenderTable(result.training_plan));
   Print("\n" + result.notes + "\n");
-  if (runs) {
-    Print(fmt::format("stored as runs {} (inference) and {} (training) in {}\n",
-                      result.inference.id, result.training.id, runs->path().string()));
+  if (store_inference) Print("inference: " + store_inference->StoredLine() + "\n");
+  if (store_training && !result.training.kind.empty()) {
+    Print("training: " + store_training->StoredLine() + "\n");
   }
   Print(fmt::format("report written to {}\n", f.report));
-  return 0;
+  return common.ExitCode(0);
 }
 
 const CommandRegistration kRegistration{Command{
@@ -156,8 +169,7 @@ const CommandRegistration kRegistration{Command{
       app.add_option("--device", f->device, "cpu | cuda | cuda:N (default cpu)");
       app.add_flag("--json", f->json, "Print both plans and both runs as JSON");
       AddSourceFlags(app, f->sources);
-      AddDbOption(app, f->db);
-      AddNoStoreFlag(app, f->no_store);
+      AddRunFlags(app, f->run, /*with_name=*/false);
       return [f] { return Run(*f); };
     },
     60}};

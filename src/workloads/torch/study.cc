@@ -81,7 +81,7 @@ InferenceRunOptions InferenceOptions(const StudyOptions& o) {
   r.sources = o.sources;
   r.meter = o.meter;
   r.gemm_peak_duration = std::chrono::seconds(1);
-  r.observer = o.observer;
+  r.observer = o.inference_observer;
   return r;
 }
 
@@ -100,8 +100,27 @@ TrainingRunOptions TrainingOptions(const StudyOptions& o) {
   r.sources = o.sources;
   r.meter = o.meter;
   r.gemm_peak_duration = std::chrono::seconds(1);
-  r.observer = o.observer;
+  r.observer = o.training_observer;
   return r;
+}
+
+// A short offline run (not stored, not steady) estimates this machine's capacity, so that the
+// peak search starts near it instead of at an arbitrary rate: half the offline throughput.
+double CalibratePeakSearchStart(const InferenceRunOptions& base) {
+  InferenceRunOptions o = base;
+  o.settings.scenario = load::Scenario::kOffline;
+  o.settings.wait_for_steady_state = false;
+  o.settings.min_duration_ms = 2000;
+  o.settings.min_query_count = 8;
+  o.find_peak = false;
+  o.load_levels.clear();
+  o.baseline.reset();
+  o.gemm_peak_duration = std::chrono::nanoseconds(0);
+  o.observer = nullptr;
+  const run::RunRecord r = RunInference(o);
+  const run::Metric* throughput = r.FindMetric("throughput");
+  if (throughput == nullptr || !(throughput->value > 0)) return base.peak_search.start_qps;
+  return std::max(0.5, throughput->value * 0.5);
 }
 
 // The study's published candidates: renamed "<type> (published study)", typed so that the
@@ -189,8 +208,11 @@ StudyResult RunStudy(const StudyOptions& o) {
   const plan::CarbonInputs carbon = Carbon(o);
 
   StudyResult result;
-  result.inference = RunInference(InferenceOptions(o));
-  const bool stopped = o.observer != nullptr && o.observer->StopRequested();
+  InferenceRunOptions inference = InferenceOptions(o);
+  inference.peak_search.start_qps = CalibratePeakSearchStart(inference);
+  result.inference = RunInference(inference);
+  const bool stopped =
+      o.inference_observer != nullptr && o.inference_observer->StopRequested();
   if (stopped) {
     result.notes = "stopped before the training run";
     return result;
