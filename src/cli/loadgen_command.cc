@@ -201,6 +201,10 @@ int Run(const LoadgenFlags& f) {
       record.peak_probes.push_back(
           run::PeakProbe{p.rate_per_s, static_cast<double>(p.latency_percentile_ns) / 1e9, p.valid});
     }
+    if (!peak.stopped_because.empty()) {
+      text += fmt::format("search stopped: {}\n", peak.stopped_because);
+      record.warnings.push_back("peak search stopped: " + peak.stopped_because);
+    }
     if (peak.found) {
       text += fmt::format("peak: {:.6g}/s (next probe {:.6g}/s failed; gap {:.1f} %)\n\n", peak.peak_qps,
                           peak.lowest_invalid_qps, peak.precision_relative * 100);

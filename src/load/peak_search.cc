@@ -39,6 +39,11 @@ ServerPeakResult FindServerPeak(SystemUnderTest& sut, QuerySampleLibrary& qsl,
     s.server_target_qps = rate;
     ScenarioResult r = RunScenario(sut, qsl, s, power);
     result.probes.push_back(ToProbe(r));
+    if (s.wait_for_steady_state && !r.steady_state_at_s) {
+      result.stopped_because = fmt::format(
+          "the probe at {:.6g}/s did not reach steady state within {} ms: {}", rate,
+          s.max_warmup_ms, r.failed_checks.empty() ? "" : r.failed_checks.front());
+    }
     if (r.valid && (!result.found || rate > result.peak_qps)) {
       result.found = true;
       result.peak_qps = rate;
@@ -48,7 +53,10 @@ ServerPeakResult FindServerPeak(SystemUnderTest& sut, QuerySampleLibrary& qsl,
     return r.valid;
   };
 
-  auto probes_left = [&] { return static_cast<int>(result.probes.size()) < search.max_probes; };
+  auto probes_left = [&] {
+    return result.stopped_because.empty() &&
+           static_cast<int>(result.probes.size()) < search.max_probes;
+  };
   double low = 0;
   double high = 0;
   // Bracket: grow from the start rate until a probe fails, or shrink until one passes.

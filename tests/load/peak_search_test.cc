@@ -124,5 +124,24 @@ TEST(ServerPeakSearchTest, ShrinksTheRateWhenTheStartIsTooHigh) {
   EXPECT_GE(r.peak_qps, 250 / 1.5);
 }
 
+TEST(ServerPeakSearchTest, StopsWhenAProbeNeverReachesSteadyState) {
+  NullSut sut;
+  SyntheticSampleLibrary qsl;
+  TestSettings s;
+  s.min_duration_ms = 100;
+  s.window_ms = 50;
+  s.wait_for_steady_state = true;
+  s.max_warmup_ms = 300;
+  PowerSignal power;  // climbs 5 %/s: never steady
+  power.mean_watts = [](double begin_s, double) { return 100.0 * std::exp(0.05 * begin_s); };
+  PeakSearchSettings search;
+  search.start_qps = 1000;
+  const ServerPeakResult r = FindServerPeak(sut, qsl, s, search, power);
+  EXPECT_FALSE(r.found);
+  EXPECT_EQ(r.probes.size(), 1u);
+  EXPECT_NE(r.stopped_because.find("did not reach steady state"), std::string::npos)
+      << r.stopped_because;
+}
+
 }  // namespace
 }  // namespace joulebench::load

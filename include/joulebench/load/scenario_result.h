@@ -101,6 +101,9 @@ struct ServerPeakResult {
   double precision_relative = 0;  // (lowest invalid - peak) / peak at the end
   std::vector<PeakProbeResult> probes;  // in the order run
   std::optional<ScenarioResult> peak_run;  // the full result of the best probe
+  // Why the search ended before reaching its precision ("" when it did): a probe that never
+  // reached steady state says nothing about the rate, so the search stops there.
+  std::string stopped_because;
 };
 
 struct OfflinePeakResult {
