@@ -270,7 +270,8 @@ int Run(const LoadgenFlags& f) {
     text += fmt::format("  {:>6}  {:>12}  {:>12}  {:>10}\n", "load", "rate /s", "achieved /s", "power");
     for (const auto& p : record.power_curve) {
       text += fmt::format("  {:>5.0f}%  {:>12.6g}  {:>12.6g}  {:>10}\n", p.load_fraction * 100,
-                          p.rate_per_s, p.achieved_per_s, FormatWatts(p.watts_total));
+                          p.rate_per_s, p.achieved_per_s,
+                          std::isnan(p.watts_total) ? "n/a" : FormatWatts(p.watts_total));
     }
     for (const auto& i : invalid) {
       text += fmt::format("  note: {}\n", i);

@@ -279,7 +279,8 @@ ScenarioResult RunScenario(SystemUnderTest& sut, QuerySampleLibrary& qsl,
   const std::int64_t begin_ns = SteadyNowNs();
   completer.set_run_begin_ns(begin_ns);
   SteadyStateOptions steady{settings.steady_state_windows, settings.steady_state_band_relative,
-                            settings.steady_state_drift_relative, true};
+                            settings.steady_state_drift_relative, true,
+                            static_cast<double>(settings.window_ms) / 1000.0};
   WindowMonitor monitor(completer, begin_ns, settings.window_ms * kMsToNs, power,
                         settings.wait_for_steady_state, steady, settings.max_warmup_ms * kMsToNs);
   result.run_begin_steady_s = static_cast<double>(begin_ns) / 1e9;

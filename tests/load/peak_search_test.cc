@@ -132,8 +132,9 @@ TEST(ServerPeakSearchTest, StopsWhenAProbeNeverReachesSteadyState) {
   s.window_ms = 50;
   s.wait_for_steady_state = true;
   s.max_warmup_ms = 300;
-  PowerSignal power;  // climbs 5 %/s: never steady
-  power.mean_watts = [](double begin_s, double) { return 100.0 * std::exp(0.05 * begin_s); };
+  PowerSignal power;  // climbs 10 % per 50 ms window: never steady
+  const double t0 = SteadyNowSeconds();
+  power.mean_watts = [t0](double begin_s, double) { return 100.0 * std::exp(2.0 * (begin_s - t0)); };
   PeakSearchSettings search;
   search.start_qps = 1000;
   const ServerPeakResult r = FindServerPeak(sut, qsl, s, search, power);

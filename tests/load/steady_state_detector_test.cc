@@ -86,6 +86,20 @@ TEST(SteadyStateDetectorTest, IdleZeroThroughputWithSteadyPowerIsSteady) {
   EXPECT_EQ(d.Criterion(1.0).rfind("power:", 0), 0u);
 }
 
+TEST(SteadyStateDetectorTest, FewQueriesPerWindowWidenTheThroughputBandToCountingNoise) {
+  // 100 completions per 0.1 s window: Poisson noise alone is +-10 % (1 sigma).
+  const auto series = [](int i) { return std::pair{1000.0 * (i % 2 ? 1.12 : 0.9), kNoPower}; };
+  SteadyStateDetector strict(Options());
+  EXPECT_EQ(FirstSteadyWindow(strict, 20, series), -1);
+  SteadyStateOptions counted = Options();
+  counted.window_s = 0.1;
+  SteadyStateDetector widened(counted);
+  EXPECT_EQ(FirstSteadyWindow(widened, 20, series), 4);
+  // A real drift is still caught: the allowance is 3 sigma, not unlimited.
+  SteadyStateDetector drifting(counted);
+  EXPECT_EQ(FirstSteadyWindow(drifting, 20, [](int i) { return std::pair{1000.0 * std::pow(1.1, i), kNoPower}; }), -1);
+}
+
 TEST(SteadyStateDetectorTest, RejectsAWindowCountBelowTwo) {
   EXPECT_THROW(SteadyStateDetector(SteadyStateOptions{1, 0.05, 0.02, true}), std::exception);
 }
