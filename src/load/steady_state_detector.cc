@@ -29,9 +29,8 @@ bool SteadyStateDetector::SignalSteady(const std::vector<double>& series, const 
   const auto k = static_cast<std::size_t>(options_.windows);
   const auto last = series.end() - static_cast<std::ptrdiff_t>(k);
   const double mean = std::accumulate(last, series.end(), 0.0) / static_cast<double>(k);
-  const double largest = *std::max_element(last, series.end(), [](double a, double b) {
-    return std::fabs(a) < std::fabs(b);
-  });
+  const double largest = *std::max_element(
+      last, series.end(), [](double a, double b) { return std::fabs(a) < std::fabs(b); });
   if (!std::isfinite(mean)) {
     last_reason_ = fmt::format("{} is not a finite number", name);
     return false;
@@ -50,10 +49,11 @@ bool SteadyStateDetector::SignalSteady(const std::vector<double>& series, const 
     drift_limit = std::max(drift_limit, 3 * std::sqrt(2 / (static_cast<double>(half) * n)));
   }
   double worst = 0;
-  for (auto it = last; it != series.end(); ++it) worst = std::max(worst, std::fabs(*it - mean) / mean);
+  for (auto it = last; it != series.end(); ++it)
+    worst = std::max(worst, std::fabs(*it - mean) / mean);
   if (worst > band) {
-    last_reason_ = fmt::format("{} varies by {:.1f} % (band +-{:.1f} %)", name, worst * 100,
-                               band * 100);
+    last_reason_ =
+        fmt::format("{} varies by {:.1f} % (band +-{:.1f} %)", name, worst * 100, band * 100);
     return false;
   }
   const double first = std::accumulate(last, last + static_cast<std::ptrdiff_t>(half), 0.0) /
@@ -63,8 +63,8 @@ bool SteadyStateDetector::SignalSteady(const std::vector<double>& series, const 
       static_cast<double>(half);
   const double drift = std::fabs(second - first) / mean;
   if (drift > drift_limit) {
-    last_reason_ = fmt::format("{} drifts by {:.1f} % (limit {:.1f} %)", name, drift * 100,
-                               drift_limit * 100);
+    last_reason_ =
+        fmt::format("{} drifts by {:.1f} % (limit {:.1f} %)", name, drift * 100, drift_limit * 100);
     return false;
   }
   return true;
@@ -82,8 +82,8 @@ bool SteadyStateDetector::AddWindow(double throughput_per_s, double watts) {
   }
   if (options_.use_throughput && !SignalSteady(throughput_, "throughput", true)) return false;
   if (any_power_) {
-    const bool all_power = std::none_of(watts_.end() - static_cast<std::ptrdiff_t>(k),
-                                        watts_.end(), [](double w) { return std::isnan(w); });
+    const bool all_power = std::none_of(watts_.end() - static_cast<std::ptrdiff_t>(k), watts_.end(),
+                                        [](double w) { return std::isnan(w); });
     if (!all_power) {
       last_reason_ = "power missing in a recent window";
       return false;
@@ -105,7 +105,8 @@ std::string SteadyStateDetector::Criterion(double window_s) const {
     signals = "power";
   }
   return fmt::format(
-      "{}: last {} windows of {:g} s within +-{:g} % of their mean, half-to-half change <= {:g} %{}",
+      "{}: last {} windows of {:g} s within +-{:g} % of their mean, half-to-half change <= {:g} "
+      "%{}",
       signals, options_.windows, window_s, options_.band_relative * 100,
       options_.drift_relative * 100,
       options_.use_throughput && options_.window_s > 0
