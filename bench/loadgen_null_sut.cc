@@ -69,7 +69,8 @@ void BM_ServerPeakNullSut(benchmark::State& state) {
     }
     for (const auto& p : r.probes) {  // every probe, on stderr
       std::fprintf(stderr, "  probe %10.0f/s  p99 %9.1f us  %s\n", p.rate_per_s,
-                   static_cast<double>(p.latency_percentile_ns) / 1e3, p.valid ? "VALID" : "INVALID");
+                   static_cast<double>(p.latency_percentile_ns) / 1e3,
+                   p.valid ? "VALID" : "INVALID");
     }
   }
 }
@@ -130,7 +131,10 @@ void BM_OfflineIssueCompletePerQuery(benchmark::State& state) {
     state.counters["ns_per_query"] = 1e9 / r.throughput_per_s;
   }
 }
-BENCHMARK(BM_OfflineIssueCompletePerQuery)->Iterations(3)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_OfflineIssueCompletePerQuery)
+    ->Iterations(3)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 void BM_HistogramRecord(benchmark::State& state) {
   auto h = std::make_unique<LatencyHistogram>();

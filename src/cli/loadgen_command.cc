@@ -52,10 +52,11 @@ struct LoadgenFlags {
 };
 
 double ParseRateFlag(const std::string& text, std::string_view what) {
-  const double rate = text.find('/') != std::string::npos ? ParseRatePerSecond(text, what)
-                                                          : ParseCount(text, what);
+  const double rate =
+      text.find('/') != std::string::npos ? ParseRatePerSecond(text, what) : ParseCount(text, what);
   if (!(rate > 0) || std::isinf(rate)) {
-    throw InputError(fmt::format("{} '{}' must be a positive rate, e.g. 1000 or 1000/s", what, text));
+    throw InputError(
+        fmt::format("{} '{}' must be a positive rate, e.g. 1000 or 1000/s", what, text));
   }
   return rate;
 }
@@ -78,10 +79,12 @@ std::vector<double> ParseLevels(const std::string& text) {
   std::size_t start = 0;
   while (start <= text.size()) {
     const std::size_t comma = text.find(',', start);
-    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const std::string item =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     const double percent = ParseNumber(item, "--load-levels");
     if (!(percent >= 0 && percent <= 100)) {
-      throw InputError(fmt::format("--load-levels: {} is outside 0..100 (percent of the peak rate)", item));
+      throw InputError(
+          fmt::format("--load-levels: {} is outside 0..100 (percent of the peak rate)", item));
     }
     fractions.push_back(percent / 100);
     if (comma == std::string::npos) break;
@@ -138,23 +141,27 @@ int Run(const LoadgenFlags& f) {
   s.min_duration_ms = Ms(f.duration, "--duration");
   s.min_query_count = static_cast<std::uint64_t>(ParseCount(f.min_queries, "--min-queries"));
   s.window_ms = Ms(f.window, "--window");
-  if (s.window_ms < 1) throw InputError(fmt::format("--window '{}' must be at least 1ms", f.window));
+  if (s.window_ms < 1)
+    throw InputError(fmt::format("--window '{}' must be at least 1ms", f.window));
   s.max_warmup_ms = Ms(f.max_warmup, "--max-warmup");
   s.wait_for_steady_state = !f.no_steady_state;
-  if (!f.expected_qps.empty()) s.offline_expected_qps = ParseRateFlag(f.expected_qps, "--expected-qps");
+  if (!f.expected_qps.empty())
+    s.offline_expected_qps = ParseRateFlag(f.expected_qps, "--expected-qps");
   if (f.seed_given) {
     s.schedule_seed = f.seed;
     s.sample_index_seed = f.seed ^ 0x5eed;
   }
   const double precision = ParseNumber(f.precision, "--precision");
   if (!(precision > 0 && precision < 100)) {
-    throw InputError(fmt::format("--precision '{}' must be a percentage between 0 and 100", f.precision));
+    throw InputError(
+        fmt::format("--precision '{}' must be a percentage between 0 and 100", f.precision));
   }
   std::vector<double> levels;
   if (!f.load_levels.empty()) {
     levels = ParseLevels(f.load_levels);
     if (s.scenario != load::Scenario::kServer) {
-      throw InputError("--load-levels needs --scenario server (levels are fractions of a server rate)");
+      throw InputError(
+          "--load-levels needs --scenario server (levels are fractions of a server rate)");
     }
     if (f.no_energy) throw InputError("--load-levels measures power: drop --no-energy");
   }
@@ -216,19 +223,24 @@ int Run(const LoadgenFlags& f) {
     search.precision_relative = precision / 100;
     hooks.Connect(s, &search);
     const load::ServerPeakResult peak = load::FindServerPeak(*sut, qsl, s, search, power);
-    text += fmt::format("peak search (server, p{:g} <= {}, precision {:g} %):\n",
-                        s.server_target_latency_percentile, Dur(s.server_target_latency_ns), precision);
+    text +=
+        fmt::format("peak search (server, p{:g} <= {}, precision {:g} %):\n",
+                    s.server_target_latency_percentile, Dur(s.server_target_latency_ns), precision);
     text += fmt::format("  {:>12}  {:>12}  {:>12}  verdict\n", "rate /s", "achieved /s",
                         fmt::format("p{:g}", s.server_target_latency_percentile));
     for (const auto& p : peak.probes) {
       text += fmt::format("  {:>12.6g}  {:>12.6g}  {:>12}  {}\n", p.rate_per_s, p.achieved_per_s,
                           Dur(p.latency_percentile_ns), p.valid ? "VALID" : "INVALID");
-      record.peak_probes.push_back(
-          run::PeakProbe{p.rate_per_s, static_cast<double>(p.latency_percentile_ns) / 1e9, p.valid});
+      record.peak_probes.push_back(run::PeakProbe{
+          p.rate_per_s, static_cast<double>(p.latency_percentile_ns) / 1e9, p.valid});
+    }
+    if (!peak.stopped_because.empty()) {
+      text += fmt::format("search stopped: {}\n", peak.stopped_because);
+      record.warnings.push_back("peak search stopped: " + peak.stopped_because);
     }
     if (peak.found) {
-      text += fmt::format("peak: {:.6g}/s (next probe {:.6g}/s failed; gap {:.1f} %)\n\n", peak.peak_qps,
-                          peak.lowest_invalid_qps, peak.precision_relative * 100);
+      text += fmt::format("peak: {:.6g}/s (next probe {:.6g}/s failed; gap {:.1f} %)\n\n",
+                          peak.peak_qps, peak.lowest_invalid_qps, peak.precision_relative * 100);
       peak_qps = peak.peak_qps;
       main_result = *peak.peak_run;
     } else {
@@ -267,11 +279,12 @@ int Run(const LoadgenFlags& f) {
                                                           main_result->measurement_end_steady_s);
       report.name = "measurement";
       if (main_result->measured_query_count > 0) {
-        const double per_query = report.total_joules / static_cast<double>(main_result->measured_query_count);
+        const double per_query =
+            report.total_joules / static_cast<double>(main_result->measured_query_count);
         text += fmt::format("energy per query: {} ({})\n", FormatJoules(per_query),
                             report::TotalProvenance(report));
-        record.metrics.push_back(run::Metric{"energy_per_query", per_query, "J",
-                                             report::TotalProvenance(report)});
+        record.metrics.push_back(
+            run::Metric{"energy_per_query", per_query, "J", report::TotalProvenance(report)});
       }
       text += report::FormatEnergyReportTable(report);
       record.energy.push_back(std::move(report));
@@ -285,8 +298,9 @@ int Run(const LoadgenFlags& f) {
     level_settings.idle_duration_ms = s.min_duration_ms;
     std::vector<std::string> invalid;
     if (!power) {
-      throw EnvironmentError("--load-levels needs an energy source, and none is available "
-                             "(see 'joulebench probe')");
+      throw EnvironmentError(
+          "--load-levels needs an energy source, and none is available "
+          "(see 'joulebench probe')");
     }
     // One level at a time, so that each is announced and stored as soon as it is measured.
     for (double level : levels) {
@@ -299,10 +313,12 @@ int Run(const LoadgenFlags& f) {
       observer.OnPartial(record);
     }
     text += fmt::format("\npower at load levels (peak {:.6g}/s):\n", peak_qps);
-    text += fmt::format("  {:>6}  {:>12}  {:>12}  {:>10}\n", "load", "rate /s", "achieved /s", "power");
+    text +=
+        fmt::format("  {:>6}  {:>12}  {:>12}  {:>10}\n", "load", "rate /s", "achieved /s", "power");
     for (const auto& p : record.power_curve) {
       text += fmt::format("  {:>5.0f}%  {:>12.6g}  {:>12.6g}  {:>10}\n", p.load_fraction * 100,
-                          p.rate_per_s, p.achieved_per_s, FormatWatts(p.watts_total));
+                          p.rate_per_s, p.achieved_per_s,
+                          std::isnan(p.watts_total) ? "n/a" : FormatWatts(p.watts_total));
     }
     for (const auto& i : invalid) {
       text += fmt::format("  note: {}\n", i);
@@ -341,9 +357,11 @@ const CommandRegistration kLoadgen{{
     [](CLI::App& app) -> std::function<int()> {
       auto f = std::make_shared<LoadgenFlags>();
       AddSourceFlags(app, f->sources);
-      app.add_option("--sut", f->sut,
-                     "null | sleep:workers=N,service=DURATION[,dist=fixed|exp][,seed=N] (default null)");
-      app.add_option("--scenario", f->scenario, "offline | server | single-stream (default server)");
+      app.add_option(
+          "--sut", f->sut,
+          "null | sleep:workers=N,service=DURATION[,dist=fixed|exp][,seed=N] (default null)");
+      app.add_option("--scenario", f->scenario,
+                     "offline | server | single-stream (default server)");
       app.add_option("--rate", f->rate,
                      "Server: offered rate, e.g. 5000 or 1000000/h (default 1000/s); with "
                      "--find-peak the first probe");
@@ -362,8 +380,9 @@ const CommandRegistration kLoadgen{{
                      "Offline: expected rate to size the run (default: measured during warm-up)");
       app.add_option("--seed", f->seed, "Seed of the arrival schedule and sample choice")
           ->each([f](const std::string&) { f->seed_given = true; });
-      app.add_flag("--find-peak", f->find_peak,
-                   "Server: highest rate meeting the latency bound; offline: sweep the SUT's knobs");
+      app.add_flag(
+          "--find-peak", f->find_peak,
+          "Server: highest rate meeting the latency bound; offline: sweep the SUT's knobs");
       app.add_option("--precision", f->precision, "Peak search precision in percent (default 2)");
       app.add_option("--load-levels", f->load_levels,
                      "Also measure power at these percentages of the peak (or of --rate), e.g. "

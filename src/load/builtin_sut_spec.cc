@@ -44,15 +44,16 @@ std::unique_ptr<SystemUnderTest> MakeBuiltinSut(std::string_view spec) {
     rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
     const std::size_t eq = item.find('=');
     if (eq == std::string_view::npos) {
-      throw InputError(fmt::format("SUT spec '{}': '{}' is not key=value; {}", spec, item, kAccepted));
+      throw InputError(
+          fmt::format("SUT spec '{}': '{}' is not key=value; {}", spec, item, kAccepted));
     }
     const std::string_view key = item.substr(0, eq);
     const std::string_view value = item.substr(eq + 1);
     if (key == "workers") {
       const long long w = ParseInteger(value, "workers");
       if (w < 1 || w > 1024) {
-        throw InputError(fmt::format("SUT spec '{}': workers must be between 1 and 1024 (got {})",
-                                     spec, value));
+        throw InputError(
+            fmt::format("SUT spec '{}': workers must be between 1 and 1024 (got {})", spec, value));
       }
       options.workers = static_cast<int>(w);
       have_workers = true;
@@ -65,7 +66,8 @@ std::unique_ptr<SystemUnderTest> MakeBuiltinSut(std::string_view spec) {
       } else if (value == "fixed") {
         options.exponential = false;
       } else {
-        throw InputError(fmt::format("SUT spec '{}': dist must be 'fixed' or 'exp' (got '{}')", spec, value));
+        throw InputError(
+            fmt::format("SUT spec '{}': dist must be 'fixed' or 'exp' (got '{}')", spec, value));
       }
     } else if (key == "seed") {
       options.seed = static_cast<std::uint64_t>(ParseInteger(value, "seed"));
@@ -74,7 +76,8 @@ std::unique_ptr<SystemUnderTest> MakeBuiltinSut(std::string_view spec) {
     }
   }
   if (!have_workers || !have_service) {
-    throw InputError(fmt::format("SUT spec '{}': workers and service are required; {}", spec, kAccepted));
+    throw InputError(
+        fmt::format("SUT spec '{}': workers and service are required; {}", spec, kAccepted));
   }
   return std::make_unique<SleepSut>(options);
 }

@@ -49,7 +49,8 @@ std::int64_t LatencyHistogram::BucketLowerNs(std::size_t index) noexcept {
 }
 
 std::int64_t LatencyHistogram::BucketUpperNs(std::size_t index) noexcept {
-  if (index < static_cast<std::size_t>(kSubBucketCount)) return static_cast<std::int64_t>(index) + 1;
+  if (index < static_cast<std::size_t>(kSubBucketCount))
+    return static_cast<std::int64_t>(index) + 1;
   const int shift = static_cast<int>((index - kSubBucketCount) / kSubBucketCount);
   const std::int64_t lower = BucketLowerNs(index);
   const std::int64_t width = std::int64_t{1} << shift;

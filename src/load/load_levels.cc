@@ -61,7 +61,8 @@ std::vector<run::LoadLevelPoint> MeasurePowerAtLoadLevels(
     throw InputError("power at load levels needs a power signal (no energy source was found)");
   }
   if (!(peak_qps > 0) || std::isinf(peak_qps)) {
-    throw InputError(fmt::format("power at load levels: the peak rate must be > 0 (got {})", peak_qps));
+    throw InputError(
+        fmt::format("power at load levels: the peak rate must be > 0 (got {})", peak_qps));
   }
   if (levels.load_fractions.empty()) throw InputError("power at load levels: no load level given");
   for (double f : levels.load_fractions) {
@@ -69,7 +70,8 @@ std::vector<run::LoadLevelPoint> MeasurePowerAtLoadLevels(
       throw InputError(fmt::format("load level {:g} % is outside 0..100 %", f * 100));
     }
   }
-  if (levels.idle_duration_ms <= 0) throw InputError("power at load levels: idle duration must be > 0");
+  if (levels.idle_duration_ms <= 0)
+    throw InputError("power at load levels: idle duration must be > 0");
   TestSettings s = settings;
   s.scenario = Scenario::kServer;
   Validate(s);
@@ -90,8 +92,8 @@ std::vector<run::LoadLevelPoint> MeasurePowerAtLoadLevels(
       if (!r.valid && invalid_levels) {
         std::string reasons;
         for (const auto& c : r.failed_checks) reasons += (reasons.empty() ? "" : "; ") + c;
-        invalid_levels->push_back(fmt::format("{:g} % ({:.4g}/s): INVALID: {}", f * 100,
-                                              s.server_target_qps, reasons));
+        invalid_levels->push_back(
+            fmt::format("{:g} % ({:.4g}/s): INVALID: {}", f * 100, s.server_target_qps, reasons));
       }
     }
     p.load_fraction = f;

@@ -25,7 +25,8 @@ ServerPeakResult FindServerPeak(SystemUnderTest& sut, QuerySampleLibrary& qsl,
                                 const TestSettings& settings, const PeakSearchSettings& search,
                                 const PowerSignal& power) {
   if (!(search.start_qps > 0) || std::isinf(search.start_qps)) {
-    throw InputError(fmt::format("peak search: the start rate must be > 0 (got {})", search.start_qps));
+    throw InputError(
+        fmt::format("peak search: the start rate must be > 0 (got {})", search.start_qps));
   }
   if (!(search.growth_factor > 1)) throw InputError("peak search: the growth factor must be > 1");
   if (!(search.precision_relative > 0)) throw InputError("peak search: the precision must be > 0");
@@ -40,6 +41,11 @@ ServerPeakResult FindServerPeak(SystemUnderTest& sut, QuerySampleLibrary& qsl,
     if (search.on_probe) search.on_probe(static_cast<int>(result.probes.size()) + 1, rate);
     ScenarioResult r = RunScenario(sut, qsl, s, power);
     result.probes.push_back(ToProbe(r));
+    if (s.wait_for_steady_state && !r.steady_state_at_s) {
+      result.stopped_because =
+          fmt::format("the probe at {:.6g}/s did not reach steady state within {} ms: {}", rate,
+                      s.max_warmup_ms, r.failed_checks.empty() ? "" : r.failed_checks.front());
+    }
     if (r.valid && (!result.found || rate > result.peak_qps)) {
       result.found = true;
       result.peak_qps = rate;
@@ -51,7 +57,8 @@ ServerPeakResult FindServerPeak(SystemUnderTest& sut, QuerySampleLibrary& qsl,
 
   auto probes_left = [&] {
     if (s.stop_requested && s.stop_requested()) return false;
-    return static_cast<int>(result.probes.size()) < search.max_probes;
+    return result.stopped_because.empty() &&
+           static_cast<int>(result.probes.size()) < search.max_probes;
   };
   double low = 0;
   double high = 0;
@@ -100,13 +107,13 @@ OfflinePeakResult FindOfflinePeak(SystemUnderTest& sut, QuerySampleLibrary& qsl,
   const SutTuningSpace space = sut.TuningSpace();
   std::vector<SutTuning> points;
   const std::vector<std::optional<int>> batches =
-      space.batch_sizes.empty() ? std::vector<std::optional<int>>{std::nullopt}
-                                : std::vector<std::optional<int>>(space.batch_sizes.begin(),
-                                                                  space.batch_sizes.end());
+      space.batch_sizes.empty()
+          ? std::vector<std::optional<int>>{std::nullopt}
+          : std::vector<std::optional<int>>(space.batch_sizes.begin(), space.batch_sizes.end());
   const std::vector<std::optional<int>> concurrencies =
-      space.concurrencies.empty() ? std::vector<std::optional<int>>{std::nullopt}
-                                  : std::vector<std::optional<int>>(space.concurrencies.begin(),
-                                                                    space.concurrencies.end());
+      space.concurrencies.empty()
+          ? std::vector<std::optional<int>>{std::nullopt}
+          : std::vector<std::optional<int>>(space.concurrencies.begin(), space.concurrencies.end());
   for (const auto& b : batches) {
     for (const auto& c : concurrencies) points.push_back(SutTuning{b, c});
   }
@@ -117,7 +124,8 @@ OfflinePeakResult FindOfflinePeak(SystemUnderTest& sut, QuerySampleLibrary& qsl,
     if (tuning.batch_size || tuning.concurrency) sut.ApplyTuning(tuning);
     ScenarioResult r = RunScenario(sut, qsl, s, power);
     r.tuning = tuning;
-    const bool better = r.valid && (!result.found || r.throughput_per_s > result.best_throughput_per_s);
+    const bool better =
+        r.valid && (!result.found || r.throughput_per_s > result.best_throughput_per_s);
     if (better) {
       result.found = true;
       result.best_throughput_per_s = r.throughput_per_s;

@@ -7,8 +7,7 @@
 namespace joulebench::load {
 
 double SteadyNowSeconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 namespace {
@@ -18,8 +17,8 @@ namespace {
 // a sample at or after the span's end.
 sampling::EnergyReport SettledReport(const sampling::Meter& meter, double begin_s, double end_s) {
   const double interval_s = std::chrono::duration<double>(meter.options().interval).count();
-  const auto give_up = std::chrono::steady_clock::now() +
-                       std::chrono::duration<double>(2 * interval_s + 0.005);
+  const auto give_up =
+      std::chrono::steady_clock::now() + std::chrono::duration<double>(2 * interval_s + 0.005);
   while (true) {
     sampling::EnergyReport report = meter.Between(begin_s, end_s);
     if (report.end_s >= end_s - 1e-6 || std::chrono::steady_clock::now() >= give_up) return report;

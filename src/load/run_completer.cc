@@ -4,8 +4,8 @@
 
 #include <bit>
 #include <cstdlib>
-#include <new>
 #include <limits>
+#include <new>
 #include <thread>
 
 namespace joulebench::load {
@@ -87,8 +87,9 @@ void RunCompleter::Complete(std::span<const QueryResponse> responses) noexcept {
     }
     if (!r.ok) ++failed;
   }
-  if (failed) stats.failed.store(stats.failed.load(std::memory_order_relaxed) + failed,
-                                 std::memory_order_relaxed);
+  if (failed)
+    stats.failed.store(stats.failed.load(std::memory_order_relaxed) + failed,
+                       std::memory_order_relaxed);
   if (last_measured >= 0) stats.last_measured_ns.store(last_measured, std::memory_order_relaxed);
   completed_.fetch_add(responses.size(), std::memory_order_seq_cst);
   if (waiting_.load(std::memory_order_seq_cst)) completed_.notify_all();
@@ -143,7 +144,8 @@ void RunCompleter::MergeMeasuredInto(LatencyHistogram& out) const {
 std::int64_t RunCompleter::last_measured_completion_ns() const {
   std::lock_guard lock(threads_mutex_);
   std::int64_t last = -1;
-  for (const auto& t : threads_) last = std::max(last, t->last_measured_ns.load(std::memory_order_relaxed));
+  for (const auto& t : threads_)
+    last = std::max(last, t->last_measured_ns.load(std::memory_order_relaxed));
   return last;
 }
 

@@ -224,7 +224,8 @@ void RunOffline(Run& run, std::vector<Query>& buffer, std::uint64_t slab,
                          (static_cast<double>(now - mark_ns) / 1e9);
         break;
       }
-      if (s.wait_for_steady_state && run.monitor.measure_start_ns() != WindowMonitor::kNotYet) break;
+      if (s.wait_for_steady_state && run.monitor.measure_start_ns() != WindowMonitor::kNotYet)
+        break;
       const double rate = run.monitor.last_throughput_per_s();
       if (rate > 0) {
         chunk = static_cast<std::uint64_t>(rate * static_cast<double>(s.window_ms) / 2000.0);
@@ -263,7 +264,8 @@ ScenarioResult RunScenario(SystemUnderTest& sut, QuerySampleLibrary& qsl,
   Validate(settings);
   const std::size_t total = qsl.TotalSampleCount();
   if (total == 0) throw InputError(fmt::format("sample library '{}' has no samples", qsl.Name()));
-  const std::size_t performance = std::min(total, std::max<std::size_t>(1, qsl.PerformanceSampleCount()));
+  const std::size_t performance =
+      std::min(total, std::max<std::size_t>(1, qsl.PerformanceSampleCount()));
   std::vector<SampleIndex> loaded(performance);
   std::iota(loaded.begin(), loaded.end(), SampleIndex{0});
   qsl.LoadSamples(loaded);
@@ -286,14 +288,16 @@ ScenarioResult RunScenario(SystemUnderTest& sut, QuerySampleLibrary& qsl,
   const std::int64_t begin_ns = SteadyNowNs();
   completer.set_run_begin_ns(begin_ns);
   SteadyStateOptions steady{settings.steady_state_windows, settings.steady_state_band_relative,
-                            settings.steady_state_drift_relative, true};
+                            settings.steady_state_drift_relative, true,
+                            static_cast<double>(settings.window_ms) / 1000.0};
   WindowMonitor monitor(completer, begin_ns, settings.window_ms * kMsToNs, power,
                         settings.wait_for_steady_state, steady, settings.max_warmup_ms * kMsToNs);
   result.run_begin_steady_s = static_cast<double>(begin_ns) / 1e9;
   if (settings.on_window) monitor.set_on_window(settings.on_window);
   monitor.Start();
 
-  Run run{sut, settings, begin_ns, completer, monitor, RandomSource(settings.sample_index_seed),
+  Run run{sut,        settings, begin_ns,
+          completer,  monitor,  RandomSource(settings.sample_index_seed),
           performance};
   switch (settings.scenario) {
     case Scenario::kServer:
@@ -334,7 +338,8 @@ ScenarioResult RunScenario(SystemUnderTest& sut, QuerySampleLibrary& qsl,
   }
   result.windows = std::move(monitor.windows());
   for (auto& w : result.windows) {
-    w.measured = run.measure_begin_ns >= 0 && w.begin_s >= static_cast<double>(run.measure_begin_ns) / 1e9 - 1e-9;
+    w.measured = run.measure_begin_ns >= 0 &&
+                 w.begin_s >= static_cast<double>(run.measure_begin_ns) / 1e9 - 1e-9;
   }
   result.warnings = std::move(monitor.warnings());
   if (settings.wait_for_steady_state) {
@@ -360,13 +365,14 @@ ScenarioResult RunScenario(SystemUnderTest& sut, QuerySampleLibrary& qsl,
   // --- verdict -------------------------------------------------------------------------
   auto& failed = result.failed_checks;
   if (settings.wait_for_steady_state && !result.steady_state_at_s) {
-    failed.push_back(fmt::format("steady state not reached within the maximum warm-up of {} ({})",
-                                 Ms(settings.max_warmup_ms * kMsToNs),
-                                 monitor.last_reason().empty() ? "run stopped" : monitor.last_reason()));
+    failed.push_back(
+        fmt::format("steady state not reached within the maximum warm-up of {} ({})",
+                    Ms(settings.max_warmup_ms * kMsToNs),
+                    monitor.last_reason().empty() ? "run stopped" : monitor.last_reason()));
   }
   if (run.overloaded) {
-    failed.push_back(fmt::format("SUT fell behind: more than {} queries outstanding",
-                                 completer.capacity()));
+    failed.push_back(
+        fmt::format("SUT fell behind: more than {} queries outstanding", completer.capacity()));
   }
   if (run.stopped) failed.push_back("stopped on request (SIGINT/SIGTERM)");
   if (run.hit_max_duration && !run.stopped) {
@@ -387,7 +393,8 @@ ScenarioResult RunScenario(SystemUnderTest& sut, QuerySampleLibrary& qsl,
   }
   std::int64_t bound_ns = 0;
   if (settings.scenario == Scenario::kServer) bound_ns = settings.server_target_latency_ns;
-  if (settings.scenario == Scenario::kSingleStream) bound_ns = settings.single_stream_target_latency_ns;
+  if (settings.scenario == Scenario::kSingleStream)
+    bound_ns = settings.single_stream_target_latency_ns;
   if (bound_ns > 0 && result.measured_query_count > 0 &&
       result.latency.target_percentile_ns > bound_ns) {
     failed.push_back(fmt::format("latency bound not met: p{:g} {} > {}", percentile,

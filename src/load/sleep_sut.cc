@@ -20,7 +20,8 @@ namespace {
 
 void CheckOptions(const SleepSutOptions& o) {
   if (o.workers < 1 || o.workers > 1024) {
-    throw InputError(fmt::format("sleep SUT: workers must be between 1 and 1024 (got {})", o.workers));
+    throw InputError(
+        fmt::format("sleep SUT: workers must be between 1 and 1024 (got {})", o.workers));
   }
   if (o.service_ns <= 0) {
     throw InputError("sleep SUT: the service time must be > 0 (e.g. service=2ms)");
@@ -36,7 +37,8 @@ struct SleepSut::Impl {
   void StartWorkers() {
     stopping = false;
     for (int i = 0; i < options.workers; ++i) {
-      workers.emplace_back([this, i] { Work(options.seed + 0x9e37 * static_cast<std::uint64_t>(i)); });
+      workers.emplace_back(
+          [this, i] { Work(options.seed + 0x9e37 * static_cast<std::uint64_t>(i)); });
     }
   }
 
@@ -65,8 +67,8 @@ struct SleepSut::Impl {
         item = queue.front();
         queue.pop_front();
       }
-      const auto service_ns = static_cast<std::int64_t>(options.exponential ? rng.Exponential(mean_ns)
-                                                                            : mean_ns);
+      const auto service_ns =
+          static_cast<std::int64_t>(options.exponential ? rng.Exponential(mean_ns) : mean_ns);
       // The worker keeps an ideal timeline: service starts when the query arrived or when
       // the previous service ended, whichever is later, so a late wake-up (a busy machine)
       // delays that one completion but never the next service. Capacity is exactly
@@ -74,7 +76,8 @@ struct SleepSut::Impl {
       const std::int64_t start_ns = std::max(item.enqueued_ns, previous_deadline_ns);
       const std::int64_t until = start_ns + service_ns;
       previous_deadline_ns = until;
-      timespec ts{static_cast<time_t>(until / 1'000'000'000), static_cast<long>(until % 1'000'000'000)};
+      timespec ts{static_cast<time_t>(until / 1'000'000'000),
+                  static_cast<long>(until % 1'000'000'000)};
       while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) != 0) {
       }
       item.completer->Complete(QueryResponse{item.query.id, true});

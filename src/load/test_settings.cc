@@ -24,16 +24,16 @@ Scenario ParseScenario(std::string_view name) {
   if (name == "offline") return Scenario::kOffline;
   if (name == "server") return Scenario::kServer;
   if (name == "single-stream" || name == "singlestream") return Scenario::kSingleStream;
-  throw InputError(fmt::format(
-      "unknown scenario '{}': use offline, server or single-stream", name));
+  throw InputError(
+      fmt::format("unknown scenario '{}': use offline, server or single-stream", name));
 }
 
 namespace {
 
 void RequirePercent(double value, std::string_view field) {
   if (!(value > 0 && value < 100)) {
-    throw InputError(fmt::format("{} must be a percentage strictly between 0 and 100 (got {})",
-                                 field, value));
+    throw InputError(
+        fmt::format("{} must be a percentage strictly between 0 and 100 (got {})", field, value));
   }
 }
 

@@ -26,7 +26,9 @@ WindowMonitor::WindowMonitor(const RunCompleter& completer, std::int64_t run_beg
 
 WindowMonitor::~WindowMonitor() { Stop(); }
 
-void WindowMonitor::Start() { thread_ = std::thread([this] { Loop(); }); }
+void WindowMonitor::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
 
 void WindowMonitor::Stop() {
   {
@@ -45,8 +47,8 @@ void WindowMonitor::Loop() {
   std::int64_t begin_ns = 0;
   while (true) {
     const std::int64_t end_ns = begin_ns + window_ns_;
-    const auto deadline = std::chrono::steady_clock::time_point(
-        std::chrono::nanoseconds(run_begin_ns_ + end_ns));
+    const auto deadline =
+        std::chrono::steady_clock::time_point(std::chrono::nanoseconds(run_begin_ns_ + end_ns));
     bool stopping;
     {
       std::unique_lock lock(mutex_);
@@ -82,7 +84,8 @@ void WindowMonitor::CloseWindow(std::int64_t begin_ns, std::int64_t end_ns) {
     try {
       w.watts = power_.mean_watts(base_s + w.begin_s, base_s + w.end_s);
     } catch (const std::exception& e) {
-      if (warnings_.size() < 10) warnings_.push_back(fmt::format("power signal failed: {}", e.what()));
+      if (warnings_.size() < 10)
+        warnings_.push_back(fmt::format("power signal failed: {}", e.what()));
     }
   }
   windows_.push_back(w);

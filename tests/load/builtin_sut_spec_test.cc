@@ -6,7 +6,9 @@
 namespace joulebench::load {
 namespace {
 
-TEST(BuiltinSutSpecTest, NullSpecMakesTheNullSut) { EXPECT_EQ(MakeBuiltinSut("null")->Name(), "null"); }
+TEST(BuiltinSutSpecTest, NullSpecMakesTheNullSut) {
+  EXPECT_EQ(MakeBuiltinSut("null")->Name(), "null");
+}
 
 TEST(BuiltinSutSpecTest, SleepSpecCarriesWorkersServiceAndDistribution) {
   auto sut = MakeBuiltinSut("sleep:workers=3,service=250us,dist=exp");

@@ -14,7 +14,8 @@ namespace {
 // The same rank rule as PercentileNs: the ceil(p/100 * n)-th smallest value.
 std::int64_t ExactPercentile(std::vector<std::int64_t> values, double percent) {
   std::sort(values.begin(), values.end());
-  auto rank = static_cast<std::size_t>(std::ceil(percent / 100.0 * static_cast<double>(values.size())));
+  auto rank =
+      static_cast<std::size_t>(std::ceil(percent / 100.0 * static_cast<double>(values.size())));
   rank = std::clamp<std::size_t>(rank, 1, values.size());
   return values[rank - 1];
 }
@@ -39,7 +40,8 @@ TEST(LatencyHistogramTest, QuantilesWithinHalfAPercentOfExactOverNineDecades) {
 }
 
 TEST(LatencyHistogramTest, EveryBucketIsAtMostOne128thOfItsLowerBoundWide) {
-  for (std::size_t i = LatencyHistogram::kSubBucketCount; i < LatencyHistogram::kBucketCount - 1; ++i) {
+  for (std::size_t i = LatencyHistogram::kSubBucketCount; i < LatencyHistogram::kBucketCount - 1;
+       ++i) {
     const double lower = static_cast<double>(LatencyHistogram::BucketLowerNs(i));
     const double width = static_cast<double>(LatencyHistogram::BucketUpperNs(i)) - lower;
     ASSERT_LE(width / lower, 1.0 / 128.0 + 1e-12) << "bucket " << i;
@@ -77,7 +79,8 @@ TEST(LatencyHistogramTest, MergeOfPartsEqualsHistogramOfTheWhole) {
   EXPECT_EQ(merged->count(), whole->count());
   EXPECT_EQ(merged->min_ns(), whole->min_ns());
   EXPECT_EQ(merged->max_ns(), whole->max_ns());
-  for (double p : {50.0, 90.0, 99.0, 99.9}) EXPECT_EQ(merged->PercentileNs(p), whole->PercentileNs(p));
+  for (double p : {50.0, 90.0, 99.0, 99.9})
+    EXPECT_EQ(merged->PercentileNs(p), whole->PercentileNs(p));
 }
 
 TEST(LatencyHistogramTest, SubtractingAnEarlierSnapshotLeavesTheNewValues) {

@@ -1,8 +1,8 @@
 // End-to-end: the `joulebench loadgen` binary, its output and its errors.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "support/fake_powercap.h"
@@ -15,9 +15,9 @@ namespace {
 using testing::RunJoulebench;
 
 std::vector<std::string> QuickServer(std::vector<std::string> extra) {
-  std::vector<std::string> args = {"loadgen",       "--sut",      "null",  "--scenario",
-                                   "server",        "--rate",     "2000",  "--duration",
-                                   "300ms",         "--window",   "100ms", "--no-steady-state",
+  std::vector<std::string> args = {"loadgen",         "--sut",    "null",       "--scenario",
+                                   "server",          "--rate",   "2000",       "--duration",
+                                   "300ms",           "--window", "100ms",      "--no-steady-state",
                                    "--latency-bound", "2s",       "--no-energy"};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;

@@ -27,9 +27,10 @@ double ErlangC(int c, double a) {
 double SojournTail(double t, double lambda, double mu, int c) {
   const double wait_probability = ErlangC(c, lambda / mu);
   const double theta = c * mu - lambda;
-  const double after_wait = std::fabs(theta - mu) < 1e-9
-                                ? (1 + mu * t) * std::exp(-mu * t)
-                                : (theta * std::exp(-mu * t) - mu * std::exp(-theta * t)) / (theta - mu);
+  const double after_wait =
+      std::fabs(theta - mu) < 1e-9
+          ? (1 + mu * t) * std::exp(-mu * t)
+          : (theta * std::exp(-mu * t) - mu * std::exp(-theta * t)) / (theta - mu);
   return (1 - wait_probability) * std::exp(-mu * t) + wait_probability * after_wait;
 }
 
@@ -91,8 +92,9 @@ TEST(ServerPeakSearchTest, SleepSutPeakIsWithinTenPercentOfMmcTheory) {
   ASSERT_TRUE(r.found);
   std::string probes;
   for (const auto& p : r.probes) {
-    probes += std::to_string(p.rate_per_s) + ": p99 " + std::to_string(p.latency_percentile_ns / 1e6) +
-              " ms " + (p.valid ? "VALID" : "INVALID " + p.failed_checks.front()) + "\n";
+    probes += std::to_string(p.rate_per_s) + ": p99 " +
+              std::to_string(p.latency_percentile_ns / 1e6) + " ms " +
+              (p.valid ? "VALID" : "INVALID " + p.failed_checks.front()) + "\n";
   }
   EXPECT_NEAR(r.peak_qps, theory, 0.1 * theory) << probes;
   EXPECT_GT(r.lowest_invalid_qps, r.peak_qps);
@@ -122,6 +124,28 @@ TEST(ServerPeakSearchTest, ShrinksTheRateWhenTheStartIsTooHigh) {
   EXPECT_FALSE(r.probes[0].valid);
   EXPECT_LT(r.peak_qps, 500);
   EXPECT_GE(r.peak_qps, 250 / 1.5);
+}
+
+TEST(ServerPeakSearchTest, StopsWhenAProbeNeverReachesSteadyState) {
+  NullSut sut;
+  SyntheticSampleLibrary qsl;
+  TestSettings s;
+  s.min_duration_ms = 100;
+  s.window_ms = 50;
+  s.wait_for_steady_state = true;
+  s.max_warmup_ms = 300;
+  PowerSignal power;  // climbs 10 % per 50 ms window: never steady
+  const double t0 = SteadyNowSeconds();
+  power.mean_watts = [t0](double begin_s, double) {
+    return 100.0 * std::exp(2.0 * (begin_s - t0));
+  };
+  PeakSearchSettings search;
+  search.start_qps = 1000;
+  const ServerPeakResult r = FindServerPeak(sut, qsl, s, search, power);
+  EXPECT_FALSE(r.found);
+  EXPECT_EQ(r.probes.size(), 1u);
+  EXPECT_NE(r.stopped_because.find("did not reach steady state"), std::string::npos)
+      << r.stopped_because;
 }
 
 }  // namespace

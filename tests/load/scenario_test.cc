@@ -93,9 +93,12 @@ TEST(ServerScenarioTest, SteadyStateNotReachedIsInvalidAndSaysWhy) {
   s.server_target_qps = 2000;
   s.wait_for_steady_state = true;
   s.max_warmup_ms = 400;
-  // A power reading that climbs 5 % per second never settles.
+  // A power reading that climbs 2.5 % per 50 ms window never settles.
   PowerSignal power;
-  power.mean_watts = [](double begin_s, double) { return 100.0 * std::exp(0.05 * begin_s); };
+  const double t0 = SteadyNowSeconds();
+  power.mean_watts = [t0](double begin_s, double) {
+    return 100.0 * std::exp(0.5 * (begin_s - t0));
+  };
   const ScenarioResult r = RunScenario(sut, qsl, s, power);
   EXPECT_FALSE(r.valid);
   EXPECT_TRUE(HasCheck(r, "steady state not reached")) << r.failed_checks[0];
@@ -171,7 +174,9 @@ TEST(OfflineScenarioTest, SweepPicksTheMostWorkers) {
     SleepSut& inner;
     explicit SmallSweep(SleepSut& s) : inner(s) {}
     std::string Name() const override { return inner.Name(); }
-    void IssueQuery(std::span<const Query> q, QueryCompleter& c) override { inner.IssueQuery(q, c); }
+    void IssueQuery(std::span<const Query> q, QueryCompleter& c) override {
+      inner.IssueQuery(q, c);
+    }
     SutTuningSpace TuningSpace() const override { return {{}, {1, 2, 4}}; }
     void ApplyTuning(const SutTuning& t) override { inner.ApplyTuning(t); }
   } small(sut);

@@ -58,7 +58,9 @@ TEST(SteadyStateDetectorTest, SlowDriftInsideTheBandIsNotSteady) {
 
 TEST(SteadyStateDetectorTest, SlowThroughputDriftWithoutPowerIsNotSteady) {
   SteadyStateDetector d(Options());
-  const int at = FirstSteadyWindow(d, 60, [](int i) { return std::pair{1000.0 - 10.0 * i, kNoPower}; });
+  const int at = FirstSteadyWindow(d, 60, [](int i) {
+    return std::pair{1000.0 - 10.0 * i, kNoPower};
+  });
   EXPECT_EQ(at, -1);
   EXPECT_NE(d.Criterion(1.0).find("no power signal"), std::string::npos);
 }
@@ -67,13 +69,17 @@ TEST(SteadyStateDetectorTest, StepChangeRestartsTheWait) {
   SteadyStateDetector d(Options());
   // Throughput flat from the start, power steps from 100 to 160 W at window 3: the run is
   // steady only once five windows follow the step.
-  const int at = FirstSteadyWindow(d, 30, [](int i) { return std::pair{500.0, i < 3 ? 100.0 : 160.0}; });
+  const int at = FirstSteadyWindow(d, 30, [](int i) {
+    return std::pair{500.0, i < 3 ? 100.0 : 160.0};
+  });
   EXPECT_EQ(at, 7);
 }
 
 TEST(SteadyStateDetectorTest, StepAfterSteadyStateKeepsTheFirstDecision) {
   SteadyStateDetector d(Options());
-  const int at = FirstSteadyWindow(d, 10, [](int i) { return std::pair{500.0, i < 8 ? 100.0 : 300.0}; });
+  const int at = FirstSteadyWindow(d, 10, [](int i) {
+    return std::pair{500.0, i < 8 ? 100.0 : 300.0};
+  });
   EXPECT_EQ(at, 4);
   EXPECT_TRUE(d.AddWindow(500, 300));
   EXPECT_EQ(d.steady_at_window(), 4u);
@@ -84,6 +90,24 @@ TEST(SteadyStateDetectorTest, IdleZeroThroughputWithSteadyPowerIsSteady) {
   const int at = FirstSteadyWindow(d, 10, [](int) { return std::pair{0.0, 42.0}; });
   EXPECT_EQ(at, 4);
   EXPECT_EQ(d.Criterion(1.0).rfind("power:", 0), 0u);
+}
+
+TEST(SteadyStateDetectorTest, FewQueriesPerWindowWidenTheThroughputBandToCountingNoise) {
+  // 100 completions per 0.1 s window: Poisson noise alone is +-10 % (1 sigma).
+  const auto series = [](int i) { return std::pair{1000.0 * (i % 2 ? 1.12 : 0.9), kNoPower}; };
+  SteadyStateDetector strict(Options());
+  EXPECT_EQ(FirstSteadyWindow(strict, 20, series), -1);
+  SteadyStateOptions counted = Options();
+  counted.window_s = 0.1;
+  SteadyStateDetector widened(counted);
+  EXPECT_EQ(FirstSteadyWindow(widened, 20, series), 4);
+  // A real drift is still caught: the allowance is 3 sigma, not unlimited.
+  SteadyStateDetector drifting(counted);
+  EXPECT_EQ(FirstSteadyWindow(drifting, 20,
+                              [](int i) {
+                                return std::pair{1000.0 * std::pow(1.1, i), kNoPower};
+                              }),
+            -1);
 }
 
 TEST(SteadyStateDetectorTest, RejectsAWindowCountBelowTwo) {

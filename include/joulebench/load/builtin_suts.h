@@ -19,10 +19,10 @@ class NullSut final : public SystemUnderTest {
 };
 
 struct SleepSutOptions {
-  int workers = 1;                  // >= 1, <= 1024
+  int workers = 1;                      // >= 1, <= 1024
   std::int64_t service_ns = 1'000'000;  // mean service time per query, > 0
-  bool exponential = false;         // false: fixed; true: exponential with that mean
-  std::uint64_t seed = 1;           // service-time draws
+  bool exponential = false;             // false: fixed; true: exponential with that mean
+  std::uint64_t seed = 1;               // service-time draws
 };
 
 class SleepSut final : public SystemUnderTest {

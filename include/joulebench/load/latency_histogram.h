@@ -22,7 +22,8 @@ class LatencyHistogram {
   static constexpr int kSubBucketBits = 7;
   static constexpr std::int64_t kSubBucketCount = std::int64_t{1} << kSubBucketBits;  // 128
   // Exact buckets [0, 128) plus 128 buckets for each exponent 7..62.
-  static constexpr std::size_t kBucketCount = kSubBucketCount + (63 - kSubBucketBits) * kSubBucketCount;
+  static constexpr std::size_t kBucketCount =
+      kSubBucketCount + (63 - kSubBucketBits) * kSubBucketCount;
 
   LatencyHistogram();
   LatencyHistogram(const LatencyHistogram& other);
@@ -38,9 +39,9 @@ class LatencyHistogram {
   void Reset() noexcept;
 
   std::uint64_t count() const noexcept;
-  std::int64_t min_ns() const noexcept;   // 0 when empty
-  std::int64_t max_ns() const noexcept;   // 0 when empty
-  double mean_ns() const noexcept;        // exact (from the running sum); 0 when empty
+  std::int64_t min_ns() const noexcept;  // 0 when empty
+  std::int64_t max_ns() const noexcept;  // 0 when empty
+  double mean_ns() const noexcept;       // exact (from the running sum); 0 when empty
   // The value at `percent` (0..100]: the smallest bucket with at least ceil(p/100 * n)
   // values at or below it, reported as the bucket's middle clamped to [min, max]. 0 when
   // empty.

@@ -51,8 +51,8 @@ struct LoadLevelSettings {
 // given, for per-domain watts. A level whose run is INVALID is still reported (its power
 // was measured); `invalid_levels` (optional) receives a sentence per such level.
 std::vector<run::LoadLevelPoint> MeasurePowerAtLoadLevels(
-    SystemUnderTest& sut, QuerySampleLibrary& qsl, const TestSettings& settings,
-    double peak_qps, const LoadLevelSettings& levels, const PowerSignal& power,
+    SystemUnderTest& sut, QuerySampleLibrary& qsl, const TestSettings& settings, double peak_qps,
+    const LoadLevelSettings& levels, const PowerSignal& power,
     std::vector<std::string>* invalid_levels = nullptr);
 
 // Fills the load-generation parts of a run record (verdict, windows, steady state,

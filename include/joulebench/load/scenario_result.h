@@ -25,20 +25,20 @@ struct LatencySummary {
   std::int64_t p99_ns = 0;
   std::int64_t p999_ns = 0;
   std::int64_t max_ns = 0;
-  double target_percentile = 0;     // the scenario's percentile (server 99, single-stream 90)
+  double target_percentile = 0;  // the scenario's percentile (server 99, single-stream 90)
   std::int64_t target_percentile_ns = 0;
 };
 
 // One fixed window of the whole run (warm-up included), by completion time.
 struct WindowStats {
-  double begin_s = 0;                  // since the run started
+  double begin_s = 0;  // since the run started
   double end_s = 0;
-  std::uint64_t completed = 0;         // queries completed in the window
+  std::uint64_t completed = 0;  // queries completed in the window
   double throughput_per_s = 0;
-  double watts = 0;                    // NaN without a power signal
-  std::int64_t latency_p50_ns = 0;     // of queries completed in the window (0 if none)
+  double watts = 0;                 // NaN without a power signal
+  std::int64_t latency_p50_ns = 0;  // of queries completed in the window (0 if none)
   std::int64_t latency_p99_ns = 0;
-  bool measured = false;               // the window lies after steady state was reached
+  bool measured = false;  // the window lies after steady state was reached
 };
 
 struct ScenarioResult {
@@ -54,9 +54,9 @@ struct ScenarioResult {
   // The measured part.
   std::uint64_t measured_query_count = 0;
   std::uint64_t failed_query_count = 0;  // responses with ok = false
-  double measured_duration_s = 0;      // from measurement start to the last measured completion
-  double throughput_per_s = 0;         // measured completions / measured duration
-  double offered_qps = 0;              // server: target rate; offline: 0; single-stream: 0
+  double measured_duration_s = 0;        // from measurement start to the last measured completion
+  double throughput_per_s = 0;           // measured completions / measured duration
+  double offered_qps = 0;                // server: target rate; offline: 0; single-stream: 0
   LatencySummary latency;
   // Non-empty histogram buckets of the measured queries: (upper bound ns, count).
   std::vector<std::pair<std::int64_t, std::uint64_t>> latency_histogram;
@@ -95,16 +95,19 @@ struct PeakProbeResult {
 };
 
 struct ServerPeakResult {
-  bool found = false;          // false when even start_qps is INVALID
-  double peak_qps = 0;         // highest VALID probe
-  double lowest_invalid_qps = 0;  // 0 if growth never failed (max_probes hit)
-  double precision_relative = 0;  // (lowest invalid - peak) / peak at the end
-  std::vector<PeakProbeResult> probes;  // in the order run
+  bool found = false;                      // false when even start_qps is INVALID
+  double peak_qps = 0;                     // highest VALID probe
+  double lowest_invalid_qps = 0;           // 0 if growth never failed (max_probes hit)
+  double precision_relative = 0;           // (lowest invalid - peak) / peak at the end
+  std::vector<PeakProbeResult> probes;     // in the order run
   std::optional<ScenarioResult> peak_run;  // the full result of the best probe
+  // Why the search ended before reaching its precision ("" when it did): a probe that never
+  // reached steady state says nothing about the rate, so the search stops there.
+  std::string stopped_because;
 };
 
 struct OfflinePeakResult {
-  bool found = false;              // some run was VALID; the best is the best VALID run
+  bool found = false;  // some run was VALID; the best is the best VALID run
   double best_throughput_per_s = 0;
   SutTuning best_tuning;
   std::vector<ScenarioResult> runs;  // one per tuning point (one run if nothing is exposed)

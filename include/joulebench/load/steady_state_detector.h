@@ -16,10 +16,15 @@
 namespace joulebench::load {
 
 struct SteadyStateOptions {
-  int windows = 5;                // k, >= 2
-  double band_relative = 0.05;    // > 0
-  double drift_relative = 0.02;   // > 0
-  bool use_throughput = true;     // false for an idle (0 %) load level
+  int windows = 5;               // k, >= 2
+  double band_relative = 0.05;   // > 0
+  double drift_relative = 0.02;  // > 0
+  bool use_throughput = true;    // false for an idle (0 %) load level
+  // Window length in seconds, for the counting-noise allowance of throughput: a window that
+  // holds n completions of a Poisson stream varies by 1/sqrt(n) on its own, so the band
+  // becomes max(band, 3/sqrt(n)) and the drift limit max(drift, 3*sqrt(2/(floor(k/2) n))).
+  // 0 = no allowance (synthetic series).
+  double window_s = 0;
 };
 
 class SteadyStateDetector {
@@ -42,7 +47,7 @@ class SteadyStateDetector {
   void Reset();
 
  private:
-  bool SignalSteady(const std::vector<double>& series, const char* name);
+  bool SignalSteady(const std::vector<double>& series, const char* name, bool counts);
 
   SteadyStateOptions options_;
   std::vector<double> throughput_;

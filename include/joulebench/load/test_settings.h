@@ -22,16 +22,16 @@ enum class Scenario {
   // single_stream_target_latency_percentile latency (p90 by default).
   kSingleStream,
 };
-std::string_view ScenarioName(Scenario s);         // "offline", "server", "single-stream"
-Scenario ParseScenario(std::string_view name);     // throws InputError
+std::string_view ScenarioName(Scenario s);      // "offline", "server", "single-stream"
+Scenario ParseScenario(std::string_view name);  // throws InputError
 
 struct TestSettings {
   Scenario scenario = Scenario::kServer;
 
   // --- server -------------------------------------------------------------------------
-  double server_target_qps = 1000;                    // offered rate, queries/s, > 0
+  double server_target_qps = 1000;                     // offered rate, queries/s, > 0
   std::int64_t server_target_latency_ns = 10'000'000;  // bound on the percentile, 10 ms
-  double server_target_latency_percentile = 99.0;     // percent, in (0, 100)
+  double server_target_latency_percentile = 99.0;      // percent, in (0, 100)
   // When the generator is late it issues every overdue query at once, at most this many per
   // IssueQuery call (latency still counts from each query's scheduled time).
   std::size_t server_max_coalesce = 64;
@@ -66,7 +66,7 @@ struct TestSettings {
   std::uint64_t max_outstanding_queries = 1u << 20;
 
   // --- randomness ---------------------------------------------------------------------
-  std::uint64_t schedule_seed = 0x6a6f756c65;  // arrival gaps (server)
+  std::uint64_t schedule_seed = 0x6a6f756c65;      // arrival gaps (server)
   std::uint64_t sample_index_seed = 0x62656e6368;  // which sample each query uses
 
   // --- per-window statistics and steady state -----------------------------------------
@@ -79,8 +79,8 @@ struct TestSettings {
   // Longest warm-up allowed; steady state not reached by then makes the run INVALID
   // ("steady state not reached within ..."), and nothing is measured.
   std::int64_t max_warmup_ms = 60'000;
-  int steady_state_windows = 5;               // k, >= 2
-  double steady_state_band_relative = 0.05;   // each of the k windows within +-5 % of their mean
+  int steady_state_windows = 5;              // k, >= 2
+  double steady_state_band_relative = 0.05;  // each of the k windows within +-5 % of their mean
   // |mean of the last floor(k/2) windows - mean of the first floor(k/2)| / mean <= this:
   // rejects a slow drift that the band alone would let through.
   double steady_state_drift_relative = 0.02;
