@@ -237,11 +237,36 @@ std::vector<PlanCandidate> ReadPlan(const json& plan) {
         break;
       }
     }
-    for (const auto& [key, value] : c.items()) {
-      if (!value.is_number()) continue;
-      if (key.rfind("cost_", 0) == 0 && !pc.cost) pc.cost = {{key, value.get<double>()}};
-      if (key.rfind("energy_", 0) == 0 && !pc.energy) pc.energy = {{key, value.get<double>()}};
+    // `joulebench plan --json` nests the numbers under "results"; simpler files have them at
+    // the candidate's top level. Preferred keys first (the study's per-million and per-run
+    // figures), then any cost_* / energy_* number.
+    const json& results =
+        c.contains("results") && c["results"].is_object() ? c["results"] : c;
+    if (!pc.instances) {
+      if (auto it = results.find("instances"); it != results.end() && it->is_number()) {
+        pc.instances = it->get<double>();
+      }
     }
+    auto pick = [&](std::initializer_list<const char*> preferred, std::string_view prefix)
+        -> std::optional<std::pair<std::string, double>> {
+      for (const json* where : {&results, &c}) {
+        for (const char* key : preferred) {
+          if (auto it = where->find(key); it != where->end() && it->is_number()) {
+            return std::pair<std::string, double>{key, it->get<double>()};
+          }
+        }
+      }
+      for (const json* where : {&results, &c}) {
+        for (const auto& [key, value] : where->items()) {
+          if (value.is_number() && key.rfind(prefix, 0) == 0) {
+            return std::pair<std::string, double>{key, value.get<double>()};
+          }
+        }
+      }
+      return std::nullopt;
+    };
+    pc.cost = pick({"cost_usd_per_million_inferences", "cost_usd_per_run", "cost_usd"}, "cost_");
+    pc.energy = pick({"energy_kwh_per_hour", "energy_kwh", "energy_kwh_per_run"}, "energy_");
     out.push_back(std::move(pc));
   }
   return out;

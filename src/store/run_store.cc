@@ -346,6 +346,18 @@ run::RunRecord RunStore::Load(std::string_view id_text, bool allow_running) {
   }
 }
 
+bool RunStore::Contains(std::string_view id_text) {
+  std::int64_t id = 0;
+  try {
+    id = ParseRunId(id_text);
+  } catch (const InputError&) {
+    return false;
+  }
+  Statement s = db_->Prepare("SELECT 1 FROM runs WHERE id = ?1");
+  s.Bind(1, id);
+  return s.Step();
+}
+
 void RunStore::Delete(const std::vector<std::string>& ids) {
   std::vector<std::int64_t> parsed;
   for (const auto& text : ids) parsed.push_back(ParseRunId(text));

@@ -107,6 +107,8 @@ class RunStore {
   // Throws InputError for an id that is not a number or not stored. A run still being
   // written by a live process is refused (InputError) unless allow_running.
   run::RunRecord Load(std::string_view id, bool allow_running = false);
+  // True when `id` is a well-formed id of a stored run (in any status).
+  bool Contains(std::string_view id);
   // Deletes runs (all or none). Unknown ids and runs in progress are refused (InputError)
   // before anything is deleted.
   void Delete(const std::vector<std::string>& ids);
