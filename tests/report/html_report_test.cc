@@ -46,6 +46,22 @@ TEST(HtmlReport, EveryChartIsDrawnForAFullRunWithAPlan) {
   EXPECT_NE(html.find("table id=\"provenance\""), std::string::npos);
 }
 
+TEST(HtmlReport, ReadsInstancesAndCostFromThePlannersJson) {
+  HtmlReportOptions options;
+  options.plan = nlohmann::json::parse(R"json({"schema": "x", "candidates": [
+      {"name": "g4dn.2xlarge", "results": {"instances": 33, "cost_usd_per_hour": 24.8,
+                                           "cost_usd_per_million_inferences": 24.82,
+                                           "energy_kwh_per_hour": 3.1}},
+      {"name": "inf1.2xlarge", "results": {"instances": 6, "cost_usd_per_hour": 2.17,
+                                           "cost_usd_per_million_inferences": 2.17,
+                                           "energy_kwh_per_hour": 0.25}}]})json");
+  std::string html = RenderHtmlReport({testing::SampleRunRecord(5)}, options);
+  EXPECT_EQ(FigureTag(html, "chart-cmp-instances").find("empty"), std::string::npos);
+  EXPECT_EQ(FigureTag(html, "chart-cmp-cost").find("empty"), std::string::npos);
+  EXPECT_NE(html.find("cost_usd_per_million_inferences"), std::string::npos);
+  EXPECT_NE(html.find("6 (-82 %)"), std::string::npos);  // the study's instance change
+}
+
 TEST(HtmlReport, WithoutAPlanInstancesAndCostSayWhatTheyNeed) {
   std::string html = RenderHtmlReport({testing::SampleRunRecord(20)});
   std::string tag = FigureTag(html, "chart-cmp-cost");
