@@ -10,8 +10,8 @@
 namespace joulebench::report {
 namespace {
 
-const char* kCharts[] = {"chart-power",      "chart-energy",        "chart-throughput",
-                         "chart-latency",    "chart-peak",          "chart-power-load",
+const char* kCharts[] = {"chart-power",          "chart-energy",     "chart-throughput",
+                         "chart-latency",        "chart-peak",       "chart-power-load",
                          "chart-cmp-throughput", "chart-cmp-energy", "chart-cmp-power",
                          "chart-cmp-instances",  "chart-cmp-cost"};
 
@@ -26,7 +26,8 @@ std::string FigureTag(const std::string& html, const std::string& id) {
 nlohmann::json Plan() {
   return {{"candidates",
            {{{"name", "this machine"}, {"instances", 33}, {"cost_usd_per_million", 25.0}},
-            {{"name", "inf1.2xlarge (published study)"}, {"instances", 6},
+            {{"name", "inf1.2xlarge (published study)"},
+             {"instances", 6},
              {"cost_usd_per_million", 2.0}}}}};
 }
 
