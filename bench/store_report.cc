@@ -55,7 +55,11 @@ void BM_ReportHourLongRun(benchmark::State& state) {
   }
   state.counters["html_MB"] = static_cast<double>(bytes) / 1e6;
 }
-BENCHMARK(BM_ReportHourLongRun)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime()->Iterations(3);
+BENCHMARK(BM_ReportHourLongRun)
+    ->Unit(benchmark::kMillisecond)
+    ->MeasureProcessCPUTime()
+    ->UseRealTime()
+    ->Iterations(3);
 
 }  // namespace
 

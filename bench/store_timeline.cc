@@ -67,12 +67,16 @@ void BM_StoreHourIncrementally(benchmark::State& state) {
     state.PauseTiming();
     state.counters["db_MB"] =
         static_cast<double>(std::filesystem::file_size(dir.path() / "runs.db") +
-                            std::filesystem::file_size(dir.path() / "runs.db-wal")) / 1e6;
+                            std::filesystem::file_size(dir.path() / "runs.db-wal")) /
+        1e6;
     state.ResumeTiming();
   }
   state.counters["samples"] = static_cast<double>(kSamples);
 }
-BENCHMARK(BM_StoreHourIncrementally)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->Iterations(3);
+BENCHMARK(BM_StoreHourIncrementally)
+    ->Unit(benchmark::kMillisecond)
+    ->MeasureProcessCPUTime()
+    ->Iterations(3);
 
 void BM_SaveHourInOneTransaction(benchmark::State& state) {
   RunRecord run = HourLongRun();
@@ -84,7 +88,10 @@ void BM_SaveHourInOneTransaction(benchmark::State& state) {
     store.Save(run);
   }
 }
-BENCHMARK(BM_SaveHourInOneTransaction)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->Iterations(3);
+BENCHMARK(BM_SaveHourInOneTransaction)
+    ->Unit(benchmark::kMillisecond)
+    ->MeasureProcessCPUTime()
+    ->Iterations(3);
 
 void BM_LoadHour(benchmark::State& state) {
   joulebench::testing::TempDir dir;

@@ -35,8 +35,10 @@ void Write(const std::string& text, const std::optional<std::string>& output) {
   }
   std::ofstream out(*output, std::ios::binary | std::ios::trunc);
   if (!out || !(out << text) || !out.flush()) {
-    throw EnvironmentError(fmt::format("-o {}: cannot write the file; check the directory exists "
-                                       "and is writable", *output));
+    throw EnvironmentError(
+        fmt::format("-o {}: cannot write the file; check the directory exists "
+                    "and is writable",
+                    *output));
   }
 }
 
@@ -111,7 +113,8 @@ CommandRegistration registration{Command{
       auto o = std::make_shared<RunsOptions>();
       app.require_subcommand(1);
       CLI::App* list = app.add_subcommand("list", "List stored runs, newest first");
-      list->add_option("--kind", o->kind, "Only runs of this kind (measure, loadgen, infer, train)");
+      list->add_option("--kind", o->kind,
+                       "Only runs of this kind (measure, loadgen, infer, train)");
       list->add_option("--since", o->since,
                        "Only runs started since a UTC date/time (2026-11-29, "
                        "2026-11-29T09:30:00Z) or a duration ago (24h, 7d)");

@@ -78,8 +78,8 @@ std::string PowerChart(const std::vector<run::RunRecord>& runs, std::size_t max_
       chart.bands.push_back({warm_from, *r.steady_state_at_s, prefix + "warm-up", "band-warmup"});
     }
     if (const auto* m = FindReport(r, "measurement")) {
-      chart.bands.push_back({m->begin_s, m->end_s, prefix + "steady-state measurement",
-                             "band-measurement"});
+      chart.bands.push_back(
+          {m->begin_s, m->end_s, prefix + "steady-state measurement", "band-measurement"});
     }
   }
   return RenderLineChart(chart);
@@ -171,8 +171,10 @@ std::string PeakChart(const std::vector<run::RunRecord>& runs) {
     chart.series.push_back(std::move(meets));
     chart.series.push_back(std::move(misses));
     for (const char* key : {"latency_bound_s", "max_latency_s"}) {
-      if (auto it = r.config.find(key); it != r.config.end() && it->is_number() && !chart.y_reference) {
-        chart.y_reference = {{it->get<double>(), fmt::format("latency bound {} s", Num(it->get<double>()))}};
+      if (auto it = r.config.find(key);
+          it != r.config.end() && it->is_number() && !chart.y_reference) {
+        chart.y_reference = {
+            {it->get<double>(), fmt::format("latency bound {} s", Num(it->get<double>()))}};
       }
     }
   }
@@ -237,11 +239,35 @@ std::vector<PlanCandidate> ReadPlan(const json& plan) {
         break;
       }
     }
-    for (const auto& [key, value] : c.items()) {
-      if (!value.is_number()) continue;
-      if (key.rfind("cost_", 0) == 0 && !pc.cost) pc.cost = {{key, value.get<double>()}};
-      if (key.rfind("energy_", 0) == 0 && !pc.energy) pc.energy = {{key, value.get<double>()}};
+    // `joulebench plan --json` nests the numbers under "results"; simpler files have them at
+    // the candidate's top level. Preferred keys first (the study's per-million and per-run
+    // figures), then any cost_* / energy_* number.
+    const json& results = c.contains("results") && c["results"].is_object() ? c["results"] : c;
+    if (!pc.instances) {
+      if (auto it = results.find("instances"); it != results.end() && it->is_number()) {
+        pc.instances = it->get<double>();
+      }
     }
+    auto pick = [&](std::initializer_list<const char*> preferred,
+                    std::string_view prefix) -> std::optional<std::pair<std::string, double>> {
+      for (const json* where : {&results, &c}) {
+        for (const char* key : preferred) {
+          if (auto it = where->find(key); it != where->end() && it->is_number()) {
+            return std::pair<std::string, double>{key, it->get<double>()};
+          }
+        }
+      }
+      for (const json* where : {&results, &c}) {
+        for (const auto& [key, value] : where->items()) {
+          if (value.is_number() && key.rfind(prefix, 0) == 0) {
+            return std::pair<std::string, double>{key, value.get<double>()};
+          }
+        }
+      }
+      return std::nullopt;
+    };
+    pc.cost = pick({"cost_usd_per_million_inferences", "cost_usd_per_run", "cost_usd"}, "cost_");
+    pc.energy = pick({"energy_kwh_per_hour", "energy_kwh", "energy_kwh_per_run"}, "energy_");
     out.push_back(std::move(pc));
   }
   return out;
@@ -300,7 +326,8 @@ std::string ComparisonCharts(const std::vector<run::RunRecord>& runs, const RunC
     if (chart.bars.empty()) {
       return fmt::format(
           "<figure class=\"chart empty\" id=\"{}\"><figcaption>{}</figcaption><p class=\"note\">"
-          "Needs a plan: run <code>joulebench plan ... --json &gt; plan.json</code> with these runs "
+          "Needs a plan: run <code>joulebench plan ... --json &gt; plan.json</code> with these "
+          "runs "
           "as candidates and pass <code>--plan plan.json</code> to <code>joulebench report</code>."
           "</p></figure>\n",
           id, HtmlEscape(title));
@@ -319,7 +346,8 @@ std::string ComparisonCharts(const std::vector<run::RunRecord>& runs, const RunC
   return out;
 }
 
-std::string ProvenanceTable(const std::vector<run::RunRecord>& runs, const std::optional<json>& plan) {
+std::string ProvenanceTable(const std::vector<run::RunRecord>& runs,
+                            const std::optional<json>& plan) {
   std::string rows;
   auto row = [&](const std::string& run, const std::string& quantity, const std::string& value,
                  const std::string& unit, const std::string& provenance) {
@@ -335,22 +363,27 @@ std::string ProvenanceTable(const std::vector<run::RunRecord>& runs, const std::
     for (const auto& m : r.metrics) row(label, m.name, Num(m.value), m.unit, m.provenance);
     for (const auto& e : r.energy) {
       for (const auto& d : e.domains) {
-        row(label, fmt::format("energy of {} in window '{}'{}", d.domain.name, e.name,
-                               d.in_total ? "" : " (inside its parent, not added)"),
+        row(label,
+            fmt::format("energy of {} in window '{}'{}", d.domain.name, e.name,
+                        d.in_total ? "" : " (inside its parent, not added)"),
             Num(d.joules), "J", d.domain.provenance.Describe());
       }
     }
   }
   if (plan) {
     for (const auto& c : ReadPlan(*plan)) {
-      if (c.instances) row("plan", c.name + ": instances", Num(*c.instances), "", "given: plan file");
-      if (c.cost) row("plan", c.name + ": " + c.cost->first, Num(c.cost->second), "", "given: plan file");
-      if (c.energy) row("plan", c.name + ": " + c.energy->first, Num(c.energy->second), "", "given: plan file");
+      if (c.instances)
+        row("plan", c.name + ": instances", Num(*c.instances), "", "given: plan file");
+      if (c.cost)
+        row("plan", c.name + ": " + c.cost->first, Num(c.cost->second), "", "given: plan file");
+      if (c.energy)
+        row("plan", c.name + ": " + c.energy->first, Num(c.energy->second), "", "given: plan file");
     }
   }
   return "<table id=\"provenance\"><thead><tr><th>run</th><th>quantity</th><th>value</th>"
          "<th>unit</th><th>kind</th><th>measured by / modelled by / given by</th></tr></thead>"
-         "<tbody>\n" + rows + "</tbody></table>\n";
+         "<tbody>\n" +
+         rows + "</tbody></table>\n";
 }
 
 std::string RunsTable(const std::vector<run::RunRecord>& runs) {
@@ -451,11 +484,12 @@ std::string RenderHtmlReport(const std::vector<run::RunRecord>& runs,
   RunComparison comparison = CompareRuns(runs);
   std::string out;
   out.reserve(1 << 20);
-  out += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-         "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-         // No network: the page may load nothing from anywhere, not even by accident.
-         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-         "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">";
+  out +=
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+      // No network: the page may load nothing from anywhere, not even by accident.
+      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+      "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">";
   out += "<title>" + HtmlEscape(title) + "</title><style>" + kStyle + "</style></head><body>\n";
   out += "<h1>" + HtmlEscape(title) + "</h1>\n";
   if (!comparison.flags.empty()) {
@@ -467,8 +501,9 @@ std::string RenderHtmlReport(const std::vector<run::RunRecord>& runs,
   out += "<h2>Runs</h2>\n" + RunsTable(runs);
   for (const auto& r : runs) {
     if (r.steady_state_at_s) {
-      out += fmt::format("<p>Run {}: steady state reached after {} ({}).</p>\n", HtmlEscape(r.id),
-                         FormatDuration(*r.steady_state_at_s), HtmlEscape(r.steady_state_criterion));
+      out +=
+          fmt::format("<p>Run {}: steady state reached after {} ({}).</p>\n", HtmlEscape(r.id),
+                      FormatDuration(*r.steady_state_at_s), HtmlEscape(r.steady_state_criterion));
     }
     for (const auto& w : r.warnings) {
       out += fmt::format("<p class=\"note\">Run {}: {}</p>\n", HtmlEscape(r.id), HtmlEscape(w));
@@ -484,10 +519,12 @@ std::string RenderHtmlReport(const std::vector<run::RunRecord>& runs,
   out += "<h2>Comparison</h2>\n";
   out += ComparisonCharts(runs, comparison, options.plan);
   out += "<h2>Provenance of every number</h2>\n";
-  out += "<p>measured: read from a sensor (named); modelled: estimated by a model (named, with its "
-         "coefficients); given: taken from an input such as a plan or a published study.</p>\n";
+  out +=
+      "<p>measured: read from a sensor (named); modelled: estimated by a model (named, with its "
+      "coefficients); given: taken from an input such as a plan or a published study.</p>\n";
   out += ProvenanceTable(runs, options.plan);
-  out += "<footer>" + HtmlEscape(options.generator.empty() ? "generated by joulebench" : options.generator) +
+  out += "<footer>" +
+         HtmlEscape(options.generator.empty() ? "generated by joulebench" : options.generator) +
          ". Charts draw at most " + std::to_string(options.max_points_per_series) +
          " points per series (bucket averages); the stored runs keep every sample.</footer>\n";
   out += std::string("<script>") + kScript + "</script>\n</body></html>\n";

@@ -22,7 +22,8 @@ double SteadyNow() {
 std::string Elapsed(double s) {
   if (s < 0) s = 0;
   auto total = static_cast<long long>(s);
-  if (total >= 3600) return fmt::format("{}h{:02}m{:02}s", total / 3600, total / 60 % 60, total % 60);
+  if (total >= 3600)
+    return fmt::format("{}h{:02}m{:02}s", total / 3600, total / 60 % 60, total % 60);
   if (total >= 60) return fmt::format("{}m{:02}s", total / 60, total % 60);
   return fmt::format("{:.1f}s", s);
 }
@@ -61,7 +62,8 @@ std::string Progress::StatusText() const {
 
 std::string Progress::StatusTextLocked() const {
   double now = clock_();
-  std::string text = fmt::format("[{}] {}", phase_.empty() ? "starting" : phase_, Elapsed(now - start_s_));
+  std::string text =
+      fmt::format("[{}] {}", phase_.empty() ? "starting" : phase_, Elapsed(now - start_s_));
   if (last_.throughput_per_s && std::isfinite(*last_.throughput_per_s)) {
     text += fmt::format("  {:.4g}/s", *last_.throughput_per_s);
   }

@@ -8,9 +8,9 @@ namespace joulebench::report {
 namespace {
 
 // Config keys that decide how much work one unit is; runs differing in them do not compare.
-constexpr const char* kShapeKeys[] = {"seq_len", "sequence_length", "batch", "batch_size",
-                                      "dtype", "scenario", "layers", "hidden", "device",
-                                      "latency_bound_s", "image_size"};
+constexpr const char* kShapeKeys[] = {"seq_len", "sequence_length", "batch",     "batch_size",
+                                      "dtype",   "scenario",        "layers",    "hidden",
+                                      "device",  "latency_bound_s", "image_size"};
 
 const sampling::EnergyReport* MeasurementReport(const run::RunRecord& r) {
   for (const auto& e : r.energy) {
@@ -146,10 +146,12 @@ RunComparison CompareRuns(const std::vector<run::RunRecord>& runs) {
     ComparedValue power = FromMetric(r, {"mean_power", "mean_watts"});
     if (!power.value && e != nullptr) power = {e->mean_watts, EnergyProvenance(*e)};
     mean_power.values.push_back(power);
-    energy.values.push_back(e ? ComparedValue{e->total_joules, EnergyProvenance(*e)} : ComparedValue{});
-    attributable.values.push_back(e && e->total_attributable_joules
-                                      ? ComparedValue{*e->total_attributable_joules, EnergyProvenance(*e)}
-                                      : ComparedValue{});
+    energy.values.push_back(e ? ComparedValue{e->total_joules, EnergyProvenance(*e)}
+                              : ComparedValue{});
+    attributable.values.push_back(
+        e && e->total_attributable_joules
+            ? ComparedValue{*e->total_attributable_joules, EnergyProvenance(*e)}
+            : ComparedValue{});
   }
   if (!unit_of_work.empty()) energy_per_unit.name = "energy per " + unit_of_work;
   for (auto* q : {&throughput, &p50, &p99, &energy_per_unit, &mean_power, &energy, &attributable}) {
@@ -167,24 +169,26 @@ RunComparison CompareRuns(const std::vector<run::RunRecord>& runs) {
                                       other.id, first.kind, other.kind));
       }
       if (other.workload != first.workload) {
-        c.flags.push_back(fmt::format(
-            "runs {} and {} measure different workloads ('{}' vs '{}'): their ratios compare unlike "
-            "work",
-            first.id, other.id, Clean(first.workload, 60), Clean(other.workload, 60)));
+        c.flags.push_back(
+            fmt::format("runs {} and {} measure different workloads ('{}' vs '{}'): their ratios "
+                        "compare unlike "
+                        "work",
+                        first.id, other.id, Clean(first.workload, 60), Clean(other.workload, 60)));
       }
       if (other.shape != first.shape) {
-        c.flags.push_back(fmt::format("runs {} and {} use different shapes ('{}' vs '{}')", first.id,
-                                      other.id, first.shape, other.shape));
+        c.flags.push_back(fmt::format("runs {} and {} use different shapes ('{}' vs '{}')",
+                                      first.id, other.id, first.shape, other.shape));
       }
     }
   }
   for (const auto& r : c.runs) {
     if (r.status != "complete") {
-      c.flags.push_back(fmt::format("run {} is {}: its numbers cover only part of the run", r.id,
-                                    r.status));
+      c.flags.push_back(
+          fmt::format("run {} is {}: its numbers cover only part of the run", r.id, r.status));
     }
     if (r.verdict == "INVALID") {
-      c.flags.push_back(fmt::format("run {} is INVALID (see 'joulebench runs show {}')", r.id, r.id));
+      c.flags.push_back(
+          fmt::format("run {} is INVALID (see 'joulebench runs show {}')", r.id, r.id));
     }
   }
   return c;
@@ -236,8 +240,13 @@ std::string FormatComparison(const RunComparison& c) {
 nlohmann::json ToJson(const RunComparison& c) {
   nlohmann::json runs = nlohmann::json::array();
   for (const auto& r : c.runs) {
-    runs.push_back({{"id", r.id}, {"name", r.name}, {"kind", r.kind}, {"workload", r.workload},
-                    {"shape", r.shape}, {"machine", r.machine}, {"status", r.status},
+    runs.push_back({{"id", r.id},
+                    {"name", r.name},
+                    {"kind", r.kind},
+                    {"workload", r.workload},
+                    {"shape", r.shape},
+                    {"machine", r.machine},
+                    {"status", r.status},
                     {"verdict", r.verdict}});
   }
   auto num = [](std::optional<double> v) {
@@ -247,14 +256,20 @@ nlohmann::json ToJson(const RunComparison& c) {
   for (const auto& q : c.quantities) {
     nlohmann::json values = nlohmann::json::array();
     for (std::size_t i = 0; i < q.values.size(); ++i) {
-      values.push_back({{"run", c.runs[i].id}, {"value", num(q.values[i].value)},
-                        {"provenance", q.values[i].provenance}, {"ratio", num(q.Ratio(i))},
+      values.push_back({{"run", c.runs[i].id},
+                        {"value", num(q.values[i].value)},
+                        {"provenance", q.values[i].provenance},
+                        {"ratio", num(q.Ratio(i))},
                         {"change_percent", num(q.ChangePercent(i))}});
     }
-    quantities.push_back({{"name", q.name}, {"unit", q.unit}, {"higher_is_better", q.higher_is_better},
+    quantities.push_back({{"name", q.name},
+                          {"unit", q.unit},
+                          {"higher_is_better", q.higher_is_better},
                           {"values", values}});
   }
-  return {{"runs", runs}, {"quantities", quantities}, {"comparable", c.comparable()},
+  return {{"runs", runs},
+          {"quantities", quantities},
+          {"comparable", c.comparable()},
           {"flags", c.flags}};
 }
 

@@ -62,24 +62,26 @@ nlohmann::json RunListJson(const std::vector<store::RunSummary>& runs) {
   for (const auto& r : runs) {
     nlohmann::json throughput = nullptr;
     if (r.throughput) {
-      throughput = {{"name", r.throughput->name},
-                    {"value", std::isfinite(r.throughput->value) ? nlohmann::json(r.throughput->value)
-                                                                  : nlohmann::json()},
-                    {"unit", r.throughput->unit},
-                    {"provenance", r.throughput->provenance}};
+      throughput = {
+          {"name", r.throughput->name},
+          {"value", std::isfinite(r.throughput->value) ? nlohmann::json(r.throughput->value)
+                                                       : nlohmann::json()},
+          {"unit", r.throughput->unit},
+          {"provenance", r.throughput->provenance}};
     }
-    out.push_back({{"id", r.id},
-                   {"kind", r.kind},
-                   {"name", r.name},
-                   {"start_unix_s", r.start_unix_s},
-                   {"start_time", Time(r.start_unix_s)},
-                   {"end_unix_s", r.end_unix_s},
-                   {"status", run::RunStatusName(r.status)},
-                   {"verdict", r.verdict},
-                   {"workload", r.workload},
-                   {"samples", r.samples},
-                   {"throughput", throughput},
-                   {"mean_watts", r.mean_watts ? nlohmann::json(*r.mean_watts) : nlohmann::json()}});
+    out.push_back(
+        {{"id", r.id},
+         {"kind", r.kind},
+         {"name", r.name},
+         {"start_unix_s", r.start_unix_s},
+         {"start_time", Time(r.start_unix_s)},
+         {"end_unix_s", r.end_unix_s},
+         {"status", run::RunStatusName(r.status)},
+         {"verdict", r.verdict},
+         {"workload", r.workload},
+         {"samples", r.samples},
+         {"throughput", throughput},
+         {"mean_watts", r.mean_watts ? nlohmann::json(*r.mean_watts) : nlohmann::json()}});
   }
   return out;
 }
@@ -102,53 +104,59 @@ std::string FormatRunDetails(const run::RunRecord& r) {
   if (!r.fingerprint.empty()) {
     out += "Machine\n";
     for (const auto& [key, value] : r.fingerprint.items()) {
-      out += fmt::format("  {:<20} {}\n", key, Shorten(value.is_string() ? value.get<std::string>() : value.dump(), 100));
+      out += fmt::format("  {:<20} {}\n", key,
+                         Shorten(value.is_string() ? value.get<std::string>() : value.dump(), 100));
     }
   }
   if (!r.config.empty()) {
     out += "Configuration\n";
     for (const auto& [key, value] : r.config.items()) {
-      out += fmt::format("  {:<20} {}\n", key, Shorten(value.is_string() ? value.get<std::string>() : value.dump(), 100));
+      out += fmt::format("  {:<20} {}\n", key,
+                         Shorten(value.is_string() ? value.get<std::string>() : value.dump(), 100));
     }
   }
   for (const auto& e : r.energy) {
     out += fmt::format("Energy: window \"{}\"  {} .. {}  ({})\n", e.name, FormatDuration(e.begin_s),
                        FormatDuration(e.end_s), FormatDuration(e.duration_s));
     for (const auto& d : e.domains) {
-      out += fmt::format("  {:<24} {:>10} {:>10} {}{}  [{}]\n", d.domain.name, FormatJoules(d.joules),
-                         FormatWatts(d.mean_watts),
+      out += fmt::format("  {:<24} {:>10} {:>10} {}{}  [{}]\n", d.domain.name,
+                         FormatJoules(d.joules), FormatWatts(d.mean_watts),
                          d.attributable_joules
                              ? fmt::format(" attributable {}", FormatJoules(*d.attributable_joules))
                              : "",
                          d.in_total ? "" : " (inside its parent, not added)",
                          d.domain.provenance.Describe());
     }
-    out += fmt::format("  {:<24} {:>10} {:>10}{}{}\n", "total", FormatJoules(e.total_joules),
-                       FormatWatts(e.mean_watts),
-                       e.total_attributable_joules
-                           ? fmt::format(" attributable {}", FormatJoules(*e.total_attributable_joules))
-                           : "",
-                       e.any_modelled ? "  (includes modelled domains)" : "");
+    out += fmt::format(
+        "  {:<24} {:>10} {:>10}{}{}\n", "total", FormatJoules(e.total_joules),
+        FormatWatts(e.mean_watts),
+        e.total_attributable_joules
+            ? fmt::format(" attributable {}", FormatJoules(*e.total_attributable_joules))
+            : "",
+        e.any_modelled ? "  (includes modelled domains)" : "");
     for (const auto& w : e.warnings) out += fmt::format("  warning: {}\n", w);
   }
   if (!r.metrics.empty()) {
     out += "Metrics\n";
     for (const auto& m : r.metrics) {
-      out += fmt::format("  {:<28} {:>12} {:<8} [{}]\n", m.name, Number(m.value), m.unit, m.provenance);
+      out += fmt::format("  {:<28} {:>12} {:<8} [{}]\n", m.name, Number(m.value), m.unit,
+                         m.provenance);
     }
   }
   if (!r.peak_probes.empty()) {
     out += "Peak search\n";
     for (const auto& p : r.peak_probes) {
       out += fmt::format("  {:>10}/s  latency {:>10}  {}\n", Number(p.rate_per_s),
-                         FormatDuration(p.latency_percentile_s), p.valid ? "meets bound" : "misses bound");
+                         FormatDuration(p.latency_percentile_s),
+                         p.valid ? "meets bound" : "misses bound");
     }
   }
   if (!r.power_curve.empty()) {
     out += "Power versus load\n";
     for (const auto& p : r.power_curve) {
-      out += fmt::format("  {:>5.0f} %  {:>10}/s offered {:>10}/s achieved  {}\n", 100 * p.load_fraction,
-                         Number(p.rate_per_s), Number(p.achieved_per_s), FormatWatts(p.watts_total));
+      out += fmt::format("  {:>5.0f} %  {:>10}/s offered {:>10}/s achieved  {}\n",
+                         100 * p.load_fraction, Number(p.rate_per_s), Number(p.achieved_per_s),
+                         FormatWatts(p.watts_total));
     }
   }
   out += fmt::format("Timeline: {} samples of {} domains; {} windows; {} latency buckets\n",
@@ -159,31 +167,35 @@ std::string FormatRunDetails(const run::RunRecord& r) {
 }
 
 std::string RunCsv(const run::RunRecord& r) {
-  std::string out = "# run\nid,kind,name,start_unix_s,end_unix_s,status,verdict,steady_state_at_s\n";
-  out += fmt::format("{},{},{},{},{},{},{},{}\n", CsvField(r.id), CsvField(r.kind), CsvField(r.name),
-                     CsvNumber(r.start_unix_s), CsvNumber(r.end_unix_s), run::RunStatusName(r.status),
-                     CsvField(r.verdict), r.steady_state_at_s ? CsvNumber(*r.steady_state_at_s) : "");
+  std::string out =
+      "# run\nid,kind,name,start_unix_s,end_unix_s,status,verdict,steady_state_at_s\n";
+  out +=
+      fmt::format("{},{},{},{},{},{},{},{}\n", CsvField(r.id), CsvField(r.kind), CsvField(r.name),
+                  CsvNumber(r.start_unix_s), CsvNumber(r.end_unix_s), run::RunStatusName(r.status),
+                  CsvField(r.verdict), r.steady_state_at_s ? CsvNumber(*r.steady_state_at_s) : "");
   out += "# metrics\nname,value,unit,provenance\n";
   for (const auto& m : r.metrics) {
     out += fmt::format("{},{},{},{}\n", CsvField(m.name), CsvNumber(m.value), CsvField(m.unit),
                        CsvField(m.provenance));
   }
-  out += "# energy\nwindow,domain,joules,mean_watts,peak_watts,samples,baseline_watts,"
-         "attributable_joules,in_total,provenance\n";
+  out +=
+      "# energy\nwindow,domain,joules,mean_watts,peak_watts,samples,baseline_watts,"
+      "attributable_joules,in_total,provenance\n";
   for (const auto& e : r.energy) {
     for (const auto& d : e.domains) {
-      out += fmt::format("{},{},{},{},{},{},{},{},{},{}\n", CsvField(e.name), CsvField(d.domain.name),
-                         CsvNumber(d.joules), CsvNumber(d.mean_watts), CsvNumber(d.peak_watts),
-                         d.samples, d.baseline_watts ? CsvNumber(*d.baseline_watts) : "",
-                         d.attributable_joules ? CsvNumber(*d.attributable_joules) : "",
-                         d.in_total ? 1 : 0, CsvField(d.domain.provenance.Describe()));
+      out +=
+          fmt::format("{},{},{},{},{},{},{},{},{},{}\n", CsvField(e.name), CsvField(d.domain.name),
+                      CsvNumber(d.joules), CsvNumber(d.mean_watts), CsvNumber(d.peak_watts),
+                      d.samples, d.baseline_watts ? CsvNumber(*d.baseline_watts) : "",
+                      d.attributable_joules ? CsvNumber(*d.attributable_joules) : "",
+                      d.in_total ? 1 : 0, CsvField(d.domain.provenance.Describe()));
     }
   }
   out += "# windows\nbegin_s,end_s,throughput_per_s,watts,latency_p50_s,latency_p99_s\n";
   for (const auto& w : r.windows) {
     out += fmt::format("{},{},{},{},{},{}\n", CsvNumber(w.begin_s), CsvNumber(w.end_s),
-                       CsvNumber(w.throughput_per_s), CsvNumber(w.watts), CsvNumber(w.latency_p50_s),
-                       CsvNumber(w.latency_p99_s));
+                       CsvNumber(w.throughput_per_s), CsvNumber(w.watts),
+                       CsvNumber(w.latency_p50_s), CsvNumber(w.latency_p99_s));
   }
   out += "# power_curve\nload_fraction,rate_per_s,achieved_per_s,watts_total\n";
   for (const auto& p : r.power_curve) {

@@ -71,7 +71,9 @@ std::string Tick(double v) {
 
 struct Frame {
   Range x, y;
-  double X(double v) const { return kLeft + (v - x.lo) / (x.hi - x.lo) * (kWidth - kLeft - kRight); }
+  double X(double v) const {
+    return kLeft + (v - x.lo) / (x.hi - x.lo) * (kWidth - kLeft - kRight);
+  }
   double Y(double v) const {
     return kHeight - kBottom - (v - y.lo) / (y.hi - y.lo) * (kHeight - kTop - kBottom);
   }
@@ -100,8 +102,9 @@ std::string Axes(const Frame& f, const std::string& x_label, const std::string& 
       "<line class=\"axis\" x1=\"{0:.1f}\" x2=\"{1:.1f}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\"/>"
       "<line class=\"axis\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{3:.1f}\" y2=\"{2:.1f}\"/>",
       kLeft, kWidth - kRight, kHeight - kBottom, kTop);
-  out += fmt::format("<text class=\"label\" x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>",
-                     (kLeft + kWidth - kRight) / 2, kHeight - 8, HtmlEscape(x_label));
+  out += fmt::format(
+      "<text class=\"label\" x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>",
+      (kLeft + kWidth - kRight) / 2, kHeight - 8, HtmlEscape(x_label));
   out += fmt::format(
       "<text class=\"label\" transform=\"translate(16,{:.1f}) rotate(-90)\" "
       "text-anchor=\"middle\">{}</text>",
@@ -135,12 +138,23 @@ std::string HtmlEscape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;

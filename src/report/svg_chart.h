@@ -16,11 +16,11 @@ std::string HtmlEscape(std::string_view text);
 struct ChartSeries {
   std::string name;
   std::vector<double> x;
-  std::vector<double> y;       // NaN breaks the line
+  std::vector<double> y;  // NaN breaks the line
   bool dashed = false;
-  bool markers = false;        // draw a dot at each point
-  bool line = true;            // false: markers only (a scatter)
-  int color = 0;               // index into the palette
+  bool markers = false;  // draw a dot at each point
+  bool line = true;      // false: markers only (a scatter)
+  int color = 0;         // index into the palette
 };
 
 // A shaded span of the x axis (warm-up, measurement window).
@@ -28,11 +28,11 @@ struct ChartBand {
   double x0 = 0;
   double x1 = 0;
   std::string label;
-  std::string css_class;       // "band-warmup", "band-measurement", "band-baseline"
+  std::string css_class;  // "band-warmup", "band-measurement", "band-baseline"
 };
 
 struct LineChart {
-  std::string id;              // element id of the figure, e.g. "chart-power"
+  std::string id;  // element id of the figure, e.g. "chart-power"
   std::string title;
   std::string x_label;
   std::string y_label;
@@ -43,14 +43,14 @@ struct LineChart {
 };
 
 struct BarSegment {
-  std::string name;            // stack member (e.g. a domain); same name, same colour
+  std::string name;  // stack member (e.g. a domain); same name, same colour
   double value = 0;
 };
 
 struct Bar {
   std::string label;
   std::vector<BarSegment> segments;  // stacked bottom to top
-  std::string annotation;      // printed above the bar (e.g. "-82 %")
+  std::string annotation;            // printed above the bar (e.g. "-82 %")
 };
 
 struct BarChart {

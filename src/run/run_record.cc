@@ -23,8 +23,8 @@ constexpr std::string_view kRunSchema = "joulebench.run/1";
 json Number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
 [[noreturn]] void BadShape(std::string_view path, std::string_view what) {
-  throw InputError(fmt::format("run JSON: '{}' {}; expected the shape in docs/json-schema.md",
-                               path, what));
+  throw InputError(
+      fmt::format("run JSON: '{}' {}; expected the shape in docs/json-schema.md", path, what));
 }
 
 const json* Field(const json& object, std::string_view key) {
@@ -173,7 +173,8 @@ energy::DomainInfo DomainInfoFromJsonAt(const json& j, std::string_view path) {
   d.name = GetString(j, "name", path);
   if (d.name.empty()) BadShape(fmt::format("{}.name", path), "is missing or empty");
   std::string component = GetString(j, "component", path);
-  if (!component.empty()) d.component = ParseComponent(component, fmt::format("{}.component", path));
+  if (!component.empty())
+    d.component = ParseComponent(component, fmt::format("{}.component", path));
   if (const json* p = Field(j, "provenance"); p != nullptr && !p->is_null()) {
     d.provenance = ProvenanceFromJson(*p, fmt::format("{}.provenance", path));
   }
@@ -292,8 +293,8 @@ sampling::Timeline TimelineFromJsonAt(const json& j, std::string_view path) {
     std::string series_path = fmt::format("{}.joules[{}]", path, d);
     t.joules.push_back(GetDoubles(joules[d], series_path));
     if (t.joules.back().size() != t.time_s.size()) {
-      BadShape(series_path, fmt::format("has {} samples but time_s has {}",
-                                        t.joules.back().size(), t.time_s.size()));
+      BadShape(series_path, fmt::format("has {} samples but time_s has {}", t.joules.back().size(),
+                                        t.time_s.size()));
     }
   }
   return t;
@@ -306,8 +307,8 @@ sampling::Timeline TimelineFromJson(const json& j) { return TimelineFromJsonAt(j
 namespace {
 
 json ToJson(const Metric& m) {
-  return json{{"name", m.name}, {"value", Number(m.value)}, {"unit", m.unit},
-              {"provenance", m.provenance}};
+  return json{
+      {"name", m.name}, {"value", Number(m.value)}, {"unit", m.unit}, {"provenance", m.provenance}};
 }
 
 json ToJson(const WindowSample& w) {
@@ -354,10 +355,14 @@ std::vector<T> ParseArray(const json& object, std::string_view key, std::string_
 
 std::string_view RunStatusName(RunStatus s) {
   switch (s) {
-    case RunStatus::kRunning: return "running";
-    case RunStatus::kComplete: return "complete";
-    case RunStatus::kIncomplete: return "incomplete";
-    case RunStatus::kFailed: return "failed";
+    case RunStatus::kRunning:
+      return "running";
+    case RunStatus::kComplete:
+      return "complete";
+    case RunStatus::kIncomplete:
+      return "incomplete";
+    case RunStatus::kFailed:
+      return "failed";
   }
   return "unknown";
 }
@@ -367,8 +372,8 @@ RunStatus ParseRunStatus(std::string_view s) {
        {RunStatus::kRunning, RunStatus::kComplete, RunStatus::kIncomplete, RunStatus::kFailed}) {
     if (RunStatusName(status) == s) return status;
   }
-  throw InputError(fmt::format(
-      "run status '{}' is not one of running, complete, incomplete, failed", s));
+  throw InputError(
+      fmt::format("run status '{}' is not one of running, complete, incomplete, failed", s));
 }
 
 const Metric* RunRecord::FindMetric(std::string_view metric_name) const {
@@ -463,8 +468,8 @@ RunRecord RunRecordFromJson(const nlohmann::json& j) {
     try {
       r.status = ParseRunStatus(status);
     } catch (const InputError&) {
-      BadShape("run.status", fmt::format("is '{}', not running, complete, incomplete or failed",
-                                         status));
+      BadShape("run.status",
+               fmt::format("is '{}', not running, complete, incomplete or failed", status));
     }
   }
   r.verdict = GetString(j, "verdict", path);
@@ -508,8 +513,7 @@ RunRecord RunRecordFromJson(const nlohmann::json& j) {
         point.watts_total = GetDouble(p, "watts_total", at);
         for (const json& d : GetArray(p, "watts_by_domain", at)) {
           RequireObject(d, fmt::format("{}.watts_by_domain", at));
-          point.watts_by_domain.emplace_back(GetString(d, "domain", at),
-                                             GetDouble(d, "watts", at));
+          point.watts_by_domain.emplace_back(GetString(d, "domain", at), GetDouble(d, "watts", at));
         }
         return point;
       });

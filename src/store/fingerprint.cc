@@ -99,7 +99,8 @@ nlohmann::json MachineFingerprint(const FingerprintOptions& options) {
         std::string rest = detail.substr(driver + 6);
         auto start = rest.find_first_not_of(" :=version");
         f["gpu_driver"] = start == std::string::npos ? Trim(detail) : Trim(rest.substr(start));
-      } else if (lower.find("gpu") != std::string::npos || lower.find("nvidia") != std::string::npos) {
+      } else if (lower.find("gpu") != std::string::npos ||
+                 lower.find("nvidia") != std::string::npos) {
         gpus.push_back(detail);
       }
     }

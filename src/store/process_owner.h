@@ -10,8 +10,8 @@ namespace joulebench::store {
 
 struct ProcessOwner {
   std::int64_t pid = 0;
-  std::string boot_id;          // /proc/sys/kernel/random/boot_id
-  std::int64_t start_ticks = 0; // field 22 of /proc/<pid>/stat (clock ticks since boot)
+  std::string boot_id;           // /proc/sys/kernel/random/boot_id
+  std::int64_t start_ticks = 0;  // field 22 of /proc/<pid>/stat (clock ticks since boot)
 };
 
 ProcessOwner CurrentProcessOwner();

@@ -7,8 +7,8 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <cstdlib>
+#include <ctime>
 #include <system_error>
 
 #include "joulebench/error.h"
@@ -41,9 +41,9 @@ void CheckLocation(const fs::path& path, bool create_parent_dirs) {
   fs::path parent = path.parent_path().empty() ? fs::path(".") : path.parent_path();
   if (!fs::exists(parent, ec)) {
     if (!create_parent_dirs) {
-      throw EnvironmentError(fmt::format(
-          "database {}: directory {} does not exist; create it or pass another --db",
-          path.string(), parent.string()));
+      throw EnvironmentError(
+          fmt::format("database {}: directory {} does not exist; create it or pass another --db",
+                      path.string(), parent.string()));
     }
     fs::create_directories(parent, ec);
     if (ec) {
@@ -120,8 +120,7 @@ std::shared_ptr<Database> OpenDatabase(const fs::path& path, bool create_parent_
 }
 
 double NowUnixSeconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 std::string InProgressMessage(std::int64_t id, const ProcessOwner& owner) {
@@ -154,7 +153,8 @@ fs::path DatabasePath(const std::optional<std::string>& flag) {
   if (flag && !flag->empty()) return fs::path(*flag);
   if (const char* v = Env("JOULEBENCH_DB")) return fs::path(v);
   if (const char* v = Env("XDG_DATA_HOME")) return fs::path(v) / "joulebench" / "runs.db";
-  if (const char* v = Env("HOME")) return fs::path(v) / ".local" / "share" / "joulebench" / "runs.db";
+  if (const char* v = Env("HOME"))
+    return fs::path(v) / ".local" / "share" / "joulebench" / "runs.db";
   throw EnvironmentError(
       "cannot tell where to keep runs: neither HOME nor XDG_DATA_HOME is set; pass --db PATH or "
       "set JOULEBENCH_DB");
@@ -174,8 +174,8 @@ double ParseSince(std::string_view text, double now_unix_s) {
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   std::string s(text);
   char tail[8] = {0};
-  int fields = std::sscanf(s.c_str(), "%4d-%2d-%2d%*[T ]%2d:%2d:%2d%7s", &year, &month, &day,
-                           &hour, &minute, &second, tail);
+  int fields = std::sscanf(s.c_str(), "%4d-%2d-%2d%*[T ]%2d:%2d:%2d%7s", &year, &month, &day, &hour,
+                           &minute, &second, tail);
   bool date_only = fields == 3 && s.size() == 10;
   bool time_ok = fields >= 5 && (tail[0] == '\0' || std::string_view(tail) == "Z");
   if (fields == 5) {
@@ -183,8 +183,8 @@ double ParseSince(std::string_view text, double now_unix_s) {
     std::string rest = s.substr(std::min<std::size_t>(16, s.size()));
     time_ok = rest.empty() || rest == "Z";
   }
-  if ((date_only || time_ok) && month >= 1 && month <= 12 && day >= 1 && day <= 31 &&
-      hour < 24 && minute < 60 && second < 61) {
+  if ((date_only || time_ok) && month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour < 24 &&
+      minute < 60 && second < 61) {
     std::tm tm{};
     tm.tm_year = year - 1900;
     tm.tm_mon = month - 1;
@@ -194,7 +194,8 @@ double ParseSince(std::string_view text, double now_unix_s) {
     tm.tm_sec = second;
     return static_cast<double>(timegm(&tm));
   }
-  if (!s.empty() && std::isdigit(static_cast<unsigned char>(s[0])) && s.find('-') == std::string::npos) {
+  if (!s.empty() && std::isdigit(static_cast<unsigned char>(s[0])) &&
+      s.find('-') == std::string::npos) {
     return now_unix_s - std::chrono::duration<double>(ParseDuration(text, "--since")).count();
   }
   throw InputError(fmt::format(
@@ -225,9 +226,9 @@ RunStore RunStore::OpenExisting(const fs::path& path) {
   std::error_code ec;
   fs::path parent = path.parent_path().empty() ? fs::path(".") : path.parent_path();
   if (!fs::is_directory(parent, ec)) {
-    throw EnvironmentError(fmt::format(
-        "database {}: directory {} does not exist; check --db / JOULEBENCH_DB", path.string(),
-        parent.string()));
+    throw EnvironmentError(
+        fmt::format("database {}: directory {} does not exist; check --db / JOULEBENCH_DB",
+                    path.string(), parent.string()));
   }
   if (!fs::exists(path, ec)) {
     throw InputError(fmt::format(
@@ -321,7 +322,8 @@ std::vector<RunSummary> RunStore::List(const ListFilter& filter) {
     } catch (const nlohmann::json::exception&) {
     }
     r.samples = static_cast<std::size_t>(s.Int(11));
-    if (!s.IsNull(12)) r.throughput = run::Metric{"throughput", s.Double(12), s.Text(13), s.Text(14)};
+    if (!s.IsNull(12))
+      r.throughput = run::Metric{"throughput", s.Double(12), s.Text(13), s.Text(14)};
     r.mean_watts = s.OptionalDouble(15);
     out.push_back(std::move(r));
   }
@@ -346,6 +348,18 @@ run::RunRecord RunStore::Load(std::string_view id_text, bool allow_running) {
   }
 }
 
+bool RunStore::Contains(std::string_view id_text) {
+  std::int64_t id = 0;
+  try {
+    id = ParseRunId(id_text);
+  } catch (const InputError&) {
+    return false;
+  }
+  Statement s = db_->Prepare("SELECT 1 FROM runs WHERE id = ?1");
+  s.Bind(1, id);
+  return s.Step();
+}
+
 void RunStore::Delete(const std::vector<std::string>& ids) {
   std::vector<std::int64_t> parsed;
   for (const auto& text : ids) parsed.push_back(ParseRunId(text));
@@ -355,8 +369,8 @@ void RunStore::Delete(const std::vector<std::string>& ids) {
     if (row.status == run::RunStatus::kRunning) throw InputError(InProgressMessage(id, row.owner));
   }
   for (std::int64_t id : parsed) {
-    for (std::string_view table : {"sample_chunks", "energy_reports", "windows", "metrics",
-                                   "power_curve", "peak_probes"}) {
+    for (std::string_view table :
+         {"sample_chunks", "energy_reports", "windows", "metrics", "power_curve", "peak_probes"}) {
       db_->Prepare(fmt::format("DELETE FROM {} WHERE run_id = ?1", table)).Bind(1, id).Run();
     }
     db_->Prepare("DELETE FROM runs WHERE id = ?1").Bind(1, id).Run();

@@ -65,9 +65,7 @@ json DomainsJson(const std::vector<energy::DomainInfo>& domains) {
   return out;
 }
 
-std::span<const std::byte> Bytes(std::span<const double> values) {
-  return std::as_bytes(values);
-}
+std::span<const std::byte> Bytes(std::span<const double> values) { return std::as_bytes(values); }
 
 }  // namespace
 
@@ -108,8 +106,8 @@ std::int64_t InsertRunRow(Database& db, const run::RunRecord& r, run::RunStatus 
 
 void SetTimelineDomains(Database& db, std::int64_t run_id,
                         const std::vector<energy::DomainInfo>& domains, double start_unix_s) {
-  Statement s = db.Prepare(
-      "UPDATE runs SET timeline_domains = ?1, timeline_start_unix_s = ?2 WHERE id = ?3");
+  Statement s =
+      db.Prepare("UPDATE runs SET timeline_domains = ?1, timeline_start_unix_s = ?2 WHERE id = ?3");
   s.Bind(1, DomainsJson(domains).dump());
   BindNumber(s, 2, start_unix_s);
   s.Bind(3, run_id);
@@ -125,7 +123,9 @@ std::size_t ReplaceResults(Database& db, std::int64_t id, const run::RunRecord& 
         "fingerprint = ?5, steady_state_at_s = ?6, steady_state_criterion = ?7, warnings = ?8, "
         "latency_histogram = ?9, kind = ?10 WHERE id = ?11");
     s.Bind(1, std::string_view(r.name)).Bind(2, std::string_view(r.verdict));
-    s.Bind(3, json(r.verdict_reasons).dump()).Bind(4, r.config.dump()).Bind(5, r.fingerprint.dump());
+    s.Bind(3, json(r.verdict_reasons).dump())
+        .Bind(4, r.config.dump())
+        .Bind(5, r.fingerprint.dump());
     if (r.steady_state_at_s && !std::isnan(*r.steady_state_at_s)) {
       s.Bind(6, *r.steady_state_at_s);
     }
@@ -142,7 +142,9 @@ std::size_t ReplaceResults(Database& db, std::int64_t id, const run::RunRecord& 
     Statement s = db.Prepare(
         "INSERT INTO energy_reports (run_id, seq, name, report) VALUES (?1, ?2, ?3, ?4)");
     for (std::size_t i = 0; i < r.energy.size(); ++i) {
-      s.Bind(1, id).Bind(2, static_cast<std::int64_t>(i)).Bind(3, std::string_view(r.energy[i].name));
+      s.Bind(1, id)
+          .Bind(2, static_cast<std::int64_t>(i))
+          .Bind(3, std::string_view(r.energy[i].name));
       s.Bind(4, run::ToJson(r.energy[i]).dump());
       s.Run();
     }
@@ -245,9 +247,9 @@ RunRow ReadRunRow(Database& db, std::int64_t id) {
       "SELECT status, owner_pid, owner_boot_id, owner_start_ticks FROM runs WHERE id = ?1");
   s.Bind(1, id);
   if (!s.Step()) {
-    throw InputError(fmt::format(
-        "run {} is not stored in {}; see 'joulebench runs list' for the stored runs", id,
-        db.path().string()));
+    throw InputError(
+        fmt::format("run {} is not stored in {}; see 'joulebench runs list' for the stored runs",
+                    id, db.path().string()));
   }
   RunRow row;
   row.id = id;
@@ -330,8 +332,7 @@ run::RunRecord ReadRun(Database& db, std::int64_t id) {
     }
   }
   {
-    Statement s =
-        db.Prepare("SELECT report FROM energy_reports WHERE run_id = ?1 ORDER BY seq");
+    Statement s = db.Prepare("SELECT report FROM energy_reports WHERE run_id = ?1 ORDER BY seq");
     s.Bind(1, id);
     while (s.Step()) {
       r.energy.push_back(run::EnergyReportFromJson(ParseJsonColumn(s, 0, "energy report", id)));
@@ -359,8 +360,7 @@ run::RunRecord ReadRun(Database& db, std::int64_t id) {
         "FROM power_curve WHERE run_id = ?1 ORDER BY seq");
     s.Bind(1, id);
     while (s.Step()) {
-      run::LoadLevelPoint p{NanIfNull(s, 0), NanIfNull(s, 1), NanIfNull(s, 2), NanIfNull(s, 3),
-                            {}};
+      run::LoadLevelPoint p{NanIfNull(s, 0), NanIfNull(s, 1), NanIfNull(s, 2), NanIfNull(s, 3), {}};
       for (const auto& pair : ParseJsonColumn(s, 4, "power curve", id)) {
         if (pair.is_array() && pair.size() == 2 && pair[0].is_string()) {
           p.watts_by_domain.emplace_back(pair[0].get<std::string>(),

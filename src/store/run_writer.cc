@@ -12,8 +12,7 @@ namespace joulebench::store {
 namespace {
 
 double NowUnixSeconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
@@ -46,15 +45,13 @@ RunWriter::~RunWriter() {
   }
 }
 
-void RunWriter::SetDomains(const std::vector<energy::DomainInfo>& domains) {
-  domains_ = domains;
-}
+void RunWriter::SetDomains(const std::vector<energy::DomainInfo>& domains) { domains_ = domains; }
 
 void RunWriter::AppendSamples(std::span<const double> time_s,
                               const std::vector<std::vector<double>>& joules) {
   if (joules.size() != domains_.size()) {
-    throw InputError(fmt::format("run {}: {} series of samples for {} domains", id_,
-                                 joules.size(), domains_.size()));
+    throw InputError(fmt::format("run {}: {} series of samples for {} domains", id_, joules.size(),
+                                 domains_.size()));
   }
   std::vector<std::span<const double>> spans;
   for (const auto& series : joules) {
@@ -82,8 +79,8 @@ struct NewSamples {
 NewSamples Tail(const sampling::Timeline& t, const std::vector<energy::DomainInfo>& domains,
                 std::size_t from, const std::string& id) {
   if (t.domains.size() != domains.size() || t.joules.size() != domains.size()) {
-    throw InputError(fmt::format("run {}: the timeline has {} domains, the run began with {}",
-                                 id, t.domains.size(), domains.size()));
+    throw InputError(fmt::format("run {}: the timeline has {} domains, the run began with {}", id,
+                                 t.domains.size(), domains.size()));
   }
   for (std::size_t d = 0; d < domains.size(); ++d) {
     if (t.domains[d].name != domains[d].name) {
@@ -112,7 +109,8 @@ void RunWriter::AppendSamples(const sampling::Timeline& timeline) {
   if (tail.time_s.empty() && !adopt_domains) return;
   Transaction tx(*db_);
   if (adopt_domains) SetTimelineDomains(*db_, run_id_, timeline.domains, timeline.start_unix_s);
-  if (!tail.time_s.empty()) InsertSampleChunk(*db_, run_id_, samples_stored_, tail.time_s, tail.joules);
+  if (!tail.time_s.empty())
+    InsertSampleChunk(*db_, run_id_, samples_stored_, tail.time_s, tail.joules);
   tx.Commit();
   if (adopt_domains) SetDomains(timeline.domains);
   samples_stored_ += tail.time_s.size();
@@ -120,8 +118,7 @@ void RunWriter::AppendSamples(const sampling::Timeline& timeline) {
 
 void RunWriter::Sync(const run::RunRecord& record) {
   if (finished_) throw InputError(fmt::format("run {} is already finished", id_));
-  bool adopt_domains =
-      domains_.empty() && samples_stored_ == 0 && !record.timeline.domains.empty();
+  bool adopt_domains = domains_.empty() && samples_stored_ == 0 && !record.timeline.domains.empty();
   const auto& domains = adopt_domains ? record.timeline.domains : domains_;
   NewSamples tail = Tail(record.timeline, domains, samples_stored_, id_);
   Transaction tx(*db_);
@@ -129,7 +126,8 @@ void RunWriter::Sync(const run::RunRecord& record) {
     SetTimelineDomains(*db_, run_id_, record.timeline.domains, record.timeline.start_unix_s);
   }
   std::size_t windows = ReplaceResults(*db_, run_id_, record, windows_stored_);
-  if (!tail.time_s.empty()) InsertSampleChunk(*db_, run_id_, samples_stored_, tail.time_s, tail.joules);
+  if (!tail.time_s.empty())
+    InsertSampleChunk(*db_, run_id_, samples_stored_, tail.time_s, tail.joules);
   tx.Commit();
   if (adopt_domains) SetDomains(record.timeline.domains);
   samples_stored_ += tail.time_s.size();
@@ -138,8 +136,7 @@ void RunWriter::Sync(const run::RunRecord& record) {
 
 void RunWriter::Finish(const run::RunRecord& record, run::RunStatus status) {
   if (finished_) throw InputError(fmt::format("run {} is already finished", id_));
-  bool adopt_domains =
-      domains_.empty() && samples_stored_ == 0 && !record.timeline.domains.empty();
+  bool adopt_domains = domains_.empty() && samples_stored_ == 0 && !record.timeline.domains.empty();
   const auto& domains = adopt_domains ? record.timeline.domains : domains_;
   NewSamples tail = Tail(record.timeline, domains, samples_stored_, id_);
   Transaction tx(*db_);
@@ -147,7 +144,8 @@ void RunWriter::Finish(const run::RunRecord& record, run::RunStatus status) {
     SetTimelineDomains(*db_, run_id_, record.timeline.domains, record.timeline.start_unix_s);
   }
   std::size_t windows = ReplaceResults(*db_, run_id_, record, windows_stored_);
-  if (!tail.time_s.empty()) InsertSampleChunk(*db_, run_id_, samples_stored_, tail.time_s, tail.joules);
+  if (!tail.time_s.empty())
+    InsertSampleChunk(*db_, run_id_, samples_stored_, tail.time_s, tail.joules);
   SetStatus(*db_, run_id_, status, record.end_unix_s > 0 ? record.end_unix_s : NowUnixSeconds());
   tx.Commit();
   if (adopt_domains) SetDomains(record.timeline.domains);

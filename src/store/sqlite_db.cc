@@ -41,15 +41,15 @@ void Database::Fail(int rc, std::string_view what) const {
   }
   if (primary == SQLITE_READONLY || primary == SQLITE_CANTOPEN || primary == SQLITE_PERM ||
       primary == SQLITE_IOERR || primary == SQLITE_FULL) {
-    throw EnvironmentError(fmt::format(
-        "database {}: cannot write while {} ({}); check the file and its directory are "
-        "writable and the disk is not full, or pass another --db",
-        path_.string(), what, message));
+    throw EnvironmentError(
+        fmt::format("database {}: cannot write while {} ({}); check the file and its directory are "
+                    "writable and the disk is not full, or pass another --db",
+                    path_.string(), what, message));
   }
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
-    throw RuntimeError(fmt::format(
-        "database {}: still locked by another process after {} s while {}; try again",
-        path_.string(), kBusyTimeoutMs / 1000, what));
+    throw RuntimeError(
+        fmt::format("database {}: still locked by another process after {} s while {}; try again",
+                    path_.string(), kBusyTimeoutMs / 1000, what));
   }
   throw RuntimeError(fmt::format("database {}: {} failed: {}", path_.string(), what, message));
 }

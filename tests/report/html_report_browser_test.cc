@@ -17,8 +17,14 @@ namespace {
 constexpr const char* kChromium = "/usr/bin/chromium";
 
 std::vector<std::string> ChromiumArgs(const std::filesystem::path& profile) {
-  return {"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-          "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  return {"--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-quic",
+          "--no-first-run",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
           "--user-data-dir=" + profile.string()};
 }
 
@@ -40,8 +46,8 @@ class ReportInBrowser : public ::testing::Test {
          "cost_usd_per_million": 2.17}]})json")
                 .string();
     report_ = (dir_.path() / "report.html").string();
-    auto made = testing::RunJoulebench(
-        {"report", id_, "--db", db_, "--plan", plan_, "-o", report_});
+    auto made =
+        testing::RunJoulebench({"report", id_, "--db", db_, "--plan", plan_, "-o", report_});
     ASSERT_EQ(made.exit_code, 0) << made.err;
   }
   testing::TempDir dir_;
@@ -56,16 +62,17 @@ TEST_F(ReportInBrowser, RendersEveryChartWithoutScriptErrorsAndShowsTheNameAsTex
   ASSERT_EQ(dom.exit_code, 0) << dom.err;
   // The script ran to its end and recorded no error.
   EXPECT_NE(dom.out.find("data-ready=\"1\""), std::string::npos) << dom.out.substr(0, 400);
-  std::string root_tag = dom.out.substr(dom.out.find("<html"), dom.out.find('>', dom.out.find("<html")) - dom.out.find("<html"));
+  std::string root_tag = dom.out.substr(
+      dom.out.find("<html"), dom.out.find('>', dom.out.find("<html")) - dom.out.find("<html"));
   EXPECT_EQ(root_tag.find("data-script-errors"), std::string::npos) << root_tag;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(dom.out, m, std::regex("data-charts-drawn=\"(\\d+)\"")));
   // All 11 charts; the plan's energy chart stays empty as this plan gives no energy.
   EXPECT_EQ(std::stoi(m[1]), 11);
-  for (const char* id : {"chart-power", "chart-energy", "chart-throughput", "chart-latency",
-                         "chart-peak", "chart-power-load", "chart-cmp-throughput",
-                         "chart-cmp-energy", "chart-cmp-power", "chart-cmp-instances",
-                         "chart-cmp-cost"}) {
+  for (const char* id :
+       {"chart-power", "chart-energy", "chart-throughput", "chart-latency", "chart-peak",
+        "chart-power-load", "chart-cmp-throughput", "chart-cmp-energy", "chart-cmp-power",
+        "chart-cmp-instances", "chart-cmp-cost"}) {
     std::regex figure(std::string("<figure class=\"chart\" id=\"") + id +
                       "\" data-points=\"([1-9][0-9]*)\">");
     EXPECT_TRUE(std::regex_search(dom.out, figure)) << id;
@@ -92,7 +99,8 @@ TEST_F(ReportInBrowser, ScreenshotIsTaken) {
   // A blank page of this size compresses to a few kB; charts and tables make it far larger.
   EXPECT_GT(png.size(), 50000u);
   // Keep a copy for people to look at.
-  std::filesystem::copy_file(shot, std::filesystem::path(JOULEBENCH_TEST_TMP) / "report-screenshot.png",
+  std::filesystem::copy_file(shot,
+                             std::filesystem::path(JOULEBENCH_TEST_TMP) / "report-screenshot.png",
                              std::filesystem::copy_options::overwrite_existing);
 }
 

@@ -10,8 +10,8 @@
 namespace joulebench::report {
 namespace {
 
-const char* kCharts[] = {"chart-power",      "chart-energy",        "chart-throughput",
-                         "chart-latency",    "chart-peak",          "chart-power-load",
+const char* kCharts[] = {"chart-power",          "chart-energy",     "chart-throughput",
+                         "chart-latency",        "chart-peak",       "chart-power-load",
                          "chart-cmp-throughput", "chart-cmp-energy", "chart-cmp-power",
                          "chart-cmp-instances",  "chart-cmp-cost"};
 
@@ -26,7 +26,8 @@ std::string FigureTag(const std::string& html, const std::string& id) {
 nlohmann::json Plan() {
   return {{"candidates",
            {{{"name", "this machine"}, {"instances", 33}, {"cost_usd_per_million", 25.0}},
-            {{"name", "inf1.2xlarge (published study)"}, {"instances", 6},
+            {{"name", "inf1.2xlarge (published study)"},
+             {"instances", 6},
              {"cost_usd_per_million", 2.0}}}}};
 }
 
@@ -44,6 +45,22 @@ TEST(HtmlReport, EveryChartIsDrawnForAFullRunWithAPlan) {
     EXPECT_GT(std::stoi(m[1]), 0) << id;
   }
   EXPECT_NE(html.find("table id=\"provenance\""), std::string::npos);
+}
+
+TEST(HtmlReport, ReadsInstancesAndCostFromThePlannersJson) {
+  HtmlReportOptions options;
+  options.plan = nlohmann::json::parse(R"json({"schema": "x", "candidates": [
+      {"name": "g4dn.2xlarge", "results": {"instances": 33, "cost_usd_per_hour": 24.8,
+                                           "cost_usd_per_million_inferences": 24.82,
+                                           "energy_kwh_per_hour": 3.1}},
+      {"name": "inf1.2xlarge", "results": {"instances": 6, "cost_usd_per_hour": 2.17,
+                                           "cost_usd_per_million_inferences": 2.17,
+                                           "energy_kwh_per_hour": 0.25}}]})json");
+  std::string html = RenderHtmlReport({testing::SampleRunRecord(5)}, options);
+  EXPECT_EQ(FigureTag(html, "chart-cmp-instances").find("empty"), std::string::npos);
+  EXPECT_EQ(FigureTag(html, "chart-cmp-cost").find("empty"), std::string::npos);
+  EXPECT_NE(html.find("cost_usd_per_million_inferences"), std::string::npos);
+  EXPECT_NE(html.find("6 (-82 %)"), std::string::npos);  // the study's instance change
 }
 
 TEST(HtmlReport, WithoutAPlanInstancesAndCostSayWhatTheyNeed) {

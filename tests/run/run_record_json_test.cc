@@ -88,8 +88,8 @@ TEST(RunRecordJson, RejectsUnknownStatusComponentAndSchema) {
 }
 
 TEST(RunStatus, NamesParseBack) {
-  for (RunStatus s : {RunStatus::kRunning, RunStatus::kComplete, RunStatus::kIncomplete,
-                      RunStatus::kFailed}) {
+  for (RunStatus s :
+       {RunStatus::kRunning, RunStatus::kComplete, RunStatus::kIncomplete, RunStatus::kFailed}) {
     EXPECT_EQ(ParseRunStatus(RunStatusName(s)), s);
   }
   EXPECT_THROW(ParseRunStatus("done"), InputError);

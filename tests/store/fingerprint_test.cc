@@ -25,7 +25,8 @@ TEST(MachineFingerprint, ReadsCpuMemoryAndBootIdFromProcfs) {
   EXPECT_GE(f["cpu_count"].get<int>(), 1);
   EXPECT_FALSE(f.contains("libtorch"));
   EXPECT_FALSE(f.contains("gpus"));
-  EXPECT_TRUE(std::regex_match(f["joulebench_version"].get<std::string>(), std::regex(R"(\d+\.\d+\.\d+)")));
+  EXPECT_TRUE(
+      std::regex_match(f["joulebench_version"].get<std::string>(), std::regex(R"(\d+\.\d+\.\d+)")));
   EXPECT_TRUE(f["joulebench_commit"].is_string());
 }
 

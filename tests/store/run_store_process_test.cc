@@ -177,7 +177,8 @@ TEST(RunStoreProcesses, InterruptedRunStoresItsPartialResultAsIncomplete) {
   EXPECT_EQ(r.status, RunStatus::kIncomplete);
   EXPECT_GT(r.end_unix_s, r.start_unix_s);
   ASSERT_NE(r.FindMetric("batches"), nullptr);
-  EXPECT_EQ(r.timeline.time_s.size(), static_cast<std::size_t>(r.FindMetric("batches")->value) * kBatch);
+  EXPECT_EQ(r.timeline.time_s.size(),
+            static_cast<std::size_t>(r.FindMetric("batches")->value) * kBatch);
   ASSERT_EQ(r.warnings.size(), 1u);
   EXPECT_EQ(r.warnings[0], "interrupted by signal 2");
 }

@@ -263,15 +263,16 @@ TEST(RunStoreMigration, VersionOneDatabaseIsMigratedAndKeepsItsRuns) {
     for (int i = 0; i < n * 8; ++i) out += fmt::format("{:02X}", bytes[i]);
     return out;
   };
-  RawSql(path, fmt::format(
-      "INSERT INTO runs (id, kind, name, start_unix_s, end_unix_s, status, config, "
-      "timeline_domains) VALUES (7, 'measure', 'old run', 100.0, NULL, 'running', "
-      "'{{\"command\":[\"sleep\",\"1\"]}}', "
-      "'[{{\"name\":\"rapl/package-0\",\"component\":\"cpu-package\"}}]');"
-      "INSERT INTO sample_chunks VALUES (7, 0, 2, X'{}', X'{}');"
-      "INSERT INTO sample_chunks VALUES (7, 2, 2, X'{}', X'{}');"
-      "INSERT INTO metrics VALUES (7, 0, 'energy', 30.0, 'J', 'measured: powercap RAPL');",
-      hex(t, 2), hex(j, 2), hex(t + 2, 2), hex(j + 2, 2)));
+  RawSql(path,
+         fmt::format(
+             "INSERT INTO runs (id, kind, name, start_unix_s, end_unix_s, status, config, "
+             "timeline_domains) VALUES (7, 'measure', 'old run', 100.0, NULL, 'running', "
+             "'{{\"command\":[\"sleep\",\"1\"]}}', "
+             "'[{{\"name\":\"rapl/package-0\",\"component\":\"cpu-package\"}}]');"
+             "INSERT INTO sample_chunks VALUES (7, 0, 2, X'{}', X'{}');"
+             "INSERT INTO sample_chunks VALUES (7, 2, 2, X'{}', X'{}');"
+             "INSERT INTO metrics VALUES (7, 0, 'energy', 30.0, 'J', 'measured: powercap RAPL');",
+             hex(t, 2), hex(j, 2), hex(t + 2, 2), hex(j + 2, 2)));
   RunStore store = RunStore::Open(path);
   EXPECT_EQ(store.schema_version(), 2);
   RunRecord back = store.Load("7");
@@ -341,8 +342,8 @@ TEST(RunStore, UnwritableDirectoryIsRefused) {
     path = "/proc/joulebench-test-runs.db";
   } else {
     std::filesystem::create_directory(dir.path() / "ro");
-    std::filesystem::permissions(dir.path() / "ro", std::filesystem::perms::owner_read |
-                                                        std::filesystem::perms::owner_exec);
+    std::filesystem::permissions(
+        dir.path() / "ro", std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
     path = dir.path() / "ro" / "runs.db";
   }
   EXPECT_THROW(RunStore::Open(path), EnvironmentError);
@@ -367,8 +368,8 @@ TEST(DatabasePath, FlagThenEnvironmentThenXdgThenHome) {
   unsetenv("JOULEBENCH_DB");
   EXPECT_EQ(DatabasePath(), "/xdg/joulebench/runs.db");
   unsetenv("XDG_DATA_HOME");
-  EXPECT_EQ(DatabasePath(), std::filesystem::path(std::getenv("HOME")) /
-                                ".local/share/joulebench/runs.db");
+  EXPECT_EQ(DatabasePath(),
+            std::filesystem::path(std::getenv("HOME")) / ".local/share/joulebench/runs.db");
   if (saved_db) setenv("JOULEBENCH_DB", keep_db.c_str(), 1);
   if (saved_xdg) setenv("XDG_DATA_HOME", keep_xdg.c_str(), 1);
 }

@@ -89,7 +89,8 @@ TEST_F(RunsCli, ShowJsonIsTheRunDocument) {
 TEST_F(RunsCli, ShowTextNamesProvenanceOfEachDomain) {
   auto r = RunJoulebench({"runs", "show", id_a_, "--db", db_});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("modelled: ccf-2026 coefficients (0.001 kWh/GB)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("modelled: ccf-2026 coefficients (0.001 kWh/GB)"), std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("measured: powercap RAPL intel-rapl:0"), std::string::npos);
 }
 
@@ -128,9 +129,11 @@ TEST_F(RunsCli, DeleteRemovesTheRun) {
 
 TEST_F(RunsCli, UnknownIdIsOneLineAndChangesNothing) {
   std::string before = testing::ReadFile(db_);
-  for (auto args : std::vector<std::vector<std::string>>{
-           {"runs", "show", "99"}, {"runs", "export", id_a_, "99"}, {"runs", "delete", id_a_, "99"},
-           {"compare", id_a_, "99"}, {"runs", "show", "abc"}}) {
+  for (auto args : std::vector<std::vector<std::string>>{{"runs", "show", "99"},
+                                                         {"runs", "export", id_a_, "99"},
+                                                         {"runs", "delete", id_a_, "99"},
+                                                         {"compare", id_a_, "99"},
+                                                         {"runs", "show", "abc"}}) {
     args.insert(args.end(), {"--db", db_});
     auto r = RunJoulebench(args);
     EXPECT_EQ(r.exit_code, 2) << args[1];
@@ -169,7 +172,8 @@ TEST_F(RunsCli, BadDatabasesAreOneLineErrors) {
   auto corrupt = dir_.Write("corrupt.db", std::string(4096, 'x'));
   auto missing_dir = dir_.path() / "no" / "such" / "runs.db";
   for (const auto& db : {corrupt.string(), missing_dir.string()}) {
-    for (auto args : std::vector<std::vector<std::string>>{{"runs", "list"}, {"runs", "show", "1"}}) {
+    for (auto args :
+         std::vector<std::vector<std::string>>{{"runs", "list"}, {"runs", "show", "1"}}) {
       args.insert(args.end(), {"--db", db});
       auto r = RunJoulebench(args);
       EXPECT_NE(r.exit_code, 0) << db;

@@ -30,8 +30,8 @@ void ExpectSameDomain(const energy::DomainInfo& e, const energy::DomainInfo& a) 
 }
 
 energy::DomainInfo Domain(std::string name, energy::Component component,
-                          energy::ProvenanceKind kind, std::string by,
-                          energy::SignalKind signal, std::string parent) {
+                          energy::ProvenanceKind kind, std::string by, energy::SignalKind signal,
+                          std::string parent) {
   energy::DomainInfo d;
   d.name = std::move(name);
   d.component = component;
@@ -66,8 +66,10 @@ run::RunRecord SampleRunRecord(std::size_t samples) {
               {"batch", 4},
               {"scenario", "server"},
               {"nested", {{"list", {1, 2.5, "x"}}, {"flag", true}}}};
-  r.fingerprint = {{"cpu_model", "Test CPU @ 2.0GHz"}, {"cpu_count", 2},
-                   {"memory_bytes", 8589934592ULL}, {"kernel", "6.1.0-test"}};
+  r.fingerprint = {{"cpu_model", "Test CPU @ 2.0GHz"},
+                   {"cpu_count", 2},
+                   {"memory_bytes", 8589934592ULL},
+                   {"kernel", "6.1.0-test"}};
   r.timeline.start_unix_s = r.start_unix_s;
   r.timeline.domains = {
       Domain("rapl/package-0", Component::kCpuPackage, ProvenanceKind::kMeasured,
@@ -119,8 +121,8 @@ run::RunRecord SampleRunRecord(std::size_t samples) {
   baseline.warnings.clear();
   r.energy = {baseline, e};
   for (int w = 0; w < 5; ++w) {
-    r.windows.push_back({0.1 * w, 0.1 * (w + 1), 50.0 + w, 60.5 + w, 0.01 * (w + 1),
-                         0.03 * (w + 1)});
+    r.windows.push_back(
+        {0.1 * w, 0.1 * (w + 1), 50.0 + w, 60.5 + w, 0.01 * (w + 1), 0.03 * (w + 1)});
   }
   r.steady_state_at_s = 0.1;
   r.steady_state_criterion = "last 3 windows within 5 % (throughput and power)";
@@ -185,7 +187,8 @@ void ExpectSameRunRecord(const run::RunRecord& e, const run::RunRecord& a) {
   }
   ASSERT_EQ(e.timeline.time_s.size(), a.timeline.time_s.size());
   for (std::size_t i = 0; i < e.timeline.time_s.size(); ++i) {
-    ExpectSameDouble(e.timeline.time_s[i], a.timeline.time_s[i], "time_s[" + std::to_string(i) + "]");
+    ExpectSameDouble(e.timeline.time_s[i], a.timeline.time_s[i],
+                     "time_s[" + std::to_string(i) + "]");
   }
   ASSERT_EQ(e.timeline.joules.size(), a.timeline.joules.size());
   for (std::size_t d = 0; d < e.timeline.joules.size(); ++d) {
@@ -196,7 +199,8 @@ void ExpectSameRunRecord(const run::RunRecord& e, const run::RunRecord& a) {
     }
   }
   ASSERT_EQ(e.energy.size(), a.energy.size());
-  for (std::size_t i = 0; i < e.energy.size(); ++i) ExpectSameEnergyReport(e.energy[i], a.energy[i]);
+  for (std::size_t i = 0; i < e.energy.size(); ++i)
+    ExpectSameEnergyReport(e.energy[i], a.energy[i]);
   ASSERT_EQ(e.windows.size(), a.windows.size());
   for (std::size_t i = 0; i < e.windows.size(); ++i) {
     EXPECT_EQ(e.windows[i].begin_s, a.windows[i].begin_s);

@@ -4,11 +4,10 @@
 // are flagged, never silently compared.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "joulebench/run/run_record.h"
 
@@ -20,7 +19,7 @@ struct ComparedValue {
 };
 
 struct ComparedQuantity {
-  std::string name;         // "throughput", "p99 latency", "energy per unit", "mean power", ...
+  std::string name;  // "throughput", "p99 latency", "energy per unit", "mean power", ...
   std::string unit;
   bool higher_is_better = false;
   std::vector<ComparedValue> values;  // one per run, in the runs' order

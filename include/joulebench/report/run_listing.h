@@ -1,10 +1,9 @@
 // Stored runs as text for the terminal, JSON and CSV (`joulebench runs ...`).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "joulebench/run/run_record.h"
 #include "joulebench/store/run_store.h"

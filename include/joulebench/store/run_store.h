@@ -62,18 +62,18 @@ struct RunSummary {
   std::string kind;
   std::string name;
   double start_unix_s = 0;
-  double end_unix_s = 0;            // 0 while running or when the writer died
+  double end_unix_s = 0;                             // 0 while running or when the writer died
   run::RunStatus status = run::RunStatus::kRunning;  // effective: a dead writer's run is incomplete
   std::string verdict;
-  std::string workload;             // config["workload"] or config["command"] when present
-  std::size_t samples = 0;          // timeline samples stored
+  std::string workload;                   // config["workload"] or config["command"] when present
+  std::size_t samples = 0;                // timeline samples stored
   std::optional<run::Metric> throughput;  // metric "throughput" when stored
   std::optional<double> mean_watts;       // of the "measurement" window (else the last window)
 };
 
 struct ListFilter {
-  std::optional<std::string> kind;         // only runs of this kind
-  std::optional<double> since_unix_s;      // only runs that started at or after this time
+  std::optional<std::string> kind;     // only runs of this kind
+  std::optional<double> since_unix_s;  // only runs that started at or after this time
 };
 
 // Not thread-safe: use a store and its writers from one thread.
@@ -107,6 +107,8 @@ class RunStore {
   // Throws InputError for an id that is not a number or not stored. A run still being
   // written by a live process is refused (InputError) unless allow_running.
   run::RunRecord Load(std::string_view id, bool allow_running = false);
+  // True when `id` is a well-formed id of a stored run (in any status).
+  bool Contains(std::string_view id);
   // Deletes runs (all or none). Unknown ids and runs in progress are refused (InputError)
   // before anything is deleted.
   void Delete(const std::vector<std::string>& ids);
