@@ -13,7 +13,6 @@
 
 #include "cli/command.h"
 #include "cli/run_observers.h"
-#include "cli/store_options.h"
 #include "cli/source_flags.h"
 #include "joulebench/error.h"
 #include "joulebench/load/builtin_suts.h"
@@ -208,7 +207,6 @@ int Run(const LoadgenFlags& f) {
                    {"window_s", static_cast<double>(s.window_ms) / 1000},
                    {"find_peak", f.find_peak},
                    {"load_levels", levels}};
-  if (observers.storing()) record.fingerprint = CliMachineFingerprint();
   // Without an energy source the observers still see the run, with an empty timeline.
   std::optional<sampling::Meter> no_meter;
   if (!meter) no_meter.emplace(std::vector<std::unique_ptr<energy::Source>>{}, sampling::MeterOptions{});

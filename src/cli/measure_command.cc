@@ -9,7 +9,6 @@
 
 #include "cli/command.h"
 #include "cli/run_observers.h"
-#include "cli/store_options.h"
 #include "cli/source_flags.h"
 #include "joulebench/error.h"
 #include "joulebench/units.h"
@@ -69,7 +68,6 @@ int Run(const MeasureFlags& flags) {
   CliRunObservers observers(flags.run, /*stop_on_signals=*/false);
   options.observer = observers.observer();
   options.name = flags.run.name;
-  if (observers.storing()) options.fingerprint = CliMachineFingerprint();
   const run::MeasureCommandResult result = run::MeasureCommand(options);
   if (!result.started) {
     observers.PrintStored();

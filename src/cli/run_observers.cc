@@ -16,7 +16,10 @@ void AddRunFlags(CLI::App& app, RunFlags& flags, bool with_name) {
 
 CliRunObservers::CliRunObservers(const RunFlags& flags, bool stop_on_signals)
     : quiet_(flags.quiet), progress_(report::Progress::ModeFor(flags.quiet)) {
-  if (store::StoringEnabled(flags.no_store)) storing_.emplace(store::OpenStore(flags.db));
+  if (store::StoringEnabled(flags.no_store)) {
+    storing_.emplace(store::OpenStore(flags.db));
+    storing_->set_base_fingerprint(CliMachineFingerprint());
+  }
   if (stop_on_signals) stop_.emplace();
   if (storing_) all_.Add(&*storing_);
   all_.Add(&progress_);

@@ -20,13 +20,16 @@ void ObserverHooks::Connect(TestSettings& settings, PeakSearchSettings* search) 
   run::RunObserver* observer = observer_;
   std::shared_ptr<State> state = state_;
   settings.stop_requested = [observer] { return observer->StopRequested(); };
-  settings.on_window = [observer, state](double throughput_per_s, double watts, bool measuring) {
+  const char* measuring_phase =
+      settings.wait_for_steady_state ? "steady state reached, measuring" : "measuring";
+  settings.on_window = [observer, state, measuring_phase](double throughput_per_s, double watts,
+                                                          bool measuring) {
     std::string phase;
     {
       std::lock_guard lock(state->mutex);
       if (measuring != state->measuring) {
         state->measuring = measuring;
-        phase = measuring ? fmt::format("{}: steady state reached, measuring", state->context)
+        phase = measuring ? fmt::format("{}: {}", state->context, measuring_phase)
                           : fmt::format("{}: warm-up", state->context);
       }
     }

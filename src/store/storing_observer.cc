@@ -74,7 +74,8 @@ run::RunRecord StoringObserver::WithoutTimelineLocked(const run::RunRecord& reco
   copy.verdict = record.verdict;
   copy.verdict_reasons = record.verdict_reasons;
   copy.config = record.config;
-  copy.fingerprint = record.fingerprint;
+  copy.fingerprint = base_fingerprint_;
+  if (record.fingerprint.is_object()) copy.fingerprint.update(record.fingerprint);
   copy.energy = record.energy;
   copy.windows = record.windows;
   copy.steady_state_at_s = record.steady_state_at_s;

@@ -1,7 +1,7 @@
 // Connects a run observer (storing, progress, stop on SIGINT/SIGTERM) to the load
 // generator's hooks: TestSettings::stop_requested asks the observer, each statistics window
 // becomes OnProgress, the start of the measured part a phase "<context>: steady state
-// reached, measuring", and each peak-search probe a phase "peak search step k".
+// reached, measuring" (or "<context>: measuring" when not waiting for it), and each peak-search probe a phase "peak search step k".
 //
 //   load::ObserverHooks hooks(options.observer);    // nullptr: connects nothing
 //   hooks.Connect(settings, &search);

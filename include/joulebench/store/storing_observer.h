@@ -40,6 +40,10 @@ class StoringObserver : public run::RunObserver {
   void OnPartial(const run::RunRecord& record) override;
   void OnEnd(const run::RunRecord& record) override;
 
+  // Machine and build details stored with the run; the run's own fingerprint fields win.
+  // Call before OnBegin.
+  void set_base_fingerprint(nlohmann::json fingerprint) { base_fingerprint_ = std::move(fingerprint); }
+
   // The stored run's id; empty before OnBegin.
   std::string run_id() const;
   const std::filesystem::path& db_path() const { return store_.path(); }
@@ -66,6 +70,7 @@ class StoringObserver : public run::RunObserver {
   std::optional<RunWriter> writer_;
   std::string run_id_;
   std::optional<std::string> error_;
+  nlohmann::json base_fingerprint_ = nlohmann::json::object();
 };
 
 }  // namespace joulebench::store
