@@ -37,7 +37,6 @@ struct InferFlags {
   std::string dtype = "fp32";
   std::string duration = "10s";
   std::string max_warmup = "60s";
-  bool no_steady_state = false;
   std::uint64_t min_queries = 100;
   std::string baseline;
   std::string gemm_duration = "1s";
@@ -106,7 +105,6 @@ int Run(const InferFlags& f) {
       throw InputError(fmt::format("--window '{}' must be at least 1ms", f.window));
     }
   }
-  o.settings.wait_for_steady_state = !f.no_steady_state;
   if (!f.baseline.empty()) o.baseline = ParseDuration(f.baseline, "--baseline");
   o.gemm_peak_duration = ParseDuration(f.gemm_duration, "--gemm-duration", true);
   o.sources = ResolveSourceOptions(f.sources);
@@ -177,8 +175,6 @@ const CommandRegistration kInfer{{
       app.add_option("--dtype", f->dtype, "fp32 | bf16 (default fp32)");
       app.add_option("--duration", f->duration, "Least measured time after steady state (default 10s)");
       app.add_option("--max-warmup", f->max_warmup, "Longest wait for steady state (default 60s)");
-      app.add_flag("--no-steady-state", f->no_steady_state,
-                   "Start measuring at once instead of waiting for steady throughput and power");
       app.add_option("--min-queries", f->min_queries, "Least measured queries (default 100)");
       app.add_option("--baseline", f->baseline,
                      "Measure idle power this long first (e.g. 10s) for attributable energy");
