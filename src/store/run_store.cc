@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <system_error>
+#include <thread>
 
 #include "joulebench/error.h"
 #include "joulebench/units.h"
@@ -71,6 +72,27 @@ void CheckLocation(const fs::path& path, bool create_parent_dirs) {
   }
 }
 
+// Switching a file to WAL takes an exclusive lock without SQLite's busy handler, so a
+// process opening the store while another one does gets SQLITE_BUSY at once: retry for as
+// long as the busy timeout would have waited.
+void SwitchToWal(Database& db, const fs::path& path) {
+  const auto deadline = std::chrono::steady_clock::now() + Database::kBusyTimeout;
+  for (;;) {
+    Statement s = db.Prepare("PRAGMA journal_mode = WAL");
+    const int rc = s.TryStep();
+    if (rc == SQLITE_ROW && s.Text(0) == "wal") return;
+    if ((rc & 0xff) == SQLITE_BUSY && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      continue;
+    }
+    if (rc != SQLITE_ROW && (rc & 0xff) != SQLITE_DONE) db.Fail(rc, "switching to WAL");
+    throw EnvironmentError(fmt::format(
+        "database {}: cannot switch to write-ahead logging (the file system may not support "
+        "shared memory, e.g. some network file systems); pass a --db on a local disk",
+        path.string()));
+  }
+}
+
 std::shared_ptr<Database> OpenDatabase(const fs::path& path, bool create_parent_dirs) {
   CheckLocation(path, create_parent_dirs);
   auto db = std::make_shared<Database>(path, /*create=*/true);
@@ -102,15 +124,7 @@ std::shared_ptr<Database> OpenDatabase(const fs::path& path, bool create_parent_
         "left untouched - pass another --db",
         path.string()));
   }
-  {
-    Statement s = db->Prepare("PRAGMA journal_mode = WAL");
-    if (!s.Step() || s.Text(0) != "wal") {
-      throw EnvironmentError(fmt::format(
-          "database {}: cannot switch to write-ahead logging (the file system may not support "
-          "shared memory, e.g. some network file systems); pass a --db on a local disk",
-          path.string()));
-    }
-  }
+  SwitchToWal(*db, path);
   // In WAL mode NORMAL loses no committed transaction when the process dies; only a power
   // loss may drop the last ones (https://www.sqlite.org/pragma.html#pragma_synchronous).
   db->Exec("PRAGMA synchronous = NORMAL");

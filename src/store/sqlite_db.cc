@@ -9,7 +9,7 @@ namespace joulebench::store {
 namespace {
 // Other processes may hold the write lock for a transaction (one batch of samples); waiting
 // this long covers a busy machine without hanging forever on a stuck writer.
-constexpr int kBusyTimeoutMs = 15000;
+constexpr int kBusyTimeoutMs = static_cast<int>(Database::kBusyTimeout.count());
 }  // namespace
 
 Database::Database(const std::filesystem::path& path, bool create) : path_(path) {
@@ -100,6 +100,8 @@ Statement& Statement::BindNull(int index) {
   sqlite3_bind_null(stmt_, index);
   return *this;
 }
+
+int Statement::TryStep() { return sqlite3_step(stmt_); }
 
 bool Statement::Step() {
   int rc = sqlite3_step(stmt_);

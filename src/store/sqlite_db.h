@@ -4,6 +4,7 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -23,6 +24,9 @@ class Database {
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
+
+  // How long a statement waits for another process's lock before SQLITE_BUSY.
+  static constexpr std::chrono::milliseconds kBusyTimeout{15000};
 
   void Exec(std::string_view sql);
   Statement Prepare(std::string_view sql);
@@ -47,6 +51,9 @@ class Statement {
   Statement& operator=(Statement&&) = delete;
   Statement(const Statement&) = delete;
 
+  // One sqlite3_step; returns its result code instead of throwing (for callers that handle
+  // SQLITE_BUSY themselves).
+  int TryStep();
   // Binds are 1-based, like SQLite's.
   Statement& Bind(int index, std::int64_t value);
   Statement& Bind(int index, double value);
