@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "energy/sysfs_text.h"
 
@@ -158,6 +160,49 @@ std::vector<std::string> PerfEventSource::TakeWarnings() {
   return out;
 }
 
+namespace {
+
+// RAPL updates its counters about every millisecond and no domain of a running machine draws
+// nothing, so a counter that stands still this long does not count: some hypervisors expose
+// the power PMU and return zeros.
+constexpr std::chrono::milliseconds kLivenessCheck{25};
+
+void DropStuckCounters(std::vector<PerfEventSource::Counter>& counters,
+                       std::vector<DomainInfo>& domains, std::vector<std::string>& details) {
+  auto read_all = [&](std::vector<std::uint64_t>& values) {
+    values.assign(counters.size(), 0);
+    for (std::size_t i = 0; i < counters.size(); ++i) {
+      if (::read(counters[i].fd, &values[i], sizeof values[i]) != sizeof values[i]) values[i] = 0;
+    }
+  };
+  std::vector<std::uint64_t> before, after;
+  read_all(before);
+  std::this_thread::sleep_for(kLivenessCheck);
+  read_all(after);
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < counters.size(); ++i) {
+    if (after[i] == before[i]) {
+      details.push_back(fmt::format("{}: left out, its counter did not advance in {} ms",
+                                    domains[i].name, kLivenessCheck.count()));
+      close(counters[i].fd);
+      continue;
+    }
+    counters[kept] = counters[i];
+    domains[kept] = std::move(domains[i]);
+    ++kept;
+  }
+  counters.resize(kept);
+  domains.resize(kept);
+  // A parent that was left out no longer contains anything.
+  for (auto& d : domains) {
+    const bool parent_kept = std::any_of(domains.begin(), domains.end(),
+                                         [&](const DomainInfo& p) { return p.name == d.parent; });
+    if (!parent_kept) d.parent.clear();
+  }
+}
+
+}  // namespace
+
 ProbeResult ProbePerfEvent(const SourceOptions& options) {
   ProbeResult result;
   result.source_name = "perf_event";
@@ -256,6 +301,16 @@ ProbeResult ProbePerfEvent(const SourceOptions& options) {
                                   std::strerror(other_errno));
       result.fix = "the kernel lists a power PMU it cannot open; check dmesg for RAPL errors";
     }
+    return result;
+  }
+  DropStuckCounters(counters, domains, result.details);
+  if (domains.empty()) {
+    result.status = ProbeStatus::kUnsupported;
+    result.reason = fmt::format(
+        "the power PMU's counters did not advance in {} ms: this machine (typically a virtual "
+        "machine) exposes the PMU but does not count energy with it",
+        kLivenessCheck.count());
+    result.fix = "none on this machine; use bare metal, or let the model estimate";
     return result;
   }
   result.status = ProbeStatus::kAvailable;

@@ -98,7 +98,8 @@ TEST(PerfEventSource, LiveCountersIncreaseAtAPlausiblePower) {
   for (std::size_t i = 0; i < n; ++i) {
     ASSERT_TRUE(a[i].ok && b[i].ok) << r.source->domains()[i].name;
     const double watts = (b[i].value - a[i].value) / 0.2;
-    EXPECT_GE(watts, 0) << r.source->domains()[i].name;
+    // The probe leaves out counters that do not advance, so every kept one counted something.
+    EXPECT_GT(watts, 0) << r.source->domains()[i].name;
     EXPECT_LT(watts, 5000) << r.source->domains()[i].name;
   }
 }
