@@ -85,6 +85,7 @@ struct Run {
   std::uint64_t issued = 0;
   std::uint64_t measured_issued = 0;
   std::int64_t measure_begin_ns = -1;  // relative to begin_ns
+  std::uint64_t offline_topped_up = 0;  // queries added to reach the minimum duration
   bool overloaded = false;
   bool hit_max_duration = false;
   bool stopped = false;
@@ -255,6 +256,34 @@ void RunOffline(Run& run, std::vector<Query>& buffer, std::uint64_t slab,
   run.measure_begin_ns = start - run.begin_ns;
   run.measured_issued = *query_count;
   IssueOfflineQueries(run, buffer, slab, *query_count, true, start);
+  // A count sized from a rate that turned out low would end the run before its minimum
+  // duration (INVALID in LoadGen). Instead, when the SUT has finished everything before that
+  // duration, issue more, sized from the rate measured so far; the result says how many.
+  const std::int64_t min_end_ns = start + s.min_duration_ms * kMsToNs;
+  while (true) {
+    if (s.stop_requested && s.stop_requested()) {
+      run.stopped = true;
+      break;
+    }
+    run.completer.WaitForCompletedUntil(run.issued, min_end_ns);
+    const std::int64_t now = SteadyNowNs();
+    // Queries still out complete later than now; otherwise the last completion counts.
+    if (now >= min_end_ns &&
+        (run.issued > run.completer.completed() ||
+         run.begin_ns + run.completer.last_measured_completion_ns() >= min_end_ns)) {
+      break;
+    }
+    if (run.issued > run.completer.completed()) continue;
+    const double rate = static_cast<double>(run.measured_issued) /
+                        (static_cast<double>(std::max<std::int64_t>(now - start, 1)) / 1e9);
+    const auto more = static_cast<std::uint64_t>(
+        std::ceil(rate * static_cast<double>(std::max<std::int64_t>(min_end_ns - now, 0)) /
+                  1e9 * 1.1)) + 1;
+    IssueOfflineQueries(run, buffer, slab, more, true, start);
+    run.measured_issued += more;
+    run.offline_topped_up += more;
+    *query_count += more;
+  }
 }
 
 }  // namespace
@@ -342,6 +371,12 @@ ScenarioResult RunScenario(SystemUnderTest& sut, QuerySampleLibrary& qsl,
                  w.begin_s >= static_cast<double>(run.measure_begin_ns) / 1e9 - 1e-9;
   }
   result.warnings = std::move(monitor.warnings());
+  if (run.offline_topped_up > 0) {
+    result.warnings.push_back(fmt::format(
+        "offline: the {} queries sized from the expected rate took less than the minimum "
+        "duration; {} more were issued to reach it (the expected rate was low)",
+        result.offline_query_count - run.offline_topped_up, run.offline_topped_up));
+  }
   if (settings.wait_for_steady_state) {
     result.steady_state_criterion = monitor.criterion();
     const std::int64_t ms = monitor.measure_start_ns();
