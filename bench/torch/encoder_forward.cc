@@ -5,7 +5,8 @@
 //   BM_LayoutLMBase/B/S        the whole layoutlm-base forward (embeddings, 12 layers,
 //                              classifier), with achieved FLOP/s and the process's peak RSS;
 //   BM_GemmPeak/N              N x N x N products, the machine's matrix-multiply peak.
-// Threads: JOULEBENCH_THREADS (default 1) for libtorch and OpenBLAS.
+// Threads: JOULEBENCH_THREADS (default 1) for libtorch and OpenBLAS. Kernel of the dense
+// layers: JOULEBENCH_LINEAR_KERNEL = auto (default) | blas | onednn.
 // `bench_encoder_forward --save-weights PATH` writes the bert-base encoder's weights (seed 1)
 // for the Python side and exits.
 #include <benchmark/benchmark.h>
@@ -28,11 +29,17 @@ int Threads() {
   return value ? std::atoi(value) : 1;
 }
 
+LinearKernel Kernel() {
+  const char* value = std::getenv("JOULEBENCH_LINEAR_KERNEL");
+  return ParseLinearKernel(value ? value : "auto");
+}
+
 torch_impl::EncoderModel BertBase() {
   torch_impl::EncoderModel model(FindModel("bert-base"), torch_impl::ModelHead::kNone);
   torch_impl::InitializeWeights(*model, 1);
   model->eval();
   model->FuseForInference();
+  model->SetLinearKernel(ResolveLinearKernel(Kernel(), "cpu", ComputeDtype::kFloat32));
   return model;
 }
 
@@ -52,13 +59,15 @@ void BM_BertBaseEncoder(benchmark::State& state) {
   const double flops = static_cast<double>(b) * EncoderForwardFlops(encoder_only, s);
   state.counters["FLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["threads"] = Threads();
+  state.SetLabel(std::string(LinearKernelName(
+      ResolveLinearKernel(Kernel(), "cpu", ComputeDtype::kFloat32))));
 }
 BENCHMARK(BM_BertBaseEncoder)->Args({8, 128})->Args({1, 128})->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
 void BM_LayoutLMBase(benchmark::State& state) {
   const ModelConfig config = FindModel("layoutlm-base");
-  EncoderInference model(config, {.threads = Threads()});
+  EncoderInference model(config, {.threads = Threads(), .linear_kernel = Kernel()});
   const std::int64_t b = state.range(0), s = state.range(1);
   DocumentGenerator documents({.seq_len = s, .vocab_size = config.vocab_size, .seed = 3});
   const DocumentBatch batch = documents.Next(b);
@@ -79,19 +88,25 @@ void BM_GemmPeak(benchmark::State& state) {
   for (auto _ : state) {
     GemmPeakOptions options;
     options.torch.threads = Threads();
+    options.torch.linear_kernel = static_cast<LinearKernel>(state.range(1));
     options.size = state.range(0);
     options.duration = std::chrono::seconds(3);
     flops_per_s = MeasureGemmPeak(options).flops_per_s;
   }
   state.counters["GEMM_FLOP/s"] = flops_per_s;
+  state.SetLabel(std::string(LinearKernelName(static_cast<LinearKernel>(state.range(1)))));
 }
-BENCHMARK(BM_GemmPeak)->Arg(2048)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+// Both kernels the models can use; the machine's peak is the faster one.
+BENCHMARK(BM_GemmPeak)
+    ->Args({2048, static_cast<std::int64_t>(LinearKernel::kBlas)})
+    ->Args({2048, static_cast<std::int64_t>(LinearKernel::kOneDnn)})
+    ->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 }  // namespace joulebench::workloads
 
 int main(int argc, char** argv) {
-  if (argc == 3 && std::strcmp(argv[1], "--save-weights") == 0) {
+    if (argc == 3 && std::strcmp(argv[1], "--save-weights") == 0) {
     auto model = joulebench::workloads::BertBase();
     model->SaveStateDict(argv[2]);
     return 0;

@@ -5,6 +5,9 @@
 
 #include <cmath>
 #include <fstream>
+#include <map>
+
+#include <fmt/format.h>
 
 #include "joulebench/error.h"
 #include "joulebench/workloads/encoder_inference.h"
@@ -72,17 +75,69 @@ TEST(EncoderLayers, MatchPyTorchTransformerEncoderLayerWithPadding) {
   ASSERT_EQ(result.exit_code, 0) << result.err;
   auto expected = LoadTensor(out_path, "out");
 
+  // Both ways of making Q, K and V, through both kernels of the dense layers where this
+  // libtorch has oneDNN.
+  std::vector<LinearKernel> kernels{LinearKernel::kBlas};
+  if (ResolveLinearKernel(LinearKernel::kAuto, "cpu", ComputeDtype::kFloat32) ==
+      LinearKernel::kOneDnn) {
+    kernels.push_back(LinearKernel::kOneDnn);
+  }
   for (bool fused : {false, true}) {
     if (fused) model->FuseForInference();
-    torch::NoGradGuard no_grad;
-    auto actual = model->EncodeHidden(hidden, mask);
-    ASSERT_EQ(actual.sizes(), expected.sizes());
-    const double max_diff = (actual - expected).abs().max().item<double>();
-    EXPECT_LE(max_diff, 1e-4) << (fused ? "fused QKV" : "separate QKV");
-    // Padding must not leak into real tokens: row 2's real outputs equal a run without it.
-    auto short_row = model->EncodeHidden(hidden.slice(0, 2, 3).slice(1, 0, 2), torch::Tensor());
-    EXPECT_LE((short_row - actual.slice(0, 2, 3).slice(1, 0, 2)).abs().max().item<double>(),
-              1e-5);
+    for (LinearKernel kernel : kernels) {
+      model->SetLinearKernel(kernel);
+      const std::string variant = fmt::format("{} QKV, {} kernel", fused ? "fused" : "separate",
+                                              LinearKernelName(kernel));
+      torch::NoGradGuard no_grad;
+      auto actual = model->EncodeHidden(hidden, mask);
+      ASSERT_EQ(actual.sizes(), expected.sizes());
+      const double max_diff = (actual - expected).abs().max().item<double>();
+      EXPECT_LE(max_diff, 1e-4) << variant;
+      // Padding must not leak into real tokens: row 2's real outputs equal a run without it.
+      auto short_row =
+          model->EncodeHidden(hidden.slice(0, 2, 3).slice(1, 0, 2), torch::Tensor());
+      EXPECT_LE((short_row - actual.slice(0, 2, 3).slice(1, 0, 2)).abs().max().item<double>(),
+                1e-5)
+          << variant;
+    }
+  }
+}
+
+// Training through the oneDNN kernel: the same loss and gradients as through libtorch's
+// BLAS path (autograd runs through oneDNN's own backward).
+TEST(EncoderLayers, OneDnnKernelGivesTheBlasGradients) {
+  if (ResolveLinearKernel(LinearKernel::kAuto, "cpu", ComputeDtype::kFloat32) !=
+      LinearKernel::kOneDnn) {
+    GTEST_SKIP() << "this libtorch has no oneDNN (MKL-DNN)";
+  }
+  ModelConfig config = FindModel("bert-tiny");
+  EncoderModel model(config, ModelHead::kMaskedLm);
+  torch_impl::InitializeWeights(*model, 4);
+  model->eval();  // no dropout, so that both passes compute the same function
+  torch::manual_seed(6);
+  auto ids = torch::randint(config.vocab_size, {2, 12}, torch::kLong);
+  std::map<std::string, torch::Tensor> gradients[2];
+  double losses[2];
+  for (int i = 0; i < 2; ++i) {
+    model->SetLinearKernel(i == 0 ? LinearKernel::kBlas : LinearKernel::kOneDnn);
+    model->zero_grad();
+    auto hidden = model->Encode(ids, torch::Tensor(), torch::Tensor(), torch::Tensor());
+    auto logits = model->MaskedLmLogits(hidden.view({-1, config.hidden_size}));
+    auto loss = torch::cross_entropy_loss(logits, ids.view({-1}));
+    loss.backward();
+    losses[i] = loss.item<double>();
+    for (const auto& item : model->named_parameters()) {
+      ASSERT_TRUE(item.value().grad().defined()) << item.key();
+      gradients[i][item.key()] = item.value().grad().clone();
+    }
+  }
+  EXPECT_NEAR(losses[0], losses[1], 1e-5);
+  // Relative to each gradient's size; the key biases' gradients are zero in exact arithmetic
+  // (softmax ignores a shift common to all keys), so both kernels give only rounding noise
+  // there: hence the small absolute floor.
+  for (const auto& [name, blas] : gradients[0]) {
+    const double tolerance = 1e-4 * blas.abs().max().item<double>() + 1e-7;
+    EXPECT_LE((gradients[1].at(name) - blas).abs().max().item<double>(), tolerance) << name;
   }
 }
 

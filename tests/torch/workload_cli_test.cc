@@ -136,12 +136,32 @@ TEST(TrainCommand, DurationAndStepsAreAlternatives) {
   EXPECT_NE(r.err.find("alternatives"), std::string::npos) << r.err;
 }
 
+TEST(InferCommand, LinearKernelIsRecordedWithTheRunAndBadChoicesAreRejected) {
+  auto r = RunJoulebench({"infer", "--model", "bert-tiny", "--seq-len", "16", "--batch", "2",
+                          "--duration", "300ms", "--no-steady-state", "--min-queries", "4",
+                          "--gemm-duration", "0s", "--linear-kernel", "blas", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out).at("config").at("torch").at("linear_kernel"), "blas");
+
+  auto unknown = RunJoulebench({"infer", "--model", "bert-tiny", "--linear-kernel", "fast"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("--linear-kernel: 'fast'"), std::string::npos) << unknown.err;
+  auto bf16 = RunJoulebench(
+      {"infer", "--model", "bert-tiny", "--linear-kernel", "onednn", "--dtype", "bf16"});
+  EXPECT_EQ(bf16.exit_code, 2);
+  EXPECT_NE(bf16.err.find("fp32 only"), std::string::npos) << bf16.err;
+}
+
 TEST(GemmCommand, ReportsAPositivePeak) {
   auto r = RunJoulebench({"gemm", "--size", "256", "--duration", "100ms", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_GT(j.at("flops_per_s").get<double>(), 1e8);
   EXPECT_EQ(j.at("size"), 256);
+  auto blas = RunJoulebench(
+      {"gemm", "--size", "256", "--duration", "100ms", "--linear-kernel", "blas", "--json"});
+  ASSERT_EQ(blas.exit_code, 0) << blas.err;
+  EXPECT_EQ(nlohmann::json::parse(blas.out).at("kernel"), "blas");
 }
 
 }  // namespace

@@ -11,7 +11,7 @@
 namespace joulebench::workloads {
 
 struct GemmPeakOptions {
-  TorchOptions torch;       // device, dtype and threads (seed, weights unused)
+  TorchOptions torch;       // device, dtype, threads, linear kernel (seed, weights unused)
   std::int64_t size = 0;    // n of the n x n x n products; 0 = 2048 on CPU, 8192 on a GPU
   std::chrono::nanoseconds duration = std::chrono::seconds(2);  // timed part, after 1 warm-up
 };
@@ -25,6 +25,7 @@ struct GemmPeak {
   std::string device;
   ComputeDtype dtype = ComputeDtype::kFloat32;
   int threads = 1;
+  LinearKernel kernel = LinearKernel::kBlas;  // resolved: the kernel the models use
 };
 
 // Throws InputError / EnvironmentError for bad options or devices.

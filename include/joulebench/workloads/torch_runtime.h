@@ -35,6 +35,21 @@ std::string CheckDevice(std::string_view device);
 void SetIntraOpThreads(int threads);
 int IntraOpThreads();
 
+// The kernels that multiply the built-in models' dense (linear) layers. On the CPU in fp32,
+// libtorch's oneDNN (MKL-DNN) inner product is several times faster than its BLAS path
+// (OpenBLAS on Debian) on AVX-512 machines; kAuto takes oneDNN wherever it applies.
+enum class LinearKernel { kAuto, kBlas, kOneDnn };
+std::string_view LinearKernelName(LinearKernel kernel);  // "auto", "blas", "onednn"
+// "auto" | "blas" | "onednn"; InputError otherwise.
+LinearKernel ParseLinearKernel(std::string_view text);
+// The kernel `kernel` stands for on a checked device and dtype: kBlas or kOneDnn. oneDNN
+// applies on the CPU in fp32 when libtorch was built with it; asking for it elsewhere is an
+// InputError (EnvironmentError when this libtorch lacks it).
+LinearKernel ResolveLinearKernel(LinearKernel kernel, const std::string& checked_device,
+                                 ComputeDtype dtype);
+// What a resolved kernel is, for reports: "oneDNN inner product" or "libtorch linear (BLAS)".
+std::string LinearKernelDescription(LinearKernel resolved);
+
 // Everything a built-in or TorchScript workload is configured with.
 struct TorchOptions {
   std::string device = "cpu";  // "cpu", "cuda", "cuda:N"
@@ -42,6 +57,7 @@ struct TorchOptions {
   int threads = 1;              // intra-op threads
   unsigned long long seed = 1;  // weights and synthetic inputs
   std::string weights_path;     // state dict to load; "" = random initialisation
+  LinearKernel linear_kernel = LinearKernel::kAuto;  // built-in models' dense layers
 };
 
 }  // namespace joulebench::workloads

@@ -17,6 +17,7 @@ struct GemmFlags {
   int threads = 1;
   std::int64_t size = 0;
   std::string duration = "3s";
+  std::string linear_kernel = "auto";
   bool json = false;
 };
 
@@ -25,6 +26,7 @@ int Run(const GemmFlags& f) {
   o.torch.device = f.device;
   o.torch.dtype = workloads::ParseComputeDtype(f.dtype);
   o.torch.threads = f.threads;
+  o.torch.linear_kernel = workloads::ParseLinearKernel(f.linear_kernel);
   o.size = f.size;
   o.duration = ParseDuration(f.duration, "--duration");
   const workloads::GemmPeak p = workloads::MeasureGemmPeak(o);
@@ -38,16 +40,17 @@ int Run(const GemmFlags& f) {
                          {"device", p.device},
                          {"dtype", std::string(workloads::ComputeDtypeName(p.dtype))},
                          {"threads", p.threads},
+                         {"kernel", std::string(workloads::LinearKernelName(p.kernel))},
                          {"libtorch", workloads::TorchVersion()}}
               .dump(2) +
           "\n";
   } else {
     out = fmt::format(
         "GEMM peak: {:.1f} GFLOP/s mean, {:.1f} GFLOP/s best ({} x {} products, {}, {}, {} "
-        "thread(s), {} in {}; measured by libtorch {})\n",
+        "thread(s), {} in {}; measured by libtorch {}, {})\n",
         p.flops_per_s / 1e9, p.best_flops_per_s / 1e9, p.size, p.size, p.device,
         workloads::ComputeDtypeName(p.dtype), p.threads, p.products, FormatDuration(p.duration_s),
-        workloads::TorchVersion());
+        workloads::TorchVersion(), workloads::LinearKernelDescription(p.kernel));
   }
   std::fwrite(out.data(), 1, out.size(), stdout);
   return 0;
@@ -64,6 +67,8 @@ const CommandRegistration kGemm{{
       app.add_option("--threads", f->threads, "libtorch intra-op threads (default 1)");
       app.add_option("--size", f->size, "n of the n x n products (default 2048 CPU, 8192 GPU)");
       app.add_option("--duration", f->duration, "Timed part (default 3s)");
+      app.add_option("--linear-kernel", f->linear_kernel,
+                     "auto | blas | onednn: the kernel measured (default auto, as the models)");
       app.add_flag("--json", f->json, "Print JSON");
       return [f] { return Run(*f); };
     },

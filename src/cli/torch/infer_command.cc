@@ -33,6 +33,7 @@ struct InferFlags {
   bool find_peak = false;
   std::string latency_bound;
   int threads = 1;
+  std::string linear_kernel = "auto";
   std::string device = "cpu";
   std::string dtype = "fp32";
   std::string duration = "10s";
@@ -66,6 +67,7 @@ int Run(const InferFlags& f) {
   o.torch.device = f.device;
   o.torch.dtype = workloads::ParseComputeDtype(f.dtype);
   o.torch.threads = f.threads;
+  o.torch.linear_kernel = workloads::ParseLinearKernel(f.linear_kernel);
   o.torch.seed = f.seed;
   o.torch.weights_path = f.weights;
   o.seq_len = f.seq_len;
@@ -171,6 +173,9 @@ const CommandRegistration kInfer{{
       app.add_option("--latency-bound", f->latency_bound,
                      "Server p99 / single-stream p90 latency bound (default 10ms server)");
       app.add_option("--threads", f->threads, "libtorch intra-op threads (default 1)");
+      app.add_option("--linear-kernel", f->linear_kernel,
+                     "auto | blas | onednn: kernel of the dense layers (default auto: oneDNN on "
+                     "the CPU in fp32)");
       app.add_option("--device", f->device, "cpu | cuda | cuda:N (default cpu)");
       app.add_option("--dtype", f->dtype, "fp32 | bf16 (default fp32)");
       app.add_option("--duration", f->duration, "Least measured time after steady state (default 10s)");

@@ -22,6 +22,7 @@ struct TrainFlags {
   std::int64_t batch = 8;
   std::int64_t grad_accum = 1;
   int threads = 1;
+  std::string linear_kernel = "auto";
   std::string device = "cpu";
   std::string dtype = "fp32";
   std::string duration;
@@ -51,6 +52,7 @@ int Run(const TrainFlags& f) {
   o.train.torch.device = f.device;
   o.train.torch.dtype = workloads::ParseComputeDtype(f.dtype);
   o.train.torch.threads = f.threads;
+  o.train.torch.linear_kernel = workloads::ParseLinearKernel(f.linear_kernel);
   o.train.torch.seed = f.seed;
   o.train.torch.weights_path = f.weights;
   if (!f.duration.empty() && f.steps != 0) {
@@ -85,6 +87,9 @@ const CommandRegistration kTrain{{
       app.add_option("--batch", f->batch, "Sequences per micro-batch (default 8)");
       app.add_option("--grad-accum", f->grad_accum, "Micro-batches per optimizer step (default 1)");
       app.add_option("--threads", f->threads, "libtorch intra-op threads (default 1)");
+      app.add_option("--linear-kernel", f->linear_kernel,
+                     "auto | blas | onednn: kernel of the dense layers (default auto: oneDNN on "
+                     "the CPU in fp32)");
       app.add_option("--device", f->device, "cpu | cuda | cuda:N (default cpu)");
       app.add_option("--dtype", f->dtype, "fp32 | bf16 (pure bf16 weights; default fp32)");
       app.add_option("--duration", f->duration,

@@ -58,6 +58,8 @@ EncoderInference::EncoderInference(const ModelConfig& config, const TorchOptions
     impl_->model->to(impl_->device, torch_impl::ToScalarType(options.dtype));
     impl_->model->eval();
     impl_->model->FuseForInference();
+    impl_->model->SetLinearKernel(
+        ResolveLinearKernel(options.linear_kernel, impl_->options.device, options.dtype));
   });
 }
 

@@ -12,6 +12,8 @@
 #include "joulebench/error.h"
 #include <torch/version.h>
 
+#include "workloads/torch/torch_util.h"
+
 namespace joulebench::workloads::torch_impl {
 namespace {
 
@@ -83,6 +85,11 @@ void EncoderLayerImpl::FuseForInference() {
   fused_qkv_bias_ = torch::cat({query->bias * scale, key->bias, value->bias}, 0).contiguous();
 }
 
+torch::Tensor EncoderLayerImpl::Dense(const torch::Tensor& x,
+                                      const torch::nn::Linear& layer) const {
+  return Linear(x, layer->weight, layer->bias, linear_kernel_);
+}
+
 torch::Tensor EncoderLayerImpl::forward(const torch::Tensor& hidden,
                                         const torch::Tensor& additive_mask) {
   const std::int64_t b = hidden.size(0);
@@ -91,7 +98,7 @@ torch::Tensor EncoderLayerImpl::forward(const torch::Tensor& hidden,
   const bool training = is_training();
   torch::Tensor q, k, v;
   if (!training && fused_qkv_weight_.defined()) {
-    auto qkv = torch::linear(hidden, fused_qkv_weight_, fused_qkv_bias_)
+    auto qkv = Linear(hidden, fused_qkv_weight_, fused_qkv_bias_, linear_kernel_)
                    .view({b, s, 3, num_heads_, head_dim_})
                    .permute({2, 0, 3, 1, 4});
     q = qkv[0];
@@ -99,7 +106,7 @@ torch::Tensor EncoderLayerImpl::forward(const torch::Tensor& hidden,
     v = qkv[2];
   } else {
     auto heads = [&](torch::nn::Linear& projection) {
-      return projection(hidden).view({b, s, num_heads_, head_dim_}).transpose(1, 2);
+      return Dense(hidden, projection).view({b, s, num_heads_, head_dim_}).transpose(1, 2);
     };
     q = heads(query) * (1.0 / std::sqrt(static_cast<double>(head_dim_)));
     k = heads(key);
@@ -112,10 +119,10 @@ torch::Tensor EncoderLayerImpl::forward(const torch::Tensor& hidden,
   if (probs.scalar_type() != v.scalar_type()) probs = probs.to(v.scalar_type());
   if (training) probs = torch::dropout(probs, dropout_, true);
   auto context = torch::matmul(probs, v).transpose(1, 2).reshape({b, s, h});
-  auto attended = attention_output(context);
+  auto attended = Dense(context, attention_output);
   if (training) attended = torch::dropout(attended, dropout_, true);
   auto x = attention_norm(hidden + attended);
-  auto ff = output(torch::gelu(intermediate(x)));
+  auto ff = Dense(torch::gelu(Dense(x, intermediate)), output);
   if (training) ff = torch::dropout(ff, dropout_, true);
   return output_norm(x + ff);
 }
@@ -202,12 +209,18 @@ torch::Tensor EncoderModelImpl::EncodeHidden(torch::Tensor hidden,
 }
 
 torch::Tensor EncoderModelImpl::MaskedLmLogits(const torch::Tensor& hidden) {
-  auto x = mlm_norm(torch::gelu(mlm_transform(hidden)));
-  return torch::linear(x, embeddings->word_embeddings->weight, mlm_bias);
+  auto x = mlm_norm(
+      torch::gelu(Linear(hidden, mlm_transform->weight, mlm_transform->bias, linear_kernel_)));
+  return Linear(x, embeddings->word_embeddings->weight, mlm_bias, linear_kernel_);
 }
 
 torch::Tensor EncoderModelImpl::TokenLogits(const torch::Tensor& hidden) {
-  return classifier(hidden);
+  return Linear(hidden, classifier->weight, classifier->bias, linear_kernel_);
+}
+
+void EncoderModelImpl::SetLinearKernel(LinearKernel resolved) {
+  linear_kernel_ = resolved;
+  for (const auto& layer : *layers) layer->as<EncoderLayer>()->set_linear_kernel(resolved);
 }
 
 void EncoderModelImpl::FuseForInference() {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "joulebench/workloads/model_config.h"
+#include "joulebench/workloads/torch_runtime.h"
 
 namespace joulebench::workloads::torch_impl {
 
@@ -25,6 +26,8 @@ class EncoderLayerImpl : public torch::nn::Module {
   // Inference: fuses Q, K and V into one matrix product (with 1/sqrt(d) folded into Q).
   // Call again after changing the weights, dtype or device; training mode ignores it.
   void FuseForInference();
+  // Which kernel multiplies the dense layers (a resolved kind: kBlas or kOneDnn).
+  void set_linear_kernel(LinearKernel resolved) { linear_kernel_ = resolved; }
 
   torch::nn::Linear query{nullptr}, key{nullptr}, value{nullptr}, attention_output{nullptr};
   torch::nn::LayerNorm attention_norm{nullptr};
@@ -35,6 +38,8 @@ class EncoderLayerImpl : public torch::nn::Module {
   std::int64_t num_heads_;
   std::int64_t head_dim_;
   double dropout_;
+  LinearKernel linear_kernel_ = LinearKernel::kBlas;
+  torch::Tensor Dense(const torch::Tensor& x, const torch::nn::Linear& layer) const;
   torch::Tensor fused_qkv_weight_;
   torch::Tensor fused_qkv_bias_;
 };
@@ -81,6 +86,8 @@ class EncoderModelImpl : public torch::nn::Module {
   torch::Tensor TokenLogits(const torch::Tensor& hidden);
   // See EncoderLayerImpl::FuseForInference.
   void FuseForInference();
+  // The kernel of every dense layer, heads included (kBlas or kOneDnn; default kBlas).
+  void SetLinearKernel(LinearKernel resolved);
 
   // Loads a state dict saved by torch.save (Python) or torch::pickle_save; throws
   // InputError listing missing / unexpected / misshaped keys. Keys without the model prefix
@@ -98,6 +105,7 @@ class EncoderModelImpl : public torch::nn::Module {
   ModelConfig config_;
   ModelHead head_;
   std::string prefix_;  // "bert" or "layoutlm"
+  LinearKernel linear_kernel_ = LinearKernel::kBlas;
   torch::nn::Linear mlm_transform{nullptr};
   torch::nn::LayerNorm mlm_norm{nullptr};
   torch::Tensor mlm_bias;

@@ -77,6 +77,8 @@ MlmTrainer::MlmTrainer(const ModelConfig& config, const TrainOptions& options)
     }
     impl_->model->to(impl_->device, torch_impl::ToScalarType(options.torch.dtype));
     impl_->model->train();
+    impl_->model->SetLinearKernel(ResolveLinearKernel(
+        options.torch.linear_kernel, impl_->options.torch.device, options.torch.dtype));
     std::vector<torch::Tensor> decayed, not_decayed;
     for (const auto& item : impl_->model->named_parameters()) {
       const std::string& name = item.key();

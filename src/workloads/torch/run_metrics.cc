@@ -91,9 +91,9 @@ void AddFlopsMetrics(run::RunRecord& record, double achieved_flops_per_s, double
             "measured throughput x " + counted);
   if (!gemm) return;
   const std::string gemm_provenance =
-      fmt::format("measured: libtorch {}x{} GEMM, {}, {}, {} thread(s), {:.1f} s", gemm->size,
-                  gemm->size, gemm->device, ComputeDtypeName(gemm->dtype), gemm->threads,
-                  gemm->duration_s);
+      fmt::format("measured: libtorch {}x{} GEMM by {}, {}, {}, {} thread(s), {:.1f} s",
+                  gemm->size, gemm->size, LinearKernelDescription(gemm->kernel), gemm->device,
+                  ComputeDtypeName(gemm->dtype), gemm->threads, gemm->duration_s);
   AddMetric(record, "gemm_peak_flops", gemm->flops_per_s, "FLOP/s", gemm_provenance);
   if (gemm->flops_per_s > 0) {
     AddMetric(record, "fraction_of_gemm_peak", achieved_flops_per_s / gemm->flops_per_s, "1",
@@ -108,6 +108,8 @@ void AddTorchConfig(run::RunRecord& record, const TorchOptions& torch) {
       {"threads", torch.threads},
       {"seed", torch.seed},
       {"weights", torch.weights_path},
+      {"linear_kernel", std::string(LinearKernelName(
+                            ResolveLinearKernel(torch.linear_kernel, torch.device, torch.dtype)))},
   };
   record.fingerprint["libtorch"] = TorchVersion();
   record.fingerprint["cuda_available"] = CudaAvailable();

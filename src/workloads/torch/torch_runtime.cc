@@ -92,12 +92,72 @@ void SetIntraOpThreads(int threads) {
 
 int IntraOpThreads() { return at::get_num_threads(); }
 
+std::string_view LinearKernelName(LinearKernel kernel) {
+  switch (kernel) {
+    case LinearKernel::kAuto:
+      return "auto";
+    case LinearKernel::kBlas:
+      return "blas";
+    case LinearKernel::kOneDnn:
+      return "onednn";
+  }
+  return "?";
+}
+
+LinearKernel ParseLinearKernel(std::string_view text) {
+  for (auto k : {LinearKernel::kAuto, LinearKernel::kBlas, LinearKernel::kOneDnn}) {
+    if (text == LinearKernelName(k)) return k;
+  }
+  throw InputError(
+      fmt::format("--linear-kernel: '{}' is not a kernel; use auto, blas or onednn", text));
+}
+
+LinearKernel ResolveLinearKernel(LinearKernel kernel, const std::string& checked_device,
+                                 ComputeDtype dtype) {
+  if (kernel == LinearKernel::kBlas) return kernel;
+  const bool applies = checked_device == "cpu" && dtype == ComputeDtype::kFloat32;
+  if (kernel == LinearKernel::kAuto) {
+    return applies && at::hasMKLDNN() ? LinearKernel::kOneDnn : LinearKernel::kBlas;
+  }
+  if (!applies) {
+    throw InputError(fmt::format(
+        "--linear-kernel onednn: applies on the CPU in fp32 only (here: --device {} --dtype {}); "
+        "use --linear-kernel auto",
+        checked_device, ComputeDtypeName(dtype)));
+  }
+  if (!at::hasMKLDNN()) {
+    throw EnvironmentError(fmt::format(
+        "--linear-kernel onednn: this libtorch ({}) was built without oneDNN (MKL-DNN); use "
+        "--linear-kernel blas",
+        TORCH_VERSION));
+  }
+  return kernel;
+}
+
+std::string LinearKernelDescription(LinearKernel resolved) {
+  return resolved == LinearKernel::kOneDnn ? "oneDNN inner product (libtorch's MKL-DNN)"
+                                           : "libtorch linear (BLAS / device GEMM)";
+}
+
 namespace torch_impl {
 
 torch::Device ToDevice(const std::string& checked_device) { return torch::Device(checked_device); }
 
 torch::ScalarType ToScalarType(ComputeDtype dtype) {
   return dtype == ComputeDtype::kFloat32 ? torch::kFloat : torch::kBFloat16;
+}
+
+torch::Tensor Linear(const torch::Tensor& x, const torch::Tensor& weight,
+                     const torch::Tensor& bias, LinearKernel resolved) {
+  if (resolved != LinearKernel::kOneDnn) return torch::linear(x, weight, bias);
+  // oneDNN takes a 2-D input in its own layout; the product comes back as a dense tensor.
+  auto sizes = x.sizes().vec();
+  auto rows = x.reshape({-1, x.size(-1)}).contiguous().to_mkldnn();
+  auto y = at::mkldnn_linear(rows, weight, bias.defined() ? c10::optional<torch::Tensor>(bias)
+                                                          : c10::nullopt)
+               .to_dense();
+  sizes.back() = weight.size(0);
+  return y.view(sizes);
 }
 
 void Synchronize(const torch::Device& device) {
