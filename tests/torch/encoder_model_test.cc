@@ -30,20 +30,8 @@ torch::Tensor LoadTensor(const std::filesystem::path& path, const std::string& k
   return dict.at(key).toTensor();
 }
 
-TEST(EncoderLayers, MatchPyTorchTransformerEncoderLayerWithPadding) {
-  torch::manual_seed(3);
-  ModelConfig config = FindModel("bert-tiny");
-  EncoderModel model(config, ModelHead::kNone);
-  torch_impl::InitializeWeights(*model, 11);
-  // Non-trivial LayerNorm parameters and biases, so that a swapped tensor shows.
-  {
-    torch::NoGradGuard no_grad;
-    for (auto& p : model->parameters()) {
-      if (p.dim() == 1) p.add_(torch::randn_like(p) * 0.1);
-    }
-  }
-  model->eval();
-  const std::int64_t b = 3, s = 9;
+void CompareWithPyTorch(torch_impl::EncoderModelImpl& model_ref, const ModelConfig& config, std::int64_t s) {
+  const std::int64_t b = 3;
   auto hidden = torch::randn({b, s, config.hidden_size});
   auto mask = torch::ones({b, s}, torch::kLong);
   mask.index_put_({1, torch::indexing::Slice(5, torch::indexing::None)}, 0);  // 5 real tokens
@@ -55,7 +43,7 @@ TEST(EncoderLayers, MatchPyTorchTransformerEncoderLayerWithPadding) {
   input.insert("num_heads", torch::tensor(config.num_heads));
   input.insert("num_layers", torch::tensor(config.num_layers));
   input.insert("eps", torch::tensor(config.layer_norm_eps, torch::kDouble));
-  for (const auto& item : model->named_parameters()) {
+  for (const auto& item : model_ref.named_parameters()) {
     const std::string prefix = "bert.encoder.";
     if (item.key().rfind(prefix, 0) == 0) {
       input.insert(item.key().substr(prefix.size()), item.value().detach().clone());
@@ -83,23 +71,43 @@ TEST(EncoderLayers, MatchPyTorchTransformerEncoderLayerWithPadding) {
     kernels.push_back(LinearKernel::kOneDnn);
   }
   for (bool fused : {false, true}) {
-    if (fused) model->FuseForInference();
+    if (fused) model_ref.FuseForInference();
     for (LinearKernel kernel : kernels) {
-      model->SetLinearKernel(kernel);
+      model_ref.SetLinearKernel(kernel);
       const std::string variant = fmt::format("{} QKV, {} kernel", fused ? "fused" : "separate",
                                               LinearKernelName(kernel));
       torch::NoGradGuard no_grad;
-      auto actual = model->EncodeHidden(hidden, mask);
+      auto actual = model_ref.EncodeHidden(hidden, mask);
       ASSERT_EQ(actual.sizes(), expected.sizes());
       const double max_diff = (actual - expected).abs().max().item<double>();
       EXPECT_LE(max_diff, 1e-4) << variant;
       // Padding must not leak into real tokens: row 2's real outputs equal a run without it.
       auto short_row =
-          model->EncodeHidden(hidden.slice(0, 2, 3).slice(1, 0, 2), torch::Tensor());
+          model_ref.EncodeHidden(hidden.slice(0, 2, 3).slice(1, 0, 2), torch::Tensor());
       EXPECT_LE((short_row - actual.slice(0, 2, 3).slice(1, 0, 2)).abs().max().item<double>(),
                 1e-5)
           << variant;
     }
+  }
+}
+
+TEST(EncoderLayers, MatchPyTorchTransformerEncoderLayerWithPadding) {
+  ModelConfig config = FindModel("bert-tiny");
+  // 9 tokens, and 130: long enough for the per-head oneDNN attention (kOneDnnAttentionMinSeqLen).
+  for (const std::int64_t s : {std::int64_t{9}, std::int64_t{130}}) {
+    SCOPED_TRACE(fmt::format("sequence length {}", s));
+    torch::manual_seed(3);
+    EncoderModel model(config, ModelHead::kNone);
+    torch_impl::InitializeWeights(*model, 11);
+    // Non-trivial LayerNorm parameters and biases, so that a swapped tensor shows.
+    {
+      torch::NoGradGuard no_grad;
+      for (auto& p : model->parameters()) {
+        if (p.dim() == 1) p.add_(torch::randn_like(p) * 0.1);
+      }
+    }
+    model->eval();
+    CompareWithPyTorch(*model, config, s);
   }
 }
 
@@ -115,7 +123,8 @@ TEST(EncoderLayers, OneDnnKernelGivesTheBlasGradients) {
   torch_impl::InitializeWeights(*model, 4);
   model->eval();  // no dropout, so that both passes compute the same function
   torch::manual_seed(6);
-  auto ids = torch::randint(config.vocab_size, {2, 12}, torch::kLong);
+  // 130 tokens: the per-head oneDNN attention too (kOneDnnAttentionMinSeqLen).
+  auto ids = torch::randint(config.vocab_size, {2, 130}, torch::kLong);
   std::map<std::string, torch::Tensor> gradients[2];
   double losses[2];
   for (int i = 0; i < 2; ++i) {

@@ -90,6 +90,31 @@ torch::Tensor EncoderLayerImpl::Dense(const torch::Tensor& x,
   return Linear(x, layer->weight, layer->bias, linear_kernel_);
 }
 
+torch::Tensor EncoderLayerImpl::AttentionPerHead(const torch::Tensor& q, const torch::Tensor& k,
+                                                 const torch::Tensor& v,
+                                                 const torch::Tensor& additive_mask) const {
+  const std::int64_t b = q.size(0), s = q.size(2);
+  const bool training = is_training();
+  std::vector<torch::Tensor> contexts;
+  contexts.reserve(static_cast<std::size_t>(b * num_heads_));
+  for (std::int64_t i = 0; i < b; ++i) {
+    for (std::int64_t h = 0; h < num_heads_; ++h) {
+      // scores = q kᵀ and context = probs v, each one oneDNN inner product ([S, S] and [S, D]).
+      auto scores =
+          Linear(q[i][h], k[i][h].contiguous(), torch::Tensor(), LinearKernel::kOneDnn);
+      if (additive_mask.defined()) scores = scores + additive_mask[i][0];
+      auto probs = torch::softmax(scores, -1);
+      if (training) probs = torch::dropout(probs, dropout_, true);
+      contexts.push_back(
+          Linear(probs, v[i][h].t().contiguous(), torch::Tensor(), LinearKernel::kOneDnn));
+    }
+  }
+  return torch::stack(contexts)
+      .view({b, num_heads_, s, head_dim_})
+      .transpose(1, 2)
+      .reshape({b, s, num_heads_ * head_dim_});
+}
+
 torch::Tensor EncoderLayerImpl::forward(const torch::Tensor& hidden,
                                         const torch::Tensor& additive_mask) {
   const std::int64_t b = hidden.size(0);
@@ -112,13 +137,19 @@ torch::Tensor EncoderLayerImpl::forward(const torch::Tensor& hidden,
     k = heads(key);
     v = heads(value);
   }
-  auto scores = torch::matmul(q, k.transpose(-2, -1));  // [B, heads, S, S]
-  if (scores.scalar_type() != torch::kFloat) scores = scores.to(torch::kFloat);
-  if (additive_mask.defined()) scores = training ? scores + additive_mask : scores.add_(additive_mask);
-  auto probs = torch::softmax(scores, -1);
-  if (probs.scalar_type() != v.scalar_type()) probs = probs.to(v.scalar_type());
-  if (training) probs = torch::dropout(probs, dropout_, true);
-  auto context = torch::matmul(probs, v).transpose(1, 2).reshape({b, s, h});
+  torch::Tensor context;
+  if (linear_kernel_ == LinearKernel::kOneDnn && s >= kOneDnnAttentionMinSeqLen) {
+    context = AttentionPerHead(q, k, v, additive_mask);
+  } else {
+    auto scores = torch::matmul(q, k.transpose(-2, -1));  // [B, heads, S, S]
+    if (scores.scalar_type() != torch::kFloat) scores = scores.to(torch::kFloat);
+    if (additive_mask.defined())
+      scores = training ? scores + additive_mask : scores.add_(additive_mask);
+    auto probs = torch::softmax(scores, -1);
+    if (probs.scalar_type() != v.scalar_type()) probs = probs.to(v.scalar_type());
+    if (training) probs = torch::dropout(probs, dropout_, true);
+    context = torch::matmul(probs, v).transpose(1, 2).reshape({b, s, h});
+  }
   auto attended = Dense(context, attention_output);
   if (training) attended = torch::dropout(attended, dropout_, true);
   auto x = attention_norm(hidden + attended);
