@@ -204,7 +204,9 @@ TEST(SingleStreamScenarioTest, OneQueryAtATimeLatencyIsTheServiceTime) {
   const ScenarioResult r = RunScenario(sut, qsl, s);
   EXPECT_TRUE(r.valid) << (r.failed_checks.empty() ? "" : r.failed_checks[0]);
   EXPECT_GE(r.latency.p50_ns, 1'000'000);
-  EXPECT_LT(r.latency.p50_ns, 1'500'000);
+  // Wake-ups run late on a loaded machine, so the bound is loose; latency counted from the
+  // run's start (a bug) would put p50 near 100 ms.
+  EXPECT_LT(r.latency.p50_ns, 20'000'000);
   EXPECT_EQ(r.latency.target_percentile, 90.0);
   // Never more than one outstanding: throughput is at most 1 / service time.
   EXPECT_LE(r.throughput_per_s, 1000.0);
