@@ -11,6 +11,9 @@ bin=build/joulebench
 "$bin" probe
 # A short CPU-bound command, measured end to end.
 "$bin" measure --baseline 2s -- sh -c 'i=0; while [ $i -lt 3000000 ]; do i=$((i+1)); done'
-if "$bin" study --help >/dev/null 2>&1; then
-  "$bin" study --quick --report joulebench-study.html
-fi
+# The study on this machine, small shapes: LayoutLM serving and BERT training, each stored,
+# side by side with the study's published machines, and the HTML report.
+"$bin" study --quick --report joulebench-study.html
+echo "joulebench: the study's report is $(pwd)/joulebench-study.html"
+echo "joulebench: stored runs: $bin runs list"
+
