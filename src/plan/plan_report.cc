@@ -147,6 +147,49 @@ std::string GridLine(const CarbonInputs& carbon) {
 
 // ---------------------------------------------------------------------------------- inference
 
+// A table with one column per candidate (items expose .candidate), the baseline marked
+// "(1x)", and its first row, the machine type.
+template <typename Item>
+class CandidateTable {
+ public:
+  CandidateTable(const std::vector<Item>& items, std::size_t baseline_index) : items_(items) {
+    std::vector<std::string> header{"per candidate"};
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      header.push_back(items[i].candidate.name + (i == baseline_index ? " (1x)" : ""));
+    }
+    table_.AddRow(header);
+    Row("machine type", [](const Item& x) {
+      return x.candidate.machine_type.empty() ? std::string("-") : x.candidate.machine_type;
+    });
+  }
+  template <typename Cell>
+  void Row(std::string label, Cell cell) {
+    std::vector<std::string> cells{std::move(label)};
+    for (const auto& item : items_) cells.push_back(cell(item));
+    table_.AddRow(cells);
+  }
+  std::string Render() const { return table_.Render(); }
+
+ private:
+  const std::vector<Item>& items_;
+  TextTable table_;
+};
+
+// The candidate's price and where it comes from, or why costs are left out.
+template <typename Candidate>
+std::string PriceLine(const Candidate& c) {
+  if (!c.price_usd_per_hour) return fmt::format("    costs left out: {}\n", c.price_missing_reason);
+  return fmt::format("    price {} - {}\n", PriceText(c.price_usd_per_hour->value),
+                     c.price_usd_per_hour->provenance);
+}
+
+std::string PlanFooter(const std::vector<std::string>& notes) {
+  std::string out;
+  for (const auto& n : notes) out += fmt::format("  note: {}\n", n);
+  out += "  Energy is the machines' own (IT) energy; CO2e = energy x PUE x grid intensity.\n";
+  return out;
+}
+
 std::string RenderTable(const InferencePlan& plan) {
   const auto& r = plan.request;
   std::string out = fmt::format(
@@ -154,20 +197,8 @@ std::string RenderTable(const InferencePlan& plan) {
       Grouped(r.rate_per_s * 3600, 0), Sig(r.rate_per_s), Sig(r.target_utilisation * 100),
       r.latency_bound_s ? fmt::format(", p99 latency bound {} s", Sig(*r.latency_bound_s)) : "",
       r.carbon.region.empty() ? "" : fmt::format(", region {}", r.carbon.region));
-  TextTable t;
-  std::vector<std::string> header{"per candidate"};
-  for (std::size_t i = 0; i < plan.fleets.size(); ++i) {
-    header.push_back(plan.fleets[i].candidate.name + (i == plan.baseline_index ? " (1x)" : ""));
-  }
-  t.AddRow(header);
-  auto row = [&](std::string label, auto cell) {
-    std::vector<std::string> cells{std::move(label)};
-    for (const auto& f : plan.fleets) cells.push_back(cell(f));
-    t.AddRow(cells);
-  };
-  row("machine type", [](const InferenceFleet& f) {
-    return f.candidate.machine_type.empty() ? std::string("-") : f.candidate.machine_type;
-  });
+  CandidateTable t(plan.fleets, plan.baseline_index);
+  auto row = [&](std::string label, auto cell) { t.Row(std::move(label), cell); };
   row("throughput per instance [1/s]",
       [](const InferenceFleet& f) { return Sig(f.candidate.throughput_per_s.value); });
   row("instances", [](const InferenceFleet& f) { return fmt::format("{}", f.instances); });
@@ -209,20 +240,14 @@ std::string RenderTable(const InferencePlan& plan) {
                        c.throughput_per_s.provenance);
     out += fmt::format("    power: {}, {} W at peak - {}\n", CurveKindName(c.power.kind()),
                        Sig(c.power.PeakWatts()), c.power.provenance());
-    if (c.price_usd_per_hour) {
-      out += fmt::format("    price {} - {}\n", PriceText(c.price_usd_per_hour->value),
-                         c.price_usd_per_hour->provenance);
-    } else {
-      out += fmt::format("    costs left out: {}\n", c.price_missing_reason);
-    }
+    out += PriceLine(c);
     if (c.latency_p99_s) {
       out += fmt::format("    p99 latency {} s - {}\n", Sig(c.latency_p99_s->value),
                          c.latency_p99_s->provenance);
     }
     for (const auto& n : c.notes) out += fmt::format("    note: {}\n", n);
   }
-  for (const auto& n : plan.notes) out += fmt::format("  note: {}\n", n);
-  out += "  Energy is the machines' own (IT) energy; CO2e = energy x PUE x grid intensity.\n";
+  out += PlanFooter(plan.notes);
   return out;
 }
 
@@ -327,20 +352,8 @@ std::string RenderTable(const TrainingPlan& plan,
       "Training {} sequences on {} instances per candidate, scaling efficiency {}{}\n\n",
       Grouped(r.total_sequences, 0), r.instances, r.scaling_efficiency.value,
       r.carbon.region.empty() ? "" : fmt::format(", region {}", r.carbon.region));
-  TextTable t;
-  std::vector<std::string> header{"per candidate"};
-  for (std::size_t i = 0; i < plan.runs.size(); ++i) {
-    header.push_back(plan.runs[i].candidate.name + (i == plan.baseline_index ? " (1x)" : ""));
-  }
-  t.AddRow(header);
-  auto row = [&](std::string label, auto cell) {
-    std::vector<std::string> cells{std::move(label)};
-    for (const auto& run : plan.runs) cells.push_back(cell(run));
-    t.AddRow(cells);
-  };
-  row("machine type", [](const TrainingRun& x) {
-    return x.candidate.machine_type.empty() ? std::string("-") : x.candidate.machine_type;
-  });
+  CandidateTable t(plan.runs, plan.baseline_index);
+  auto row = [&](std::string label, auto cell) { t.Row(std::move(label), cell); };
   row("sequences per instance [1/s]",
       [](const TrainingRun& x) { return Sig(x.candidate.sequences_per_s.value); });
   row("sequences per instance [1/h]",
@@ -364,16 +377,10 @@ std::string RenderTable(const TrainingPlan& plan,
     out += fmt::format("    throughput {} sequences/s - {}\n", Sig(c.sequences_per_s.value),
                        c.sequences_per_s.provenance);
     out += fmt::format("    power {} W - {}\n", Sig(c.watts.value), c.watts.provenance);
-    if (c.price_usd_per_hour) {
-      out += fmt::format("    price {} - {}\n", PriceText(c.price_usd_per_hour->value),
-                         c.price_usd_per_hour->provenance);
-    } else {
-      out += fmt::format("    costs left out: {}\n", c.price_missing_reason);
-    }
+    out += PriceLine(c);
     for (const auto& n : c.notes) out += fmt::format("    note: {}\n", n);
   }
-  for (const auto& n : plan.notes) out += fmt::format("  note: {}\n", n);
-  out += "  Energy is the machines' own (IT) energy; CO2e = energy x PUE x grid intensity.\n";
+  out += PlanFooter(plan.notes);
 
   if (prediction) {
     const auto& p = *prediction;
