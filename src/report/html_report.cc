@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <cmath>
 #include <map>
 
@@ -144,6 +145,23 @@ std::string WindowCharts(const std::vector<run::RunRecord>& runs) {
   return RenderLineChart(throughput) + RenderLineChart(latency);
 }
 
+// The latency bound a run was held to: the load generator's server bound (infer, loadgen) or
+// a top-level latency_bound_s / max_latency_s.
+std::optional<double> LatencyBoundS(const run::RunRecord& r) {
+  if (auto lg = r.config.find("loadgen"); lg != r.config.end() && lg->is_object()) {
+    if (auto ns = lg->find("server_target_latency_ns");
+        ns != lg->end() && ns->is_number() && ns->get<double>() > 0) {
+      return ns->get<double>() / 1e9;
+    }
+  }
+  for (const char* key : {"latency_bound_s", "max_latency_s"}) {
+    if (auto it = r.config.find(key); it != r.config.end() && it->is_number()) {
+      return it->get<double>();
+    }
+  }
+  return std::nullopt;
+}
+
 std::string PeakChart(const std::vector<run::RunRecord>& runs) {
   LineChart chart;
   chart.id = "chart-peak";
@@ -168,14 +186,11 @@ std::string PeakChart(const std::vector<run::RunRecord>& runs) {
       s.y.push_back(p.latency_percentile_s);
     }
     color += 2;
-    chart.series.push_back(std::move(meets));
-    chart.series.push_back(std::move(misses));
-    for (const char* key : {"latency_bound_s", "max_latency_s"}) {
-      if (auto it = r.config.find(key);
-          it != r.config.end() && it->is_number() && !chart.y_reference) {
-        chart.y_reference = {
-            {it->get<double>(), fmt::format("latency bound {} s", Num(it->get<double>()))}};
-      }
+    // Runs without probes (or without failing ones) add no empty legend entries.
+    if (!meets.x.empty()) chart.series.push_back(std::move(meets));
+    if (!misses.x.empty()) chart.series.push_back(std::move(misses));
+    if (const auto bound = LatencyBoundS(r); bound && !chart.y_reference) {
+      chart.y_reference = {{*bound, fmt::format("latency bound {} s", Num(*bound))}};
     }
   }
   return RenderLineChart(chart);

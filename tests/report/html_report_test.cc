@@ -94,6 +94,21 @@ TEST(HtmlReport, ShadesWarmUpAndMeasurementWindow) {
   EXPECT_NE(html.find("steady-state measurement"), std::string::npos);
 }
 
+TEST(HtmlReport, PeakChartDrawsTheLoadGeneratorsBoundAndNoEmptyLegendEntries) {
+  run::RunRecord with_probes = testing::SampleRunRecord(50);
+  with_probes.config["loadgen"] = {{"server_target_latency_ns", 100'000'000}};
+  run::RunRecord without_probes = testing::SampleRunRecord(50);
+  without_probes.name = "training";
+  without_probes.peak_probes.clear();
+  const std::string html = RenderHtmlReport({with_probes, without_probes}, {});
+  const auto begin = html.find("id=\"chart-peak\"");
+  ASSERT_NE(begin, std::string::npos);
+  const std::string chart = html.substr(begin, html.find("</figure>", begin) - begin);
+  EXPECT_NE(chart.find("latency bound 0.1 s"), std::string::npos);
+  EXPECT_NE(chart.find("meets the bound"), std::string::npos);
+  EXPECT_EQ(chart.find("training"), std::string::npos);  // no probes: not in the legend
+}
+
 TEST(HtmlReport, ProvenanceTableNamesMeasuredModelledAndGiven) {
   HtmlReportOptions options;
   options.plan = Plan();
