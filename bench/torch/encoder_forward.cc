@@ -59,8 +59,8 @@ void BM_BertBaseEncoder(benchmark::State& state) {
   const double flops = static_cast<double>(b) * EncoderForwardFlops(encoder_only, s);
   state.counters["FLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["threads"] = Threads();
-  state.SetLabel(std::string(LinearKernelName(
-      ResolveLinearKernel(Kernel(), "cpu", ComputeDtype::kFloat32))));
+  state.SetLabel(
+      std::string(LinearKernelName(ResolveLinearKernel(Kernel(), "cpu", ComputeDtype::kFloat32))));
 }
 BENCHMARK(BM_BertBaseEncoder)->Args({8, 128})->Args({1, 128})->Unit(benchmark::kMillisecond)
     ->UseRealTime();
@@ -108,13 +108,15 @@ void BM_GemmPeak(benchmark::State& state) {
 BENCHMARK(BM_GemmPeak)
     ->Args({2048, static_cast<std::int64_t>(LinearKernel::kBlas)})
     ->Args({2048, static_cast<std::int64_t>(LinearKernel::kOneDnn)})
-    ->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace joulebench::workloads
 
 int main(int argc, char** argv) {
-    if (argc == 3 && std::strcmp(argv[1], "--save-weights") == 0) {
+  if (argc == 3 && std::strcmp(argv[1], "--save-weights") == 0) {
     auto model = joulebench::workloads::BertBase();
     model->SaveStateDict(argv[2]);
     return 0;

@@ -167,8 +167,11 @@ namespace {
 // the power PMU and return zeros.
 constexpr std::chrono::milliseconds kLivenessCheck{25};
 
+}  // namespace
+
 void DropStuckCounters(std::vector<PerfEventSource::Counter>& counters,
-                       std::vector<DomainInfo>& domains, std::vector<std::string>& details) {
+                       std::vector<DomainInfo>& domains, std::vector<std::string>& details,
+                       std::chrono::milliseconds wait) {
   auto read_all = [&](std::vector<std::uint64_t>& values) {
     values.assign(counters.size(), 0);
     for (std::size_t i = 0; i < counters.size(); ++i) {
@@ -177,13 +180,13 @@ void DropStuckCounters(std::vector<PerfEventSource::Counter>& counters,
   };
   std::vector<std::uint64_t> before, after;
   read_all(before);
-  std::this_thread::sleep_for(kLivenessCheck);
+  std::this_thread::sleep_for(wait);
   read_all(after);
   std::size_t kept = 0;
   for (std::size_t i = 0; i < counters.size(); ++i) {
     if (after[i] == before[i]) {
       details.push_back(fmt::format("{}: left out, its counter did not advance in {} ms",
-                                    domains[i].name, kLivenessCheck.count()));
+                                    domains[i].name, wait.count()));
       close(counters[i].fd);
       continue;
     }
@@ -200,8 +203,6 @@ void DropStuckCounters(std::vector<PerfEventSource::Counter>& counters,
     if (!parent_kept) d.parent.clear();
   }
 }
-
-}  // namespace
 
 ProbeResult ProbePerfEvent(const SourceOptions& options) {
   ProbeResult result;
@@ -303,7 +304,7 @@ ProbeResult ProbePerfEvent(const SourceOptions& options) {
     }
     return result;
   }
-  DropStuckCounters(counters, domains, result.details);
+  DropStuckCounters(counters, domains, result.details, kLivenessCheck);
   if (domains.empty()) {
     result.status = ProbeStatus::kUnsupported;
     result.reason = fmt::format(

@@ -5,6 +5,7 @@
 // there is no wrap-around to correct.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -59,6 +60,13 @@ class PerfEventSource final : public Source {
   std::vector<bool> warned_;
   std::vector<std::string> warnings_;
 };
+
+// Reads every counter twice, `wait` apart, and leaves out (closing its fd, with a line in
+// `details`) each one that did not advance: some hypervisors expose the power PMU and count
+// nothing. A kept domain whose parent was left out loses its parent.
+void DropStuckCounters(std::vector<PerfEventSource::Counter>& counters,
+                       std::vector<DomainInfo>& domains, std::vector<std::string>& details,
+                       std::chrono::milliseconds wait);
 
 ProbeResult ProbePerfEvent(const SourceOptions& options);
 

@@ -276,9 +276,10 @@ void RunOffline(Run& run, std::vector<Query>& buffer, std::uint64_t slab,
     if (run.issued > run.completer.completed()) continue;
     const double rate = static_cast<double>(run.measured_issued) /
                         (static_cast<double>(std::max<std::int64_t>(now - start, 1)) / 1e9);
-    const auto more = static_cast<std::uint64_t>(
-        std::ceil(rate * static_cast<double>(std::max<std::int64_t>(min_end_ns - now, 0)) /
-                  1e9 * 1.1)) + 1;
+    const auto more =
+        static_cast<std::uint64_t>(std::ceil(
+            rate * static_cast<double>(std::max<std::int64_t>(min_end_ns - now, 0)) / 1e9 * 1.1)) +
+        1;
     IssueOfflineQueries(run, buffer, slab, more, true, start);
     run.measured_issued += more;
     run.offline_topped_up += more;

@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <optional>
 #include <cmath>
 #include <map>
+#include <optional>
 
 #include "joulebench/report/run_comparison.h"
 #include "joulebench/units.h"

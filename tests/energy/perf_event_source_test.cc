@@ -1,6 +1,8 @@
 #include "energy/perf_event_source.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <array>
 #include <chrono>
@@ -80,6 +82,42 @@ TEST(PerfEventSource, PmuTypeTheKernelDoesNotKnowIsReportedNotUsed) {
   EXPECT_NE(r.status, ProbeStatus::kAvailable);
   EXPECT_FALSE(r.reason.empty());
   EXPECT_EQ(r.source, nullptr);
+}
+
+// Each counter is a file holding two 64-bit values: successive read()s of the fd return them
+// in turn, as two reads of a perf counter would.
+int CounterFile(const TempDir& dir, const std::string& name, std::uint64_t first,
+                std::uint64_t second) {
+  const std::array<std::uint64_t, 2> values{first, second};
+  dir.Write(name, std::string(reinterpret_cast<const char*>(values.data()), sizeof values));
+  return open((dir.path() / name).c_str(), O_RDONLY | O_CLOEXEC);
+}
+
+DomainInfo Domain(const std::string& name, const std::string& parent = "") {
+  DomainInfo d;
+  d.name = name;
+  d.parent = parent;
+  return d;
+}
+
+TEST(PerfEventSource, CountersThatDoNotAdvanceAreLeftOutWithAReason) {
+  TempDir dir;
+  std::vector<PerfEventSource::Counter> counters{
+      {CounterFile(dir, "psys", 500, 500), 1e-6},   // a VM's PMU: never moves
+      {CounterFile(dir, "pkg", 1000, 1700), 1e-6},  // counts
+      {CounterFile(dir, "dram", 42, 42), 1e-6}};    // never moves
+  std::vector<DomainInfo> domains{Domain("perf/psys"), Domain("perf/package-0", "perf/psys"),
+                                  Domain("perf/package-0/dram", "perf/psys")};
+  std::vector<std::string> details;
+  DropStuckCounters(counters, domains, details, std::chrono::milliseconds(1));
+  ASSERT_EQ(domains.size(), 1U);
+  ASSERT_EQ(counters.size(), 1U);
+  EXPECT_EQ(domains[0].name, "perf/package-0");
+  EXPECT_EQ(domains[0].parent, "");  // psys, its parent, was left out
+  ASSERT_EQ(details.size(), 2U);
+  EXPECT_EQ(details[0], "perf/psys: left out, its counter did not advance in 1 ms");
+  EXPECT_EQ(details[1], "perf/package-0/dram: left out, its counter did not advance in 1 ms");
+  close(counters[0].fd);
 }
 
 // The real power PMU, when this machine has one and lets us open it.

@@ -1,13 +1,14 @@
 // The libtorch encoder against independent references: PyTorch's own TransformerEncoderLayer
 // (run by Debian's /usr/bin/python3 on the same weights), a hand-computed LayoutLM embedding,
 // and state-dict round trips.
+#include "workloads/torch/encoder_model.h"
+
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <fstream>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "joulebench/error.h"
 #include "joulebench/workloads/encoder_inference.h"
@@ -15,7 +16,6 @@
 #include "joulebench/workloads/synthetic_documents.h"
 #include "support/run_cli.h"
 #include "support/temp_dir.h"
-#include "workloads/torch/encoder_model.h"
 
 namespace joulebench::workloads {
 namespace {
@@ -30,7 +30,8 @@ torch::Tensor LoadTensor(const std::filesystem::path& path, const std::string& k
   return dict.at(key).toTensor();
 }
 
-void CompareWithPyTorch(torch_impl::EncoderModelImpl& model_ref, const ModelConfig& config, std::int64_t s) {
+void CompareWithPyTorch(torch_impl::EncoderModelImpl& model_ref, const ModelConfig& config,
+                        std::int64_t s) {
   const std::int64_t b = 3;
   auto hidden = torch::randn({b, s, config.hidden_size});
   auto mask = torch::ones({b, s}, torch::kLong);
@@ -74,8 +75,8 @@ void CompareWithPyTorch(torch_impl::EncoderModelImpl& model_ref, const ModelConf
     if (fused) model_ref.FuseForInference();
     for (LinearKernel kernel : kernels) {
       model_ref.SetLinearKernel(kernel);
-      const std::string variant = fmt::format("{} QKV, {} kernel", fused ? "fused" : "separate",
-                                              LinearKernelName(kernel));
+      const std::string variant =
+          fmt::format("{} QKV, {} kernel", fused ? "fused" : "separate", LinearKernelName(kernel));
       torch::NoGradGuard no_grad;
       auto actual = model_ref.EncodeHidden(hidden, mask);
       ASSERT_EQ(actual.sizes(), expected.sizes());
@@ -84,8 +85,7 @@ void CompareWithPyTorch(torch_impl::EncoderModelImpl& model_ref, const ModelConf
       // Padding must not leak into real tokens: row 2's real outputs equal a run without it.
       auto short_row =
           model_ref.EncodeHidden(hidden.slice(0, 2, 3).slice(1, 0, 2), torch::Tensor());
-      EXPECT_LE((short_row - actual.slice(0, 2, 3).slice(1, 0, 2)).abs().max().item<double>(),
-                1e-5)
+      EXPECT_LE((short_row - actual.slice(0, 2, 3).slice(1, 0, 2)).abs().max().item<double>(), 1e-5)
           << variant;
     }
   }

@@ -1,6 +1,7 @@
 #include "workloads/torch/encoder_model.h"
 
 #include <fmt/format.h>
+#include <torch/version.h>
 
 #include <algorithm>
 #include <cmath>
@@ -10,8 +11,6 @@
 #include <set>
 
 #include "joulebench/error.h"
-#include <torch/version.h>
-
 #include "workloads/torch/torch_util.h"
 
 namespace joulebench::workloads::torch_impl {
@@ -100,8 +99,7 @@ torch::Tensor EncoderLayerImpl::AttentionPerHead(const torch::Tensor& q, const t
   for (std::int64_t i = 0; i < b; ++i) {
     for (std::int64_t h = 0; h < num_heads_; ++h) {
       // scores = q kᵀ and context = probs v, each one oneDNN inner product ([S, S] and [S, D]).
-      auto scores =
-          Linear(q[i][h], k[i][h].contiguous(), torch::Tensor(), LinearKernel::kOneDnn);
+      auto scores = Linear(q[i][h], k[i][h].contiguous(), torch::Tensor(), LinearKernel::kOneDnn);
       if (additive_mask.defined()) scores = scores + additive_mask[i][0];
       auto probs = torch::softmax(scores, -1);
       if (training) probs = torch::dropout(probs, dropout_, true);

@@ -91,8 +91,8 @@ void AddFlopsMetrics(run::RunRecord& record, double achieved_flops_per_s, double
             "measured throughput x " + counted);
   if (!gemm) return;
   const std::string gemm_provenance =
-      fmt::format("measured: libtorch {}x{} GEMM by {}, {}, {}, {} thread(s), {:.1f} s",
-                  gemm->size, gemm->size, LinearKernelDescription(gemm->kernel), gemm->device,
+      fmt::format("measured: libtorch {}x{} GEMM by {}, {}, {}, {} thread(s), {:.1f} s", gemm->size,
+                  gemm->size, LinearKernelDescription(gemm->kernel), gemm->device,
                   ComputeDtypeName(gemm->dtype), gemm->threads, gemm->duration_s);
   AddMetric(record, "gemm_peak_flops", gemm->flops_per_s, "FLOP/s", gemm_provenance);
   if (gemm->flops_per_s > 0) {

@@ -147,14 +147,14 @@ torch::ScalarType ToScalarType(ComputeDtype dtype) {
   return dtype == ComputeDtype::kFloat32 ? torch::kFloat : torch::kBFloat16;
 }
 
-torch::Tensor Linear(const torch::Tensor& x, const torch::Tensor& weight,
-                     const torch::Tensor& bias, LinearKernel resolved) {
+torch::Tensor Linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                     LinearKernel resolved) {
   if (resolved != LinearKernel::kOneDnn) return torch::linear(x, weight, bias);
   // oneDNN takes a 2-D input in its own layout; the product comes back as a dense tensor.
   auto sizes = x.sizes().vec();
   auto rows = x.reshape({-1, x.size(-1)}).contiguous().to_mkldnn();
-  auto y = at::mkldnn_linear(rows, weight, bias.defined() ? c10::optional<torch::Tensor>(bias)
-                                                          : c10::nullopt)
+  auto y = at::mkldnn_linear(rows, weight,
+                             bias.defined() ? c10::optional<torch::Tensor>(bias) : c10::nullopt)
                .to_dense();
   sizes.back() = weight.size(0);
   return y.view(sizes);
