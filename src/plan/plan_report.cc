@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "plan/text_table.h"
@@ -94,6 +95,39 @@ json CarbonJson(const CarbonInputs& carbon) {
               {"pue", ToJson(carbon.pue)}};
 }
 
+const Change* FindChange(const Comparison& comparison, const std::string& metric) {
+  for (const auto& ch : comparison.changes) {
+    if (ch.metric == metric) return &ch;
+  }
+  return nullptr;
+}
+
+const Change* FindChange(const std::vector<Comparison>& comparisons, const std::string& candidate,
+                         const std::string& metric) {
+  for (const auto& c : comparisons) {
+    if (c.candidate == candidate) return FindChange(c, metric);
+  }
+  return nullptr;
+}
+
+// Every metric any comparison has, each once, in the order the comparisons list them: a
+// metric one candidate lacks (no price, so no cost) is placed after the metric that precedes
+// it where it does appear.
+std::vector<std::string> MetricRows(const std::vector<Comparison>& comparisons) {
+  std::vector<std::string> rows;
+  for (const auto& c : comparisons) {
+    auto at = rows.begin();
+    for (const auto& ch : c.changes) {
+      auto found = std::find(rows.begin(), rows.end(), ch.metric);
+      at = found != rows.end() ? found + 1 : rows.insert(at, ch.metric) + 1;
+    }
+  }
+  return rows;
+}
+
+// One row per metric, each cell looked up by candidate and metric name ("-" where the
+// candidate lacks that metric): never by position, which would print one metric's change
+// under another's label when candidates have different metrics.
 std::string ComparisonTable(const std::vector<Comparison>& comparisons,
                             const std::string& baseline) {
   if (comparisons.empty()) return "";
@@ -101,10 +135,11 @@ std::string ComparisonTable(const std::vector<Comparison>& comparisons,
   std::vector<std::string> header{fmt::format("change against {} (1x)", baseline)};
   for (const auto& c : comparisons) header.push_back(c.candidate);
   t.AddRow(header);
-  for (std::size_t row = 0; row < comparisons.front().changes.size(); ++row) {
-    std::vector<std::string> cells{comparisons.front().changes[row].metric};
+  for (const auto& metric : MetricRows(comparisons)) {
+    std::vector<std::string> cells{metric};
     for (const auto& c : comparisons) {
-      cells.push_back(row < c.changes.size() ? ChangeText(c.changes[row]) : "-");
+      const Change* ch = FindChange(c, metric);
+      cells.push_back(ch != nullptr ? ChangeText(*ch) : "-");
     }
     t.AddRow(cells);
   }
@@ -123,17 +158,6 @@ std::string CsvField(const std::string& s) {
 
 std::string CsvNumber(double v) { return std::isfinite(v) ? fmt::format("{}", v) : ""; }
 std::string CsvNumber(const std::optional<double>& v) { return v ? CsvNumber(*v) : ""; }
-
-const Change* FindChange(const std::vector<Comparison>& comparisons, const std::string& candidate,
-                         const std::string& metric) {
-  for (const auto& c : comparisons) {
-    if (c.candidate != candidate) continue;
-    for (const auto& ch : c.changes) {
-      if (ch.metric == metric) return &ch;
-    }
-  }
-  return nullptr;
-}
 
 std::string GridLine(const CarbonInputs& carbon) {
   return fmt::format("  grid intensity: {} gCO2e/kWh{} - {}\n  PUE: {} - {}\n",
@@ -360,8 +384,7 @@ std::string RenderTable(const TrainingPlan& plan,
       [](const TrainingRun& x) { return Grouped(x.sequences_per_hour_per_instance, 0); });
   row("power per instance [W]", [](const TrainingRun& x) { return Sig(x.candidate.watts.value); });
   row("cluster power [kW]", [](const TrainingRun& x) { return Sig(x.cluster_watts / 1000); });
-  row("time to train [h]",
-      [](const TrainingRun& x) { return fmt::format("{:.2f}", x.time_s / 3600); });
+  row("time to train [h]", [](const TrainingRun& x) { return Sig(x.time_s / 3600); });
   row("energy [kWh]", [](const TrainingRun& x) { return Sig(x.energy_kwh); });
   row("cost per training run [USD]", [](const TrainingRun& x) { return Money(x.cost_usd); });
   row("CO2e [kg]", [](const TrainingRun& x) { return Sig(x.co2e_kg); });
@@ -408,8 +431,8 @@ std::string RenderTable(const TrainingPlan& plan,
     const auto& cj = p.cluster.joules;
     pt.AddRow({fmt::format("{} sequences on {} of this machine: time [h]",
                            Grouped(r.total_sequences, 0), r.instances),
-               fmt::format("{:.2f}", cd.value / 3600),
-               fmt::format("{:.2f} - {:.2f}", cd.low / 3600, cd.high / 3600), "-", "-"});
+               Sig(cd.value / 3600),
+               fmt::format("{} - {}", Sig(cd.low / 3600), Sig(cd.high / 3600)), "-", "-"});
     pt.AddRow({"  energy [kWh]", Sig(cj.value / 3.6e6),
                fmt::format("{} - {}", Sig(cj.low / 3.6e6), Sig(cj.high / 3.6e6)), "-", "-"});
     out += pt.Render();
