@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "support/run_cli.h"
@@ -93,12 +94,12 @@ TEST(InferCommand, MissingAndNonTorchScriptFilesAreInputErrors) {
 TEST(InferCommand, TorchScriptModelRunsOnSpecsAndRejectsMismatchedOnes) {
   TempDir dir;
   const auto model = (dir.path() / "tagger.pt").string();
-  auto made = RunProcess(kPython, {std::string(JOULEBENCH_SOURCE_DIR) +
-                                       "/tests/python/make_torchscript.py", model});
+  auto made = RunProcess(
+      kPython, {std::string(JOULEBENCH_SOURCE_DIR) + "/tests/python/make_torchscript.py", model});
   ASSERT_EQ(made.exit_code, 0) << made.err;
 
-  auto wrong_name = RunJoulebench({"infer", "--model", model, "--input", "ids:int64[2,8]",
-                                   "--input", "bbox:int64[2,8,4]"});
+  auto wrong_name = RunJoulebench(
+      {"infer", "--model", model, "--input", "ids:int64[2,8]", "--input", "bbox:int64[2,8,4]"});
   EXPECT_EQ(wrong_name.exit_code, 2);
   EXPECT_NE(wrong_name.err.find("forward(input_ids, bbox)"), std::string::npos) << wrong_name.err;
   auto wrong_shape = RunJoulebench({"infer", "--model", model, "--input", "input_ids:int64[2,8]",
@@ -128,6 +129,30 @@ TEST(TrainCommand, TinyBertReportsSequenceRateLossAndProjection) {
               1e6 / per_s * 1e-9);
   EXPECT_GT(FindMetric(record, "loss_first_step")->at("value").get<double>(), 5.0);
   EXPECT_NE(FindMetric(record, "energy_per_sequence"), nullptr);
+}
+
+TEST(TrainCommand, SteadyStateWindowsAreWholeStepsLastingTheWindow) {
+  auto r = RunJoulebench({"train", "--model", "bert-tiny", "--seq-len", "16", "--batch", "2",
+                          "--steps", "40", "--window", "150ms", "--gemm-duration", "0s", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto record = nlohmann::json::parse(r.out);
+  const auto& windows = record.at("windows");
+  ASSERT_GE(windows.size(), 1u);
+  // Fewer windows than steps: several steps each, and none shorter than the window.
+  EXPECT_LT(windows.size(), 40u);
+  for (const auto& w : windows) {
+    const double length_s = w.at("end_s").get<double>() - w.at("begin_s").get<double>();
+    EXPECT_GE(length_s, 0.15);
+    // Each window's rate counts whole steps of 2 sequences.
+    const double sequences = w.at("throughput_per_s").get<double>() * length_s;
+    EXPECT_NEAR(sequences, std::round(sequences), 1e-6);
+    EXPECT_EQ(std::llround(sequences) % 2, 0);
+    EXPECT_GE(sequences, 2);
+  }
+
+  auto zero = RunJoulebench({"train", "--model", "bert-tiny", "--steps", "3", "--window", "0s"});
+  EXPECT_EQ(zero.exit_code, 2);
+  EXPECT_NE(zero.err.find("--window"), std::string::npos) << zero.err;
 }
 
 TEST(TrainCommand, DurationAndStepsAreAlternatives) {

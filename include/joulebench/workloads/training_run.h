@@ -23,10 +23,14 @@ struct TrainingRunOptions {
   // Stop rule: measured time after steady state (default 30 s), or a total number of steps.
   std::chrono::nanoseconds duration = std::chrono::seconds(30);
   std::optional<std::int64_t> steps;
-  // Steady state: the last `steady_steps` steps' sequences/s (and power, when measured)
-  // within +-band of their mean and drifting <= drift; at most max_warmup of waiting, after
-  // which the first two steps are dropped and the run is marked INVALID.
-  int steady_steps = 3;
+  // Steady state is judged on windows of whole optimizer steps, each lasting at least
+  // `window` (default 5 s): a single step's time jitters by several per cent (allocation,
+  // the sampler, the other processes of the machine), a window of several steps much less.
+  // Steady: the last `steady_windows` windows' sequences/s (and power, when measured) within
+  // +-band of their mean and drifting <= drift; at most max_warmup of waiting, after which
+  // the first two steps are dropped and the run is marked INVALID.
+  std::chrono::nanoseconds window = std::chrono::seconds(5);
+  int steady_windows = 3;
   double steady_band_relative = 0.05;
   double steady_drift_relative = 0.03;
   std::chrono::nanoseconds max_warmup = std::chrono::seconds(120);

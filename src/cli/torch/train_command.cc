@@ -28,6 +28,7 @@ struct TrainFlags {
   std::string duration;
   std::int64_t steps = 0;
   std::string max_warmup = "120s";
+  std::string window = "5s";
   std::string sequences = "450M";
   std::string baseline;
   std::string gemm_duration = "1s";
@@ -61,6 +62,7 @@ int Run(const TrainFlags& f) {
   if (!f.duration.empty()) o.duration = ParseDuration(f.duration, "--duration");
   if (f.steps != 0) o.steps = f.steps;
   o.max_warmup = ParseDuration(f.max_warmup, "--max-warmup");
+  o.window = ParseDuration(f.window, "--window");
   o.projected_sequences = ParseCount(f.sequences, "--sequences");
   if (!f.baseline.empty()) o.baseline = ParseDuration(f.baseline, "--baseline");
   o.gemm_peak_duration = ParseDuration(f.gemm_duration, "--gemm-duration", true);
@@ -92,10 +94,12 @@ const CommandRegistration kTrain{{
                      "the CPU in fp32)");
       app.add_option("--device", f->device, "cpu | cuda | cuda:N (default cpu)");
       app.add_option("--dtype", f->dtype, "fp32 | bf16 (pure bf16 weights; default fp32)");
-      app.add_option("--duration", f->duration,
-                     "Measured time after steady state (default 30s)");
+      app.add_option("--duration", f->duration, "Measured time after steady state (default 30s)");
       app.add_option("--steps", f->steps, "Total optimizer steps instead of --duration");
       app.add_option("--max-warmup", f->max_warmup, "Longest wait for steady state (default 120s)");
+      app.add_option("--window", f->window,
+                     "Steady state is judged on windows of whole steps at least this long "
+                     "(default 5s)");
       app.add_option("--sequences", f->sequences,
                      "Sequences of the whole training run to project (default 450M)");
       app.add_option("--baseline", f->baseline,

@@ -47,6 +47,7 @@ EncoderInference::EncoderInference(const ModelConfig& config, const TorchOptions
   impl_->options = options;
   impl_->options.device = CheckDevice(options.device);
   SetIntraOpThreads(options.threads);
+  KeepFreedHostMemory();
   impl_->device = torch_impl::ToDevice(impl_->options.device);
   torch_impl::Guarded("building " + config.name, [&] {
     const ModelHead head = config.family == ModelFamily::kLayoutLM

@@ -14,6 +14,7 @@ GemmPeak MeasureGemmPeak(const GemmPeakOptions& options) {
   peak.device = CheckDevice(options.torch.device);
   peak.dtype = options.torch.dtype;
   SetIntraOpThreads(options.torch.threads);
+  KeepFreedHostMemory();
   peak.threads = options.torch.threads;
   peak.kernel = ResolveLinearKernel(options.torch.linear_kernel, peak.device, peak.dtype);
   const torch::Device device = torch_impl::ToDevice(peak.device);

@@ -58,6 +58,7 @@ MlmTrainer::MlmTrainer(const ModelConfig& config, const TrainOptions& options)
   impl_->options = options;
   impl_->options.torch.device = CheckDevice(options.torch.device);
   SetIntraOpThreads(options.torch.threads);
+  KeepFreedHostMemory();
   impl_->device = torch_impl::ToDevice(impl_->options.torch.device);
   impl_->documents = std::make_unique<DocumentGenerator>(DocumentOptions{
       .seq_len = options.seq_len,

@@ -10,8 +10,7 @@ namespace joulebench::workloads {
 namespace {
 
 double UnixNow() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 std::vector<energy::ProbeResult> Probe(const energy::SourceOptions& sources,
@@ -62,8 +61,8 @@ void AddMetric(run::RunRecord& record, std::string name, double value, std::stri
 
 void AddEnergyPerUnitMetrics(run::RunRecord& record, const sampling::EnergyReport& energy,
                              double units, const std::string& prefix) {
-  const std::string total_provenance =
-      fmt::format("{}: sum of {}", report::TotalProvenance(energy), fmt::join(energy.total_domains, ", "));
+  const std::string total_provenance = fmt::format("{}: sum of {}", report::TotalProvenance(energy),
+                                                   fmt::join(energy.total_domains, ", "));
   AddMetric(record, "mean_power", energy.mean_watts, "W", total_provenance);
   AddMetric(record, "energy", energy.total_joules, "J", total_provenance);
   if (units <= 0) return;
@@ -111,6 +110,9 @@ void AddTorchConfig(run::RunRecord& record, const TorchOptions& torch) {
       {"linear_kernel", std::string(LinearKernelName(
                             ResolveLinearKernel(torch.linear_kernel, torch.device, torch.dtype)))},
   };
+  if (const std::string policy = KeepFreedHostMemory(); !policy.empty()) {
+    record.config["torch"]["host_allocator"] = policy;
+  }
   record.fingerprint["libtorch"] = TorchVersion();
   record.fingerprint["cuda_available"] = CudaAvailable();
 }

@@ -95,6 +95,8 @@ TrainingRunOptions TrainingOptions(const StudyOptions& o) {
   r.duration =
       o.measure_duration.value_or(o.quick ? std::chrono::seconds(8) : std::chrono::seconds(60));
   r.max_warmup = o.quick ? std::chrono::seconds(60) : std::chrono::seconds(300);
+  // Two or three quick steps per window on a 2-core machine.
+  r.window = o.quick ? std::chrono::seconds(4) : std::chrono::seconds(10);
   r.projected_sequences = 450e6;
   r.baseline = o.baseline.value_or(o.quick ? std::chrono::seconds(3) : std::chrono::seconds(10));
   r.sources = o.sources;
@@ -156,7 +158,8 @@ plan::CandidateSpec ThisMachine(std::string_view run_ref, const StudyOptions& o)
 plan::CarbonInputs Carbon(const StudyOptions& o) {
   plan::CarbonInputs carbon;
   carbon.region = o.region;
-  carbon.grid_g_co2e_per_kwh = plan::GridInput(plan::GridIntensityTable::LoadDefault().Find(o.region));
+  carbon.grid_g_co2e_per_kwh =
+      plan::GridInput(plan::GridIntensityTable::LoadDefault().Find(o.region));
   carbon.pue = o.pue ? plan::Sourced{*o.pue, "given: --pue"} : plan::DefaultPue();
   return carbon;
 }
@@ -194,8 +197,8 @@ std::string RunNote(const run::RunRecord& r) {
 StudyResult RunStudy(const StudyOptions& o) {
   const std::filesystem::path inputs =
       o.published_inputs.empty() ? DataFile("examples/study.toml") : o.published_inputs;
-  const std::vector<std::string> known_common{"baseline", "region", "grid-intensity", "pue",
-                                              "instance-type", "price", "catalog"};
+  const std::vector<std::string> known_common{"baseline",      "region", "grid-intensity", "pue",
+                                              "instance-type", "price",  "catalog"};
   auto infer_known = known_common;
   infer_known.insert(infer_known.end(), {"sla", "latency-bound", "utilisation"});
   auto train_known = known_common;
@@ -211,8 +214,7 @@ StudyResult RunStudy(const StudyOptions& o) {
   InferenceRunOptions inference = InferenceOptions(o);
   inference.peak_search.start_qps = CalibratePeakSearchStart(inference);
   result.inference = RunInference(inference);
-  const bool stopped =
-      o.inference_observer != nullptr && o.inference_observer->StopRequested();
+  const bool stopped = o.inference_observer != nullptr && o.inference_observer->StopRequested();
   if (stopped) {
     result.notes = "stopped before the training run";
     return result;
@@ -232,9 +234,11 @@ StudyResult RunStudy(const StudyOptions& o) {
   infer_request.rate_per_s = o.sla_per_s;
   infer_request.latency_bound_s = std::chrono::duration<double>(o.latency_bound).count();
   infer_request.carbon = carbon;
-  infer_request.baseline = fmt::format("{} ({})", Setting(infer_section, "baseline", inputs), kPublished);
+  infer_request.baseline =
+      fmt::format("{} ({})", Setting(infer_section, "baseline", inputs), kPublished);
   std::vector<plan::InferenceCandidate> infer_candidates;
-  infer_candidates.push_back(plan::ResolveInferenceCandidate(ThisMachine(kInferenceRef, o), context));
+  infer_candidates.push_back(
+      plan::ResolveInferenceCandidate(ThisMachine(kInferenceRef, o), context));
   for (const auto& spec : PublishedCandidates(infer_section)) {
     infer_candidates.push_back(plan::ResolveInferenceCandidate(spec, context));
   }
@@ -246,7 +250,8 @@ StudyResult RunStudy(const StudyOptions& o) {
   train_request.instances =
       static_cast<int>(ParseCount(Setting(train_section, "instances", inputs), "study instances"));
   train_request.carbon = carbon;
-  train_request.baseline = fmt::format("{} ({})", Setting(train_section, "baseline", inputs), kPublished);
+  train_request.baseline =
+      fmt::format("{} ({})", Setting(train_section, "baseline", inputs), kPublished);
   std::vector<plan::TrainingCandidate> train_candidates;
   train_candidates.push_back(plan::ResolveTrainingCandidate(ThisMachine(kTrainingRef, o), context));
   for (const auto& spec : PublishedCandidates(train_section)) {

@@ -2,13 +2,17 @@
 
 #include <ATen/Parallel.h>
 #include <ATen/detail/CUDAHooksInterface.h>
+#include <dlfcn.h>
 #include <fmt/format.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
-
-#include <dlfcn.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <charconv>
+#include <climits>
+#include <mutex>
 
 #include "joulebench/error.h"
 #include "workloads/torch/torch_util.h"
@@ -48,8 +52,7 @@ std::string CheckDevice(std::string_view device) {
   } else if (device.rfind("cuda:", 0) == 0) {
     std::string_view digits = device.substr(5);
     auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
-    if (digits.empty() || ec != std::errc() || ptr != digits.data() + digits.size() ||
-        index < 0) {
+    if (digits.empty() || ec != std::errc() || ptr != digits.data() + digits.size() || index < 0) {
       throw InputError(fmt::format(
           "--device: '{}' is not a device; use cpu, cuda or cuda:N (N = GPU index)", device));
     }
@@ -65,10 +68,10 @@ std::string CheckDevice(std::string_view device) {
   }
   const auto count = static_cast<long>(torch::cuda::device_count());
   if (count == 0) {
-    throw EnvironmentError(fmt::format(
-        "--device {}: libtorch has CUDA but sees no GPU; check nvidia-smi and "
-        "CUDA_VISIBLE_DEVICES, or use --device cpu",
-        device));
+    throw EnvironmentError(
+        fmt::format("--device {}: libtorch has CUDA but sees no GPU; check nvidia-smi and "
+                    "CUDA_VISIBLE_DEVICES, or use --device cpu",
+                    device));
   }
   if (index >= count) {
     throw EnvironmentError(fmt::format("--device {}: only {} GPU(s) visible (cuda:0..cuda:{})",
@@ -91,6 +94,21 @@ void SetIntraOpThreads(int threads) {
 }
 
 int IntraOpThreads() { return at::get_num_threads(); }
+
+std::string KeepFreedHostMemory() {
+#if defined(__GLIBC__)
+  static std::once_flag once;
+  static bool applied = false;
+  std::call_once(once, [] {
+    // Large blocks then come from the heap (non-main arenas fall back to the main one) and
+    // stay there after free; a heap top under 2 GB is never given back.
+    applied = mallopt(M_MMAP_MAX, 0) == 1 && mallopt(M_TRIM_THRESHOLD, INT_MAX) == 1;
+  });
+  return applied ? "glibc malloc: mmap off, trim threshold 2 GiB (freed memory is reused)" : "";
+#else
+  return "";
+#endif
+}
 
 std::string_view LinearKernelName(LinearKernel kernel) {
   switch (kernel) {

@@ -62,6 +62,7 @@ TorchScriptModel::TorchScriptModel(const std::string& path, const std::vector<In
   }
   const std::string device = CheckDevice(options.device);
   SetIntraOpThreads(options.threads);
+  KeepFreedHostMemory();
   impl_->device = torch_impl::ToDevice(device);
   try {
     impl_->module = torch::jit::load(path, impl_->device);

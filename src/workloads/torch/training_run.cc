@@ -33,7 +33,8 @@ run::RunRecord RunTraining(const TrainingRunOptions& options) {
   record.name = options.model;
   const ModelConfig config = FindModel(options.model);
   if (options.steps && *options.steps < 1) throw InputError("--steps must be at least 1");
-  if (options.steady_steps < 2) throw InputError("steady-state steps must be at least 2");
+  if (options.steady_windows < 2) throw InputError("steady-state windows must be at least 2");
+  if (options.window.count() <= 0) throw InputError("--window must be longer than 0 s");
   if (!(options.projected_sequences > 0)) throw InputError("--sequences must be > 0");
   MlmTrainer trainer(config, options.train);
 
@@ -55,7 +56,7 @@ run::RunRecord RunTraining(const TrainingRunOptions& options) {
   bool stopped = false;
   double last_partial_s = 0;
 
-  load::SteadyStateDetector detector({.windows = options.steady_steps,
+  load::SteadyStateDetector detector({.windows = options.steady_windows,
                                       .band_relative = options.steady_band_relative,
                                       .drift_relative = options.steady_drift_relative});
   struct StepRecord {
@@ -67,28 +68,36 @@ run::RunRecord RunTraining(const TrainingRunOptions& options) {
   std::optional<std::size_t> first_measured;  // index of the first measured step
   const double max_warmup_s = std::chrono::duration<double>(options.max_warmup).count();
   const double duration_s = std::chrono::duration<double>(options.duration).count();
+  const double window_s = std::chrono::duration<double>(options.window).count();
   bool warmup_timed_out = false;
+  double window_begin = 0;            // first step of the open window
+  std::int64_t window_sequences = 0;  // sequences of the open window's steps
   for (;;) {
     const double begin = load::SteadyNowSeconds();
     const TrainStep step = trainer.Step();
     const double end = load::SteadyNowSeconds();
     steps.push_back({begin, end, step.loss, step.sequences});
-    const double watts = power ? power.mean_watts(begin, end) : std::nan("");
-    run::WindowSample w;
-    w.begin_s = begin - run_begin;
-    w.end_s = end - run_begin;
-    w.throughput_per_s = static_cast<double>(step.sequences) / (end - begin);
-    w.watts = std::isnan(watts) ? 0 : watts;
-    record.windows.push_back(w);
-    if (!first_measured && detector.AddWindow(w.throughput_per_s, watts)) {
-      first_measured = steps.size();
-      record.steady_state_at_s = end - run_begin;
-      record.steady_state_criterion = detector.Criterion(end - begin);
-      observer.OnPhase("steady state reached, measuring",
-                       options.steps ? std::nullopt : std::optional<double>(duration_s));
+    if (window_sequences == 0) window_begin = begin;
+    window_sequences += step.sequences;
+    if (end - window_begin >= window_s) {
+      const double watts = power ? power.mean_watts(window_begin, end) : std::nan("");
+      run::WindowSample w;
+      w.begin_s = window_begin - run_begin;
+      w.end_s = end - run_begin;
+      w.throughput_per_s = static_cast<double>(window_sequences) / (end - window_begin);
+      w.watts = std::isnan(watts) ? 0 : watts;
+      record.windows.push_back(w);
+      window_sequences = 0;
+      if (!first_measured && detector.AddWindow(w.throughput_per_s, watts)) {
+        first_measured = steps.size();
+        record.steady_state_at_s = end - run_begin;
+        record.steady_state_criterion = detector.Criterion(w.end_s - w.begin_s);
+        observer.OnPhase("steady state reached, measuring",
+                         options.steps ? std::nullopt : std::optional<double>(duration_s));
+      }
+      observer.OnProgress(w.throughput_per_s, w.watts);
     }
-    observer.OnProgress(w.throughput_per_s, w.watts);
-    if (end - last_partial_s >= 1.0) {  // the step windows, persisted about once a second
+    if (end - last_partial_s >= 1.0) {  // the windows so far, persisted about once a second
       observer.OnPartial(record);
       last_partial_s = end;
     }
@@ -112,12 +121,11 @@ run::RunRecord RunTraining(const TrainingRunOptions& options) {
     warmup_timed_out = !first_measured;
     first_measured = steps.size() > 1 ? 1 : 0;
     record.verdict_reasons.push_back(fmt::format(
-        "steady state not reached in {} step(s); the measurement includes warm-up",
-        steps.size()));
+        "steady state not reached in {} step(s); the measurement includes warm-up", steps.size()));
   } else if (warmup_timed_out) {
-    record.verdict_reasons.push_back(fmt::format(
-        "steady state not reached within {} ({}); the first steps were dropped instead",
-        FormatDuration(max_warmup_s), detector.last_reason()));
+    record.verdict_reasons.push_back(
+        fmt::format("steady state not reached within {} ({}); the first steps were dropped instead",
+                    FormatDuration(max_warmup_s), detector.last_reason()));
   }
   if (!record.steady_state_at_s) {
     record.steady_state_at_s = steps[*first_measured].begin_s - run_begin;
@@ -191,7 +199,8 @@ run::RunRecord RunTraining(const TrainingRunOptions& options) {
   };
   AddTorchConfig(record, t.torch);
   record.status = stopped ? run::RunStatus::kIncomplete : run::RunStatus::kComplete;
-  if (stopped) record.warnings.push_back("stopped on request (SIGINT/SIGTERM): results are partial");
+  if (stopped)
+    record.warnings.push_back("stopped on request (SIGINT/SIGTERM): results are partial");
   meter.Finish(record);
   observer.OnEnd(record);
   return record;
