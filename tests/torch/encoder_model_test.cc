@@ -14,6 +14,7 @@
 #include "joulebench/workloads/encoder_inference.h"
 #include "joulebench/workloads/model_config.h"
 #include "joulebench/workloads/synthetic_documents.h"
+#include "joulebench/workloads/torch_runtime.h"
 #include "support/run_cli.h"
 #include "support/temp_dir.h"
 
@@ -71,24 +72,32 @@ void CompareWithPyTorch(torch_impl::EncoderModelImpl& model_ref, const ModelConf
       LinearKernel::kOneDnn) {
     kernels.push_back(LinearKernel::kOneDnn);
   }
+  // One and two intra-op threads: with two, the per-head oneDNN attention spreads its
+  // (sequence, head) pairs over both.
+  const int threads_before = IntraOpThreads();
   for (bool fused : {false, true}) {
     if (fused) model_ref.FuseForInference();
-    for (LinearKernel kernel : kernels) {
-      model_ref.SetLinearKernel(kernel);
-      const std::string variant =
-          fmt::format("{} QKV, {} kernel", fused ? "fused" : "separate", LinearKernelName(kernel));
-      torch::NoGradGuard no_grad;
-      auto actual = model_ref.EncodeHidden(hidden, mask);
-      ASSERT_EQ(actual.sizes(), expected.sizes());
-      const double max_diff = (actual - expected).abs().max().item<double>();
-      EXPECT_LE(max_diff, 1e-4) << variant;
-      // Padding must not leak into real tokens: row 2's real outputs equal a run without it.
-      auto short_row =
-          model_ref.EncodeHidden(hidden.slice(0, 2, 3).slice(1, 0, 2), torch::Tensor());
-      EXPECT_LE((short_row - actual.slice(0, 2, 3).slice(1, 0, 2)).abs().max().item<double>(), 1e-5)
-          << variant;
-    }
+    for (LinearKernel kernel : kernels)
+      for (int threads : {1, 2}) {
+        model_ref.SetLinearKernel(kernel);
+        SetIntraOpThreads(threads);
+        const std::string variant =
+            fmt::format("{} QKV, {} kernel, {} thread(s)", fused ? "fused" : "separate",
+                        LinearKernelName(kernel), threads);
+        torch::NoGradGuard no_grad;
+        auto actual = model_ref.EncodeHidden(hidden, mask);
+        ASSERT_EQ(actual.sizes(), expected.sizes());
+        const double max_diff = (actual - expected).abs().max().item<double>();
+        EXPECT_LE(max_diff, 1e-4) << variant;
+        // Padding must not leak into real tokens: row 2's real outputs equal a run without it.
+        auto short_row =
+            model_ref.EncodeHidden(hidden.slice(0, 2, 3).slice(1, 0, 2), torch::Tensor());
+        EXPECT_LE((short_row - actual.slice(0, 2, 3).slice(1, 0, 2)).abs().max().item<double>(),
+                  1e-5)
+            << variant;
+      }
   }
+  SetIntraOpThreads(threads_before);
 }
 
 TEST(EncoderLayers, MatchPyTorchTransformerEncoderLayerWithPadding) {
@@ -186,8 +195,8 @@ TEST(LayoutLMEmbeddings, EqualHandComputedSumOfTablesAndLayerNorm) {
       const double mean = sum.mean().item<double>();
       const double var = (sum - mean).pow(2).mean().item<double>();
       auto expected = (sum - mean) / std::sqrt(var + config.layer_norm_eps) * gamma + beta;
-      max_diff = std::max(max_diff, (actual[r][t].to(torch::kDouble) - expected).abs().max()
-                                        .item<double>());
+      max_diff = std::max(max_diff,
+                          (actual[r][t].to(torch::kDouble) - expected).abs().max().item<double>());
     }
   }
   EXPECT_LE(max_diff, 1e-5);
@@ -225,10 +234,9 @@ TEST(StateDict, LoadsADictSavedByPythonTorchSave) {
     torch_impl::InitializeWeights(*source, 21);
     source->SaveStateDict(cpp_path);
   }
-  auto result = testing::RunProcess(
-      "/usr/bin/python3",
-      {std::string(JOULEBENCH_SOURCE_DIR) + "/tests/python/resave_state_dict.py", cpp_path,
-       python_path});
+  auto result = testing::RunProcess("/usr/bin/python3", {std::string(JOULEBENCH_SOURCE_DIR) +
+                                                             "/tests/python/resave_state_dict.py",
+                                                         cpp_path, python_path});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   DocumentGenerator generator({.seq_len = 10, .vocab_size = config.vocab_size, .seed = 2});
   DocumentBatch batch = generator.Next(2);
@@ -237,10 +245,9 @@ TEST(StateDict, LoadsADictSavedByPythonTorchSave) {
   EXPECT_EQ(from_python.RunAndFetch(batch), original.RunAndFetch(batch));
 
   // state_dict()'s own OrderedDict: libtorch 1.13 cannot unpickle it; the error says what to do.
-  result = testing::RunProcess(
-      "/usr/bin/python3",
-      {std::string(JOULEBENCH_SOURCE_DIR) + "/tests/python/resave_state_dict.py", "--ordered",
-       cpp_path, python_path});
+  result = testing::RunProcess("/usr/bin/python3", {std::string(JOULEBENCH_SOURCE_DIR) +
+                                                        "/tests/python/resave_state_dict.py",
+                                                    "--ordered", cpp_path, python_path});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   try {
     EncoderInference(config, {.weights_path = python_path});
@@ -293,7 +300,7 @@ TEST(EncoderInference, Bf16OutputStaysCloseToFp32) {
   for (std::size_t i = 0; i < fp32.size(); ++i) {
     max_diff = std::max<double>(max_diff, std::abs(fp32[i] - bf16[i]));
   }
-  EXPECT_GT(max_diff, 0.0);  // it did compute in bf16
+  EXPECT_GT(max_diff, 0.0);   // it did compute in bf16
   EXPECT_LT(max_diff, 0.25);  // LayerNorm outputs are O(1); bf16 keeps ~3 significant digits
 }
 

@@ -1,5 +1,6 @@
 #include "workloads/torch/encoder_model.h"
 
+#include <ATen/Parallel.h>
 #include <fmt/format.h>
 #include <torch/version.h>
 
@@ -37,8 +38,8 @@ torch::nn::LayerNorm MakeLayerNorm(const ModelConfig& c) {
 bool IsIgnorableKey(const std::string& key) {
   return key.find("pooler.") != std::string::npos ||
          key.find("cls.seq_relationship.") != std::string::npos ||
-         key.find("position_ids") != std::string::npos ||
-         key == "cls.predictions.decoder.weight" || key == "cls.predictions.decoder.bias";
+         key.find("position_ids") != std::string::npos || key == "cls.predictions.decoder.weight" ||
+         key == "cls.predictions.decoder.bias";
 }
 
 std::string JoinLimited(const std::vector<std::string>& names, std::size_t limit) {
@@ -94,18 +95,32 @@ torch::Tensor EncoderLayerImpl::AttentionPerHead(const torch::Tensor& q, const t
                                                  const torch::Tensor& additive_mask) const {
   const std::int64_t b = q.size(0), s = q.size(2);
   const bool training = is_training();
+  auto one_head = [&](std::int64_t i, std::int64_t h) {
+    // scores = q kᵀ and context = probs v, each one oneDNN inner product ([S, S] and [S, D]).
+    auto scores = Linear(q[i][h], k[i][h].contiguous(), torch::Tensor(), LinearKernel::kOneDnn);
+    if (additive_mask.defined()) scores = scores + additive_mask[i][0];
+    auto probs = torch::softmax(scores, -1);
+    if (training) probs = torch::dropout(probs, dropout_, true);
+    return Linear(probs, v[i][h].t().contiguous(), torch::Tensor(), LinearKernel::kOneDnn);
+  };
+  if (!training && !torch::GradMode::is_enabled()) {
+    // Grad and inference mode are per thread: the workers take the caller's.
+    const bool inference_mode = c10::InferenceMode::is_enabled();
+    auto context = torch::empty({b, s, num_heads_ * head_dim_}, q.options());
+    at::parallel_for(0, b * num_heads_, 1, [&](std::int64_t begin, std::int64_t end) {
+      c10::InferenceMode inference(inference_mode);
+      torch::NoGradGuard no_grad;
+      for (std::int64_t pair = begin; pair < end; ++pair) {
+        const std::int64_t i = pair / num_heads_, h = pair % num_heads_;
+        context[i].narrow(1, h * head_dim_, head_dim_).copy_(one_head(i, h));
+      }
+    });
+    return context;
+  }
   std::vector<torch::Tensor> contexts;
   contexts.reserve(static_cast<std::size_t>(b * num_heads_));
   for (std::int64_t i = 0; i < b; ++i) {
-    for (std::int64_t h = 0; h < num_heads_; ++h) {
-      // scores = q kᵀ and context = probs v, each one oneDNN inner product ([S, S] and [S, D]).
-      auto scores = Linear(q[i][h], k[i][h].contiguous(), torch::Tensor(), LinearKernel::kOneDnn);
-      if (additive_mask.defined()) scores = scores + additive_mask[i][0];
-      auto probs = torch::softmax(scores, -1);
-      if (training) probs = torch::dropout(probs, dropout_, true);
-      contexts.push_back(
-          Linear(probs, v[i][h].t().contiguous(), torch::Tensor(), LinearKernel::kOneDnn));
-    }
+    for (std::int64_t h = 0; h < num_heads_; ++h) contexts.push_back(one_head(i, h));
   }
   return torch::stack(contexts)
       .view({b, num_heads_, s, head_dim_})
@@ -191,8 +206,7 @@ torch::Tensor EmbeddingsImpl::forward(const torch::Tensor& input_ids,
     // LayoutLM, section 2.2: the x table embeds x0 and x1, the y table y0 and y1; the
     // Hugging Face implementation adds height and width tables.
     e = e + x_position_embeddings(x0) + y_position_embeddings(y0) + x_position_embeddings(x1) +
-        y_position_embeddings(y1) + h_position_embeddings(y1 - y0) +
-        w_position_embeddings(x1 - x0);
+        y_position_embeddings(y1) + h_position_embeddings(y1 - y0) + w_position_embeddings(x1 - x0);
   }
   e = layer_norm(e);
   if (is_training()) e = torch::dropout(e, dropout_, true);
@@ -217,8 +231,8 @@ EncoderModelImpl::EncoderModelImpl(const ModelConfig& config, ModelHead head)
     mlm_norm = transform->register_module("LayerNorm", MakeLayerNorm(config));
     mlm_bias = predictions->register_parameter("bias", torch::zeros({config.vocab_size}));
   } else if (head == ModelHead::kTokenClassification) {
-    classifier = register_module(
-        "classifier", torch::nn::Linear(config.hidden_size, config.num_labels));
+    classifier =
+        register_module("classifier", torch::nn::Linear(config.hidden_size, config.num_labels));
   }
 }
 
@@ -280,9 +294,10 @@ void InitializeWeights(EncoderModelImpl& model, std::uint64_t seed) {
 void EncoderModelImpl::LoadStateDict(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    throw InputError(fmt::format("--weights: cannot open '{}'; give the path of a state dict "
-                                 "saved with torch.save(model.state_dict(), path)",
-                                 path));
+    throw InputError(
+        fmt::format("--weights: cannot open '{}'; give the path of a state dict "
+                    "saved with torch.save(model.state_dict(), path)",
+                    path));
   }
   std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   torch::IValue loaded;
@@ -300,15 +315,15 @@ void EncoderModelImpl::LoadStateDict(const std::string& path) {
           "C++; save a plain dict instead: torch.save(dict(model.state_dict()), path)",
           path, TORCH_VERSION));
     }
-    throw InputError(fmt::format(
-        "--weights: '{}' is not a state dict saved by torch.save ({}); save one with "
-        "torch.save(model.state_dict(), path)",
-        path, std::string(e.what_without_backtrace()).substr(0, 160)));
+    throw InputError(
+        fmt::format("--weights: '{}' is not a state dict saved by torch.save ({}); save one with "
+                    "torch.save(model.state_dict(), path)",
+                    path, std::string(e.what_without_backtrace()).substr(0, 160)));
   }
   if (!loaded.isGenericDict()) {
-    throw InputError(fmt::format(
-        "--weights: '{}' holds a {}, not a state dict (a dict of name -> tensor)", path,
-        loaded.tagKind()));
+    throw InputError(
+        fmt::format("--weights: '{}' holds a {}, not a state dict (a dict of name -> tensor)", path,
+                    loaded.tagKind()));
   }
   std::map<std::string, torch::Tensor> given;
   for (const auto& entry : loaded.toGenericDict()) {
@@ -337,8 +352,7 @@ void EncoderModelImpl::LoadStateDict(const std::string& path) {
     }
     used.insert(key);
     if (it->second.sizes() != item.value().sizes()) {
-      mismatched.push_back(fmt::format("{} (file {}, model {})", key,
-                                       c10::str(it->second.sizes()),
+      mismatched.push_back(fmt::format("{} (file {}, model {})", key, c10::str(it->second.sizes()),
                                        c10::str(item.value().sizes())));
       continue;
     }
@@ -348,8 +362,8 @@ void EncoderModelImpl::LoadStateDict(const std::string& path) {
     if (!used.count(key) && !IsIgnorableKey(key)) unexpected.push_back(key);
   }
   if (!missing.empty() || !unexpected.empty() || !mismatched.empty()) {
-    std::string what = fmt::format("--weights: '{}' does not match model '{}':", path,
-                                   config_.name);
+    std::string what =
+        fmt::format("--weights: '{}' does not match model '{}':", path, config_.name);
     if (!missing.empty()) what += fmt::format(" missing keys: {};", JoinLimited(missing, 8));
     if (!unexpected.empty()) {
       what += fmt::format(" unexpected keys: {};", JoinLimited(unexpected, 8));

@@ -42,7 +42,10 @@ class EncoderLayerImpl : public torch::nn::Module {
   torch::Tensor Dense(const torch::Tensor& x, const torch::nn::Linear& layer) const;
   // Attention one (sequence, head) at a time through oneDNN: at long sequences its two
   // products beat libtorch's batched matmul on OpenBLAS several times over. q, k, v:
-  // [B, heads, S, D]; returns the context [B, S, heads * D].
+  // [B, heads, S, D]; returns the context [B, S, heads * D]. Without autograd the (sequence,
+  // head) pairs are spread over the intra-op threads, each computed on one thread: a
+  // [S, D] x [D, S] product is too small to split over threads without them waiting on each
+  // other at every step.
   torch::Tensor AttentionPerHead(const torch::Tensor& q, const torch::Tensor& k,
                                  const torch::Tensor& v, const torch::Tensor& additive_mask) const;
   static constexpr std::int64_t kOneDnnAttentionMinSeqLen = 128;
