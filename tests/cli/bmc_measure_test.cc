@@ -49,10 +49,10 @@ struct Machine {
   std::string db() const { return (dir.path() / "runs.db").string(); }
   std::vector<std::string> Command(std::vector<std::string> head,
                                    const std::vector<std::string>& extra = {}) const {
-    for (const std::string f :
-         {"--sysfs-root", (dir.path() / "sys").string(), "--procfs-root",
-          (dir.path() / "proc").string(), "--disable", "nvml", "--disable", "neuron",
-          "--disable", "model", "--bmc-interval", "100ms"}) {
+    for (const std::string& f : std::vector<std::string>{
+             "--sysfs-root", (dir.path() / "sys").string(), "--procfs-root",
+             (dir.path() / "proc").string(), "--disable", "nvml", "--disable", "neuron",
+             "--disable", "model", "--bmc-interval", "100ms"}) {
       head.push_back(f);
     }
     for (const auto& f : BmcFlags(bmc)) head.push_back(f);
@@ -174,11 +174,12 @@ TEST(BmcMeasure, StoredRunShowsTheSplitInRunsShowAndTheHtmlReportAndNeverThePass
 TEST(BmcMeasure, InsecureTlsIsPrintedInTheRunsWarnings) {
   Machine m;
   std::vector<std::string> args = {"measure", "--interval", "50ms"};
-  for (const std::string f :
-       {"--sysfs-root", (m.dir.path() / "sys").string(), "--procfs-root",
-        (m.dir.path() / "proc").string(), "--disable", "nvml", "--disable", "neuron", "--disable",
-        "model", "--bmc-url", m.bmc.url(), "--bmc-user", "admin", "--bmc-password-file",
-        m.bmc.password_file(), "--bmc-insecure", "--", "sleep", "0.3"}) {
+  for (const std::string& f : std::vector<std::string>{
+           "--sysfs-root", (m.dir.path() / "sys").string(), "--procfs-root",
+           (m.dir.path() / "proc").string(), "--disable", "nvml", "--disable", "neuron",
+           "--disable", "model", "--bmc-url", m.bmc.url(), "--bmc-user", "admin",
+           "--bmc-password-file", m.bmc.password_file(), "--bmc-insecure", "--", "sleep",
+           "0.3"}) {
     args.push_back(f);
   }
   const ProcessResult r = RunJoulebench(args);
