@@ -14,8 +14,8 @@ namespace joulebench::energy {
 struct BmcHttpSettings {
   std::string base_url;  // "https://host[:port]", no trailing slash
   std::string user;
-  std::string password;  // sent in the Authorization header only; never logged
-  std::string ca_file;   // PEM bundle to verify against; empty: the system's CA store
+  std::string password;   // sent in the Authorization header only; never logged
+  std::string ca_file;    // PEM bundle to verify against; empty: the system's CA store
   bool insecure = false;  // accept any certificate and host name
   // Connecting (TCP and TLS) and the whole request each have this limit.
   std::chrono::milliseconds timeout{5000};
@@ -35,9 +35,9 @@ enum class HttpFailure {
 
 struct HttpResponse {
   HttpFailure failure = HttpFailure::kNone;
-  long status = 0;      // HTTP status code when failure == kNone
-  std::string body;     // the body, when failure == kNone
-  std::string error;    // libcurl's description when failure != kNone (never holds the password)
+  long status = 0;    // HTTP status code when failure == kNone
+  std::string body;   // the body, when failure == kNone
+  std::string error;  // libcurl's description when failure != kNone (never holds the password)
 };
 
 class BmcHttpClient {

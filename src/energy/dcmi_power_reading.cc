@@ -42,31 +42,56 @@ std::array<std::uint8_t, 5> GetPowerReadingRequest() {
 std::string CompletionCodeText(std::uint8_t code) {
   // IPMI 2.0, table 5-2 "Completion Codes".
   switch (code) {
-    case 0x00: return "command completed normally";
-    case 0xC0: return "node busy";
-    case 0xC1: return "invalid command (the BMC does not implement DCMI power readings)";
-    case 0xC2: return "command invalid for the given LUN";
-    case 0xC3: return "timeout while processing the command";
-    case 0xC4: return "out of space";
-    case 0xC5: return "reservation cancelled or invalid";
-    case 0xC6: return "request data truncated";
-    case 0xC7: return "request data length invalid";
-    case 0xC8: return "request data field length limit exceeded";
-    case 0xC9: return "parameter out of range";
-    case 0xCA: return "cannot return the number of requested data bytes";
-    case 0xCB: return "requested sensor, data or record not present";
-    case 0xCC: return "invalid data field in the request (power readings not supported in this mode)";
-    case 0xCD: return "command illegal for the specified sensor or record type";
-    case 0xCE: return "command response could not be provided";
-    case 0xCF: return "cannot execute a duplicated request";
-    case 0xD0: return "SDR repository in update mode";
-    case 0xD1: return "device in firmware update mode";
-    case 0xD2: return "BMC initialisation in progress";
-    case 0xD3: return "destination unavailable";
-    case 0xD4: return "insufficient privilege level";
-    case 0xD5: return "command not supported in the present state";
-    case 0xD6: return "sub-function disabled or unavailable";
-    case 0xFF: return "unspecified error";
+    case 0x00:
+      return "command completed normally";
+    case 0xC0:
+      return "node busy";
+    case 0xC1:
+      return "invalid command (the BMC does not implement DCMI power readings)";
+    case 0xC2:
+      return "command invalid for the given LUN";
+    case 0xC3:
+      return "timeout while processing the command";
+    case 0xC4:
+      return "out of space";
+    case 0xC5:
+      return "reservation cancelled or invalid";
+    case 0xC6:
+      return "request data truncated";
+    case 0xC7:
+      return "request data length invalid";
+    case 0xC8:
+      return "request data field length limit exceeded";
+    case 0xC9:
+      return "parameter out of range";
+    case 0xCA:
+      return "cannot return the number of requested data bytes";
+    case 0xCB:
+      return "requested sensor, data or record not present";
+    case 0xCC:
+      return "invalid data field in the request (power readings not supported in this mode)";
+    case 0xCD:
+      return "command illegal for the specified sensor or record type";
+    case 0xCE:
+      return "command response could not be provided";
+    case 0xCF:
+      return "cannot execute a duplicated request";
+    case 0xD0:
+      return "SDR repository in update mode";
+    case 0xD1:
+      return "device in firmware update mode";
+    case 0xD2:
+      return "BMC initialisation in progress";
+    case 0xD3:
+      return "destination unavailable";
+    case 0xD4:
+      return "insufficient privilege level";
+    case 0xD5:
+      return "command not supported in the present state";
+    case 0xD6:
+      return "sub-function disabled or unavailable";
+    case 0xFF:
+      return "unspecified error";
     default:
       return code >= 0x01 && code <= 0x7E ? "OEM completion code" : "unknown completion code";
   }
@@ -83,14 +108,14 @@ std::string DescribeTimestamp(std::uint32_t timestamp) {
 Decoded DecodeGetPowerReading(std::span<const std::uint8_t> reply) {
   Decoded d;
   if (reply.size() < 2) {
-    d.error = fmt::format("the reply has {} byte{}, too short for a completion code",
-                          reply.size(), reply.size() == 1 ? "" : "s");
+    d.error = fmt::format("the reply has {} byte{}, too short for a completion code", reply.size(),
+                          reply.size() == 1 ? "" : "s");
     return d;
   }
   d.completion_code = reply[kCompletionCode];
   if (reply[0] != kCmdGetPowerReading) {
-    d.error = fmt::format("the reply is for command 0x{:02X}, not Get Power Reading (0x02)",
-                          reply[0]);
+    d.error =
+        fmt::format("the reply is for command 0x{:02X}, not Get Power Reading (0x02)", reply[0]);
     return d;
   }
   if (d.completion_code != 0x00) {
@@ -99,13 +124,13 @@ Decoded DecodeGetPowerReading(std::span<const std::uint8_t> reply) {
     return d;
   }
   if (reply.size() < kReplySize) {
-    d.error = fmt::format("the reply has {} bytes; Get Power Reading's has {}", reply.size(),
-                          kReplySize);
+    d.error =
+        fmt::format("the reply has {} bytes; Get Power Reading's has {}", reply.size(), kReplySize);
     return d;
   }
   if (reply[kGroupId] != kGroupExtensionId) {
-    d.error = fmt::format("the reply's group extension id is 0x{:02X}, not DCMI's 0xDC",
-                          reply[kGroupId]);
+    d.error =
+        fmt::format("the reply's group extension id is 0x{:02X}, not DCMI's 0xDC", reply[kGroupId]);
     return d;
   }
   PowerReading r;

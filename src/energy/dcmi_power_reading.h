@@ -40,8 +40,8 @@ struct PowerReading {
 struct Decoded {
   std::optional<PowerReading> reading;  // set when the reply carries a usable reading
   std::uint8_t completion_code = 0;
-  std::string error;    // why there is no reading: one clause for a message
-  std::string caveat;   // a usable reading the BMC marked oddly (e.g. measurement not active)
+  std::string error;   // why there is no reading: one clause for a message
+  std::string caveat;  // a usable reading the BMC marked oddly (e.g. measurement not active)
 };
 
 // Decodes a reply as ipmi_cmd_raw returns it: the command byte, the completion code, then the

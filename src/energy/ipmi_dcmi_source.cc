@@ -47,8 +47,8 @@ bool OpenFailed(ipmi_ctx_t ctx, const std::string& host, const BmcOptions& bmc,
         return false;
       case IPMI_ERR_PERMISSION:
         result.status = ProbeStatus::kPermissionDenied;
-        result.reason = fmt::format("/dev/ipmi0 is not readable and writable by this user ({})",
-                                    what);
+        result.reason =
+            fmt::format("/dev/ipmi0 is not readable and writable by this user ({})", what);
         result.fix =
             "run as root, or let a group use /dev/ipmi0 with a udev rule (docs/permissions.md)";
         return false;
@@ -75,8 +75,9 @@ bool OpenFailed(ipmi_ctx_t ctx, const std::string& host, const BmcOptions& bmc,
     case IPMI_ERR_K_G_INVALID:
       result.status = ProbeStatus::kPermissionDenied;
       result.reason = fmt::format("the BMC at {} refused user '{}': {}", host, bmc.user, what);
-      result.fix = "check --bmc-user and the password (--bmc-password-file or "
-                   "JOULEBENCH_BMC_PASSWORD)";
+      result.fix =
+          "check --bmc-user and the password (--bmc-password-file or "
+          "JOULEBENCH_BMC_PASSWORD)";
       return false;
     case IPMI_ERR_PRIVILEGE_LEVEL_INSUFFICIENT:
     case IPMI_ERR_PRIVILEGE_LEVEL_CANNOT_BE_OBTAINED:
@@ -89,8 +90,8 @@ bool OpenFailed(ipmi_ctx_t ctx, const std::string& host, const BmcOptions& bmc,
     case IPMI_ERR_IPMI_2_0_UNAVAILABLE:
     case IPMI_ERR_CIPHER_SUITE_ID_UNAVAILABLE:
       result.status = ProbeStatus::kUnsupported;
-      result.reason = fmt::format("the BMC at {} does not offer IPMI 2.0 with cipher suite 3: {}",
-                                  host, what);
+      result.reason =
+          fmt::format("the BMC at {} does not offer IPMI 2.0 with cipher suite 3: {}", host, what);
       result.fix = "enable IPMI 2.0 (RMCP+) on the BMC, or use its Redfish service (--bmc-url)";
       return false;
     default:
@@ -142,8 +143,9 @@ ProbeResult ProbeIpmi(const SourceOptions& options) {
   if (!host.empty() && (bmc.user.empty() || bmc.password.empty())) {
     result.status = ProbeStatus::kPermissionDenied;
     result.reason = fmt::format("no BMC credentials for IPMI over the LAN to {}", host);
-    result.fix = "give --bmc-user USER and the password in a file (--bmc-password-file FILE) or "
-                 "in JOULEBENCH_BMC_PASSWORD";
+    result.fix =
+        "give --bmc-user USER and the password in a file (--bmc-password-file FILE) or "
+        "in JOULEBENCH_BMC_PASSWORD";
     return result;
   }
   ipmi_ctx_t ctx = ipmi_ctx_create();
@@ -203,9 +205,9 @@ ProbeResult ProbeIpmi(const SourceOptions& options) {
       FormatWatts(r.minimum_watts), FormatWatts(r.maximum_watts), FormatWatts(r.average_watts),
       dcmi::DescribeTimestamp(r.timestamp)));
   if (!reply.caveat.empty()) result.details.push_back(reply.caveat);
-  const double period_s =
-      bmc.poll_interval ? std::chrono::duration<double>(*bmc.poll_interval).count()
-                        : kDefaultPeriodS;
+  const double period_s = bmc.poll_interval
+                              ? std::chrono::duration<double>(*bmc.poll_interval).count()
+                              : kDefaultPeriodS;
   result.details.push_back(fmt::format(
       "polled every {} ({}) on its own thread; the current power is used, not the period's "
       "average",
@@ -230,14 +232,14 @@ ProbeResult ProbeIpmi(const SourceOptions& options) {
 
   PolledPowerSource::Settings settings;
   settings.source_name = "ipmi";
-  settings.period = std::chrono::duration_cast<std::chrono::nanoseconds>(
-      std::chrono::duration<double>(period_s));
+  settings.period =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(period_s));
   settings.hold_limit =
       2 * settings.period + std::chrono::duration_cast<std::chrono::nanoseconds>(bmc.timeout);
   result.status = ProbeStatus::kAvailable;
-  result.source = std::make_unique<PolledPowerSource>(std::move(settings), std::move(d),
-                                                      std::move(poller), first.watts,
-                                                      before + (after - before) / 2);
+  result.source =
+      std::make_unique<PolledPowerSource>(std::move(settings), std::move(d), std::move(poller),
+                                          first.watts, before + (after - before) / 2);
   return result;
 }
 

@@ -97,8 +97,8 @@ std::optional<double> NumberAt(const json& doc, const std::string& pointer, std:
 std::string DomainSafe(const std::string& id) {
   std::string out;
   for (char c : id) {
-    const bool plain = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
-                       c == '-';
+    const bool plain =
+        std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
     out += plain ? c : '_';
   }
   return out.empty() ? "chassis" : out;
@@ -108,7 +108,7 @@ struct Chassis {
   std::string path;
   std::string id;
   std::string type;
-  std::string maker;  // "Manufacturer Model"
+  std::string maker;      // "Manufacturer Model"
   std::string container;  // path of the chassis that contains this one, "" if none known
   bool holds_system = false;
   std::size_t order = 0;
@@ -138,7 +138,8 @@ class Discovery {
     const BmcHttpSettings& s = client_.settings();
     if (r.failure != HttpFailure::kNone) {
       result_.status = ProbeStatus::kError;
-      result_.reason = fmt::format("GET {} from {}: {}", path, s.base_url, DescribeHttpFailure(r, s));
+      result_.reason =
+          fmt::format("GET {} from {}: {}", path, s.base_url, DescribeHttpFailure(r, s));
       switch (r.failure) {
         case HttpFailure::kTimeout:
           result_.fix = fmt::format(
@@ -153,8 +154,9 @@ class Discovery {
           break;
         case HttpFailure::kConnect:
         case HttpFailure::kResolve:
-          result_.fix = "check the host and port in --bmc-url (the BMC's own address, not the "
-                        "host's)";
+          result_.fix =
+              "check the host and port in --bmc-url (the BMC's own address, not the "
+              "host's)";
           break;
         default:
           result_.fix = "see the reason; check --bmc-url";
@@ -172,8 +174,7 @@ class Discovery {
     }
     if (r.status == 403) {
       result_.status = ProbeStatus::kPermissionDenied;
-      result_.reason =
-          fmt::format("user '{}' may not read {} on the BMC (HTTP 403)", s.user, path);
+      result_.reason = fmt::format("user '{}' may not read {} on the BMC (HTTP 403)", s.user, path);
       result_.fix = "give the account a role that may read the chassis (ReadOnly is enough)";
       return Outcome::kFatal;
     }
@@ -206,8 +207,8 @@ class Discovery {
           plan.parts.push_back({env, "/PowerWatts/Reading"});
           plan.what = "EnvironmentMetrics PowerWatts";
           plan.first_watts = *watts;
-          if (const std::string sensor = Text(doc.value("PowerWatts", json::object()),
-                                              "DataSourceUri");
+          if (const std::string sensor =
+                  Text(doc.value("PowerWatts", json::object()), "DataSourceUri");
               !sensor.empty()) {
             if (!UseSensor(sensor, plan, fatal) && fatal) return std::nullopt;
           }
@@ -425,8 +426,9 @@ std::string NormalizeBmcUrl(const std::string& url, std::string& why) {
   while (!path.empty() && path.back() == '/') path.pop_back();
   if (Lower(path) == "/redfish/v1" || Lower(path) == "/redfish") path.clear();
   if (!path.empty()) {
-    why = "must be the BMC's address without a path (the service root /redfish/v1 is found "
-          "under it)";
+    why =
+        "must be the BMC's address without a path (the service root /redfish/v1 is found "
+        "under it)";
     return "";
   }
   return scheme + rest;
@@ -504,7 +506,8 @@ PowerPoller::Result RedfishPoller::Poll() {
   for (const auto& part : parts_) {
     const HttpResponse& r = client_->Get(part.path);
     if (r.failure != HttpFailure::kNone) {
-      result.error = fmt::format("GET {}: {}", part.path, DescribeHttpFailure(r, client_->settings()));
+      result.error =
+          fmt::format("GET {}: {}", part.path, DescribeHttpFailure(r, client_->settings()));
       return result;
     }
     if (r.status != 200) {
@@ -554,8 +557,8 @@ ProbeResult ProbeRedfish(const SourceOptions& options) {
     result.status = ProbeStatus::kPermissionDenied;
     result.reason = fmt::format("no BMC credentials for {}: {} missing", settings.base_url,
                                 bmc.user.empty() && bmc.password.empty() ? "user and password are"
-                                : bmc.user.empty()                        ? "the user is"
-                                                                          : "the password is");
+                                : bmc.user.empty()                       ? "the user is"
+                                                                         : "the password is");
     result.fix =
         "give --bmc-user USER and the password in a file (--bmc-password-file FILE, mode 0600) "
         "or in JOULEBENCH_BMC_PASSWORD";
@@ -706,8 +709,8 @@ ProbeResult ProbeRedfish(const SourceOptions& options) {
     period_origin = fmt::format("the sensor's SensingInterval {}", plan->sensing_interval_text);
   }
   if (plan->sensing_interval_s && bmc.poll_interval) {
-    period_origin += fmt::format(" (the sensor refreshes every {})",
-                                 FormatDuration(*plan->sensing_interval_s));
+    period_origin +=
+        fmt::format(" (the sensor refreshes every {})", FormatDuration(*plan->sensing_interval_s));
   }
   const double refresh_s = std::max(period_s, plan->sensing_interval_s.value_or(0.0));
 
@@ -717,13 +720,12 @@ ProbeResult ProbeRedfish(const SourceOptions& options) {
   if (candidates.size() > 1 && bmc.chassis.empty()) {
     result.details.push_back("another chassis can be chosen with --bmc-chassis ID");
   }
+  result.details.push_back(fmt::format("polled every {} ({}) on its own thread",
+                                       FormatDuration(period_s), period_origin));
   result.details.push_back(
-      fmt::format("polled every {} ({}) on its own thread", FormatDuration(period_s), period_origin));
-  result.details.push_back(
-      settings.insecure ? "TLS certificate verification is OFF (--bmc-insecure)"
-      : settings.ca_file.empty()
-          ? "TLS certificate verified against the system's CA store"
-          : "TLS certificate verified against " + settings.ca_file);
+      settings.insecure          ? "TLS certificate verification is OFF (--bmc-insecure)"
+      : settings.ca_file.empty() ? "TLS certificate verified against the system's CA store"
+                                 : "TLS certificate verified against " + settings.ca_file);
   if (settings.insecure) {
     result.fix = "verify the BMC instead: give its certificate with --bmc-ca-file FILE";
   }
@@ -733,8 +735,9 @@ ProbeResult ProbeRedfish(const SourceOptions& options) {
   d.component = Component::kPlatform;
   d.signal = SignalKind::kCounter;
   d.whole_machine = true;
-  d.provenance = {ProvenanceKind::kMeasured,
-                  fmt::format("Redfish {} chassis {} {}", settings.base_url, chosen->id, plan->what)};
+  d.provenance = {
+      ProvenanceKind::kMeasured,
+      fmt::format("Redfish {} chassis {} {}", settings.base_url, chosen->id, plan->what)};
   d.update_period_s = refresh_s;
   d.note = fmt::format(
       "the whole machine as its BMC measures it{} (CPUs, memory, accelerators, fans, disks, "
@@ -744,10 +747,11 @@ ProbeResult ProbeRedfish(const SourceOptions& options) {
 
   PolledPowerSource::Settings source_settings;
   source_settings.source_name = "redfish";
-  source_settings.period = std::chrono::duration_cast<std::chrono::nanoseconds>(
-      std::chrono::duration<double>(period_s));
+  source_settings.period =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(period_s));
   source_settings.hold_limit =
-      2 * source_settings.period + std::chrono::duration_cast<std::chrono::nanoseconds>(settings.timeout);
+      2 * source_settings.period +
+      std::chrono::duration_cast<std::chrono::nanoseconds>(settings.timeout);
   if (settings.insecure) {
     source_settings.initial_warnings.push_back(fmt::format(
         "redfish: TLS certificate verification is off (--bmc-insecure): the identity of the BMC "
@@ -767,9 +771,9 @@ ProbeResult ProbeRedfish(const SourceOptions& options) {
     return result;
   }
   result.status = ProbeStatus::kAvailable;
-  result.source = std::make_unique<PolledPowerSource>(
-      std::move(source_settings), std::move(d), std::move(poller), first.watts,
-      before + (after - before) / 2);
+  result.source = std::make_unique<PolledPowerSource>(std::move(source_settings), std::move(d),
+                                                      std::move(poller), first.watts,
+                                                      before + (after - before) / 2);
   return result;
 }
 

@@ -37,7 +37,8 @@ struct Machine {
       while (!stop) {
         std::this_thread::sleep_for(2ms);
         const auto now = std::chrono::steady_clock::now();
-        powercap.AddEnergy("intel-rapl:0", 30.0 * std::chrono::duration<double>(now - last).count());
+        powercap.AddEnergy("intel-rapl:0",
+                           30.0 * std::chrono::duration<double>(now - last).count());
         last = now;
       }
     });
@@ -49,10 +50,10 @@ struct Machine {
   std::string db() const { return (dir.path() / "runs.db").string(); }
   std::vector<std::string> Command(std::vector<std::string> head,
                                    const std::vector<std::string>& extra = {}) const {
-    for (const std::string& f : std::vector<std::string>{
-             "--sysfs-root", (dir.path() / "sys").string(), "--procfs-root",
-             (dir.path() / "proc").string(), "--disable", "nvml", "--disable", "neuron",
-             "--disable", "model", "--bmc-interval", "100ms"}) {
+    for (const std::string& f :
+         std::vector<std::string>{"--sysfs-root", (dir.path() / "sys").string(), "--procfs-root",
+                                  (dir.path() / "proc").string(), "--disable", "nvml", "--disable",
+                                  "neuron", "--disable", "model", "--bmc-interval", "100ms"}) {
       head.push_back(f);
     }
     for (const auto& f : BmcFlags(bmc)) head.push_back(f);
@@ -61,8 +62,7 @@ struct Machine {
   }
 };
 
-std::vector<std::string> Then(std::vector<std::string> args,
-                              const std::vector<std::string>& more) {
+std::vector<std::string> Then(std::vector<std::string> args, const std::vector<std::string>& more) {
   args.insert(args.end(), more.begin(), more.end());
   return args;
 }
@@ -75,8 +75,8 @@ std::string StoredId(const std::string& err) {
 
 TEST(BmcMeasure, PrintsWholeMachineComponentsAndRestOfSystem) {
   Machine m;
-  const ProcessResult r = RunJoulebench(
-      Then(m.Command({"measure", "--interval", "20ms"}), {"--", "sleep", "1.2"}));
+  const ProcessResult r =
+      RunJoulebench(Then(m.Command({"measure", "--interval", "20ms"}), {"--", "sleep", "1.2"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("  redfish: 1 domain(s)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("measured: Redfish " + m.bmc.url() +
@@ -123,10 +123,10 @@ TEST(BmcMeasure, JsonTotalIsTheWholeMachineAndTheRestIsWholeMinusComponents) {
 
 TEST(BmcMeasure, StoredRunShowsTheSplitInRunsShowAndTheHtmlReportAndNeverThePassword) {
   Machine m;
-  const ProcessResult r = RunJoulebench(
-      Then(m.Command({"measure", "--interval", "20ms", "--db", m.db(), "--quiet"}),
-           {"--", "sleep", "1"}),
-      kStoreOn);
+  const ProcessResult r =
+      RunJoulebench(Then(m.Command({"measure", "--interval", "20ms", "--db", m.db(), "--quiet"}),
+                         {"--", "sleep", "1"}),
+                    kStoreOn);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string id = StoredId(r.err);
   ASSERT_FALSE(id.empty()) << r.err;
@@ -174,12 +174,26 @@ TEST(BmcMeasure, StoredRunShowsTheSplitInRunsShowAndTheHtmlReportAndNeverThePass
 TEST(BmcMeasure, InsecureTlsIsPrintedInTheRunsWarnings) {
   Machine m;
   std::vector<std::string> args = {"measure", "--interval", "50ms"};
-  for (const std::string& f : std::vector<std::string>{
-           "--sysfs-root", (m.dir.path() / "sys").string(), "--procfs-root",
-           (m.dir.path() / "proc").string(), "--disable", "nvml", "--disable", "neuron",
-           "--disable", "model", "--bmc-url", m.bmc.url(), "--bmc-user", "admin",
-           "--bmc-password-file", m.bmc.password_file(), "--bmc-insecure", "--", "sleep",
-           "0.3"}) {
+  for (const std::string& f : std::vector<std::string>{"--sysfs-root",
+                                                       (m.dir.path() / "sys").string(),
+                                                       "--procfs-root",
+                                                       (m.dir.path() / "proc").string(),
+                                                       "--disable",
+                                                       "nvml",
+                                                       "--disable",
+                                                       "neuron",
+                                                       "--disable",
+                                                       "model",
+                                                       "--bmc-url",
+                                                       m.bmc.url(),
+                                                       "--bmc-user",
+                                                       "admin",
+                                                       "--bmc-password-file",
+                                                       m.bmc.password_file(),
+                                                       "--bmc-insecure",
+                                                       "--",
+                                                       "sleep",
+                                                       "0.3"}) {
     args.push_back(f);
   }
   const ProcessResult r = RunJoulebench(args);
@@ -233,9 +247,9 @@ TEST(BmcProbe, RefusedCredentialsAreListedWithTheFixAndWithoutThePassword) {
   TempDir dir;
   RedfishTestServer bmc;
   const auto wrong = dir.Write("wrong", "Wrong-password-4410\n");
-  const ProcessResult r = RunJoulebench(
-      {"probe", "--bmc-url", bmc.url(), "--bmc-user", "admin", "--bmc-password-file",
-       wrong.string(), "--bmc-ca-file", RedfishTestServer::CertificateFile()});
+  const ProcessResult r =
+      RunJoulebench({"probe", "--bmc-url", bmc.url(), "--bmc-user", "admin", "--bmc-password-file",
+                     wrong.string(), "--bmc-ca-file", RedfishTestServer::CertificateFile()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("redfish     permission denied  the BMC at " + bmc.url() +
                        " refused user 'admin' (HTTP 401 on GET /redfish/v1/Chassis)"),

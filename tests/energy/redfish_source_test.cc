@@ -4,8 +4,8 @@
 #include "energy/redfish_source.h"
 
 #include <gtest/gtest.h>
-#include <sys/socket.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <thread>
@@ -77,8 +77,9 @@ TEST(RedfishSource, OldSchemaPowerControlIsTheWholeMachine) {
   EXPECT_EQ(d.provenance.by,
             "Redfish " + server.url() + " chassis 1 Power PowerControl[0] PowerConsumedWatts");
   EXPECT_EQ(d.update_period_s, 1.0);
-  EXPECT_TRUE(AnyContains(r.details, "reading chassis 1 (Contoso 3500RX): Power PowerControl[0] "
-                                     "PowerConsumedWatts = 250.00 W"))
+  EXPECT_TRUE(AnyContains(r.details,
+                          "reading chassis 1 (Contoso 3500RX): Power PowerControl[0] "
+                          "PowerConsumedWatts = 250.00 W"))
       << Joined(r);
   EXPECT_TRUE(AnyContains(r.details, "joulebench-test Fake BMC, Redfish 1.15.0")) << Joined(r);
   EXPECT_TRUE(AnyContains(r.details, "verified against " + RedfishTestServer::CertificateFile()));
@@ -95,7 +96,8 @@ TEST(RedfishSource, NewSchemaPollsTheSensorAtItsSensingInterval) {
             std::string::npos)
       << d.provenance.by;
   EXPECT_DOUBLE_EQ(d.update_period_s, 0.2);
-  EXPECT_TRUE(AnyContains(r.details, "polled every 200.000 ms (the sensor's SensingInterval PT0.2S)"))
+  EXPECT_TRUE(
+      AnyContains(r.details, "polled every 200.000 ms (the sensor's SensingInterval PT0.2S)"))
       << Joined(r);
 }
 

@@ -59,8 +59,7 @@ const DomainEnergy& Domain(const EnergyReport& r, const std::string& name) {
 }
 
 double UnixNow() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 TEST(WholeSystemSplit, ComponentsGoInsideTheWholeMachineAndTheRestIsTheDifference) {
@@ -140,8 +139,9 @@ TEST(WholeSystemSplit, ModelledComponentsAreNotSubtractedAndModelledNetworkStays
   RedfishTestServer bmc;
   Machine m(&bmc);
   m.powercap.AddZone("intel-rapl:0", "package-0", kRange);
-  m.dir.Write("proc/stat", "cpu  100 0 100 800 0 0 0 0 0 0\ncpu0 50 0 50 400 0 0 0 0 0 0\n"
-                           "cpu1 50 0 50 400 0 0 0 0 0 0\n");
+  m.dir.Write("proc/stat",
+              "cpu  100 0 100 800 0 0 0 0 0 0\ncpu0 50 0 50 400 0 0 0 0 0 0\n"
+              "cpu1 50 0 50 400 0 0 0 0 0 0\n");
   m.dir.Write("proc/meminfo", "MemTotal:        8388608 kB\n");
   m.dir.Write("proc/net/dev",
               "Inter-|   Receive |  Transmit\n face |bytes packets|bytes packets\n"

@@ -21,11 +21,11 @@ struct Certificate {
     cert = (dir.path() / "bmc-cert.pem").string();
     key = (dir.path() / "bmc-key.pem").string();
     // A self-signed certificate for 127.0.0.1 (the name curl verifies), valid for two days.
-    const ProcessResult r = RunProcess(
-        "/usr/bin/openssl",
-        {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-         "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
-         "subjectAltName=IP:127.0.0.1"});
+    const ProcessResult r =
+        RunProcess("/usr/bin/openssl",
+                   {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"});
     if (r.exit_code != 0) throw std::runtime_error("openssl req failed: " + r.err);
   }
 };
@@ -58,9 +58,18 @@ RedfishTestServer::RedfishTestServer(Options options) : options_(std::move(optio
   ::chmod(password_file_.c_str(), 0600);
   std::vector<std::string> args = {
       std::string(JOULEBENCH_SOURCE_DIR) + "/tests/fakes/redfish_server.py",
-      "--cert", certificate.cert, "--key", certificate.key, "--schema", options_.schema,
-      "--profile", options_.profile, "--refresh", std::to_string(options_.refresh_s),
-      "--stall", options_.stall};
+      "--cert",
+      certificate.cert,
+      "--key",
+      certificate.key,
+      "--schema",
+      options_.schema,
+      "--profile",
+      options_.profile,
+      "--refresh",
+      std::to_string(options_.refresh_s),
+      "--stall",
+      options_.stall};
   if (!options_.user.empty()) {
     args.insert(args.end(), {"--user", options_.user, "--password-file", password_file_.string()});
   }
@@ -85,9 +94,7 @@ RedfishTestServer::RedfishTestServer(Options options) : options_(std::move(optio
 
 RedfishTestServer::~RedfishTestServer() = default;
 
-std::string RedfishTestServer::url() const {
-  return "https://127.0.0.1:" + std::to_string(port_);
-}
+std::string RedfishTestServer::url() const { return "https://127.0.0.1:" + std::to_string(port_); }
 
 double RedfishTestServer::ProfileJoules(double begin_unix_s, double end_unix_s) const {
   const auto steps = ParseProfile(options_.profile);
@@ -131,10 +138,10 @@ void RedfishTestServer::Stall() const { Hook("/test/stall"); }
 void RedfishTestServer::Release() const { Hook("/test/release"); }
 
 std::vector<std::string> BmcFlags(const RedfishTestServer& server) {
-  return {"--bmc-url",         server.url(),
-          "--bmc-user",        server.options().user,
+  return {"--bmc-url",           server.url(),
+          "--bmc-user",          server.options().user,
           "--bmc-password-file", server.password_file(),
-          "--bmc-ca-file",     RedfishTestServer::CertificateFile()};
+          "--bmc-ca-file",       RedfishTestServer::CertificateFile()};
 }
 
 }  // namespace joulebench::testing
