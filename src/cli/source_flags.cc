@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <array>
-#include <filesystem>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include "energy/redfish_source.h"
@@ -53,15 +53,17 @@ void CheckLibrary(const std::string& path, std::string_view what) {
 std::string ReadPasswordFile(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
-    throw InputError(fmt::format("--bmc-password-file '{}' is a directory; give the file that "
-                                 "holds the BMC password",
-                                 path));
+    throw InputError(
+        fmt::format("--bmc-password-file '{}' is a directory; give the file that "
+                    "holds the BMC password",
+                    path));
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    throw InputError(fmt::format("--bmc-password-file '{}' cannot be read: {}; give a file that "
-                                 "holds the BMC password (mode 0600)",
-                                 path, std::strerror(errno)));
+    throw InputError(
+        fmt::format("--bmc-password-file '{}' cannot be read: {}; give a file that "
+                    "holds the BMC password (mode 0600)",
+                    path, std::strerror(errno)));
   }
   std::string password;
   std::getline(in, password);
@@ -146,9 +148,8 @@ void ResolveBmcOptions(const SourceFlags& flags, energy::BmcOptions& bmc) {
       const bool has_credentials = bmc.url.find('@') != std::string::npos;
       const std::string what =
           flags.bmc_url.empty() ? "JOULEBENCH_BMC_URL" : std::string("--bmc-url");
-      throw InputError(has_credentials
-                           ? fmt::format("{} {}", what, why)
-                           : fmt::format("{} '{}' {}", what, bmc.url, why));
+      throw InputError(has_credentials ? fmt::format("{} {}", what, why)
+                                       : fmt::format("{} '{}' {}", what, bmc.url, why));
     }
   }
   if (!flags.bmc_user.empty()) bmc.user = flags.bmc_user;

@@ -49,8 +49,9 @@ std::vector<ProbeResult> ProbeAll(const SourceOptions& options) {
     results.push_back(Skipped("ipmi", disabled_reason));
   } else if (redfish_usable) {
     // A machine has one BMC: its DCMI reading is the same power Redfish already reads.
-    results.push_back(Skipped(
-        "ipmi", "not needed: Redfish already reads the BMC's whole-machine power (--disable "
+    results.push_back(
+        Skipped("ipmi",
+                "not needed: Redfish already reads the BMC's whole-machine power (--disable "
                 "redfish to use IPMI DCMI instead)"));
   } else {
     results.push_back(ProbeIpmi(options));

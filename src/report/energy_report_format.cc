@@ -127,10 +127,10 @@ std::string FormatEnergyReportTable(const sampling::EnergyReport& report) {
   }
   std::string summed;
   for (const auto& name : report.total_domains) {
-    const bool whole = report.whole_system &&
-                       std::find(report.whole_system->whole_domains.begin(),
-                                 report.whole_system->whole_domains.end(),
-                                 name) != report.whole_system->whole_domains.end();
+    const bool whole =
+        report.whole_system && std::find(report.whole_system->whole_domains.begin(),
+                                         report.whole_system->whole_domains.end(),
+                                         name) != report.whole_system->whole_domains.end();
     summed += (summed.empty() ? "" : " + ") + name;
     if (whole) {
       summed += report.whole_system->whole_machine ? " (whole machine: the domains inside it are "

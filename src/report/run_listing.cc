@@ -136,12 +136,13 @@ std::string FormatRunDetails(const run::RunRecord& r) {
     }
     if (e.whole_system) {
       const auto& w = *e.whole_system;
-      out += fmt::format("  {:<24} {:>10} {:>10} {}{}  [{}]\n", "rest of system",
-                         FormatJoules(w.rest_joules), FormatWatts(w.rest_mean_watts),
-                         w.rest_attributable_joules
-                             ? fmt::format(" attributable {}", FormatJoules(*w.rest_attributable_joules))
-                             : "",
-                         "", RestOfSystemDescription(w));
+      out += fmt::format(
+          "  {:<24} {:>10} {:>10} {}{}  [{}]\n", "rest of system", FormatJoules(w.rest_joules),
+          FormatWatts(w.rest_mean_watts),
+          w.rest_attributable_joules
+              ? fmt::format(" attributable {}", FormatJoules(*w.rest_attributable_joules))
+              : "",
+          "", RestOfSystemDescription(w));
     }
     out += fmt::format(
         "  {:<24} {:>10} {:>10}{}{}{}\n", "total", FormatJoules(e.total_joules),

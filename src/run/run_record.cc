@@ -252,7 +252,8 @@ json ToJson(const sampling::WholeSystemSplit& w) {
          {"rest_joules", Number(w.rest_joules)},
          {"rest_mean_watts", Number(w.rest_mean_watts)},
          {"rest_attributable_joules", nullptr}};
-  if (w.rest_attributable_joules) j["rest_attributable_joules"] = Number(*w.rest_attributable_joules);
+  if (w.rest_attributable_joules)
+    j["rest_attributable_joules"] = Number(*w.rest_attributable_joules);
   return j;
 }
 

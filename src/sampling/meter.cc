@@ -128,8 +128,7 @@ struct Meter::Impl {
       if (wholes.contains(e.domain.name)) continue;
       if (!wholes.contains(e.domain.parent)) continue;
       any_inside = true;
-      if (e.domain.provenance.kind != energy::ProvenanceKind::kMeasured ||
-          e.domain.whole_machine) {
+      if (e.domain.provenance.kind != energy::ProvenanceKind::kMeasured || e.domain.whole_machine) {
         split.unsubtracted_domains.push_back(e.domain.name);
         continue;
       }
