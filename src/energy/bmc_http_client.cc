@@ -108,8 +108,9 @@ BmcHttpClient::BmcHttpClient(BmcHttpSettings settings) : settings_(std::move(set
   } else {
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (!settings_.ca_file.empty())
+    if (!settings_.ca_file.empty()) {
       curl_easy_setopt(curl, CURLOPT_CAINFO, settings_.ca_file.c_str());
+    }
   }
   response_.body.reserve(16 << 10);
 }

@@ -23,7 +23,7 @@ std::string ContextError(ipmi_ctx_t ctx) {
   return text != nullptr ? text : "unknown FreeIPMI error";
 }
 
-const char* const kInbandFix =
+constexpr const char* kInbandFix =
     "on a server with a BMC: sudo modprobe ipmi_devintf ipmi_si (then /dev/ipmi0 appears, "
     "readable by root: docs/permissions.md); virtual machines and most cloud instances have no "
     "BMC; or read a BMC over the network: --ipmi-host HOST --bmc-user USER --bmc-password-file "
