@@ -21,6 +21,9 @@ packages=(
   libcli11-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   clang-format clang-tidy
+  # BMC sources (Redfish over HTTPS, IPMI DCMI); the tests' Redfish server is Python's
+  # standard library with a certificate made by openssl.
+  libcurl4-openssl-dev libfreeipmi-dev openssl python3
 )
 if [ "$with_torch" = 1 ]; then
   # OpenBLAS must come with libtorch: without it Debian's libtorch falls back to the

@@ -42,6 +42,20 @@ std::vector<ProbeResult> ProbeAll(const SourceOptions& options) {
                                                 : ProbeNvml(options));
   results.push_back(IsDisabled(options, "neuron") ? Skipped("neuron", disabled_reason)
                                                   : ProbeNeuron(options));
+  results.push_back(IsDisabled(options, "redfish") ? Skipped("redfish", disabled_reason)
+                                                   : ProbeRedfish(options));
+  const bool redfish_usable = results.back().status == ProbeStatus::kAvailable;
+  if (IsDisabled(options, "ipmi")) {
+    results.push_back(Skipped("ipmi", disabled_reason));
+  } else if (redfish_usable) {
+    // A machine has one BMC: its DCMI reading is the same power Redfish already reads.
+    results.push_back(
+        Skipped("ipmi",
+                "not needed: Redfish already reads the BMC's whole-machine power (--disable "
+                "redfish to use IPMI DCMI instead)"));
+  } else {
+    results.push_back(ProbeIpmi(options));
+  }
   if (IsDisabled(options, "model")) {
     results.push_back(Skipped("model", disabled_reason));
   } else {

@@ -56,6 +56,10 @@ SourceOptions SourceOptions::FromEnvironment() {
   if (const char* v = std::getenv("JOULEBENCH_NEURON_MAX_WATTS"); v && *v) {
     options.neuron_max_device_watts = ParseNumber(v, "JOULEBENCH_NEURON_MAX_WATTS");
   }
+  if (const char* v = std::getenv("JOULEBENCH_BMC_URL"); v && *v) options.bmc.url = v;
+  if (const char* v = std::getenv("JOULEBENCH_BMC_USER"); v && *v) options.bmc.user = v;
+  if (const char* v = std::getenv("JOULEBENCH_BMC_PASSWORD"); v && *v) options.bmc.password = v;
+  if (const char* v = std::getenv("JOULEBENCH_IPMI_HOST"); v && *v) options.bmc.ipmi_host = v;
   return options;
 }
 

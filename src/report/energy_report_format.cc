@@ -42,6 +42,24 @@ std::string DomainDescription(const energy::DomainInfo& d) {
 
 }  // namespace
 
+std::string RestOfSystemDescription(const sampling::WholeSystemSplit& w) {
+  std::string whole;
+  for (const auto& n : w.whole_domains) whole += (whole.empty() ? "" : " + ") + n;
+  std::string parts;
+  for (const auto& n : w.component_domains) parts += (parts.empty() ? "" : " + ") + n;
+  std::string out = fmt::format(
+      "measured: {} - ({}): {}", whole, parts.empty() ? "no measured component" : parts,
+      w.whole_machine ? "fans, power-supply losses, disks, NICs, the board and whatever the "
+                        "component sensors leave out"
+                      : "the platform outside the packages and memory");
+  if (!w.unsubtracted_domains.empty()) {
+    std::string held;
+    for (const auto& n : w.unsubtracted_domains) held += (held.empty() ? "" : ", ") + n;
+    out += fmt::format("; also holds {} (not subtracted: not a measurement of its own)", held);
+  }
+  return out;
+}
+
 std::string TotalProvenance(const sampling::EnergyReport& report) {
   bool measured = false;
   bool modelled = false;
@@ -70,6 +88,8 @@ std::string FormatEnergyReportTable(const sampling::EnergyReport& report) {
   }
   std::size_t width = 6;
   for (const auto& d : report.domains) width = std::max(width, d.domain.name.size() + 2);
+  const std::string rest_label = "rest of system";
+  if (report.whole_system) width = std::max(width, rest_label.size() + 2);
   const bool baseline = report.total_attributable_joules.has_value();
   out += fmt::format("  {:<{}} {:>12} {:>11} {:>11} {:>8}", "domain", width, "energy", "mean power",
                      "peak power", "samples");
@@ -84,11 +104,41 @@ std::string FormatEnergyReportTable(const sampling::EnergyReport& report) {
                          FormatJoules(d.attributable_joules.value_or(d.joules)));
     }
     out += "  " + d.domain.provenance.Describe();
-    if (!d.in_total) out += " (inside " + d.domain.parent + ", not added to the total)";
+    if (!d.in_total) {
+      const bool unsubtracted =
+          report.whole_system &&
+          std::find(report.whole_system->unsubtracted_domains.begin(),
+                    report.whole_system->unsubtracted_domains.end(),
+                    d.domain.name) != report.whole_system->unsubtracted_domains.end();
+      out += " (inside " + d.domain.parent + ", not added to the total" +
+             (unsubtracted ? ", not subtracted from it" : "") + ")";
+    }
     out += "\n";
   }
+  if (report.whole_system) {
+    const auto& w = *report.whole_system;
+    out += fmt::format("  {:<{}} {:>12} {:>11} {:>11} {:>8}", rest_label, width,
+                       FormatJoules(w.rest_joules), FormatWatts(w.rest_mean_watts), "", "");
+    if (baseline) {
+      out += fmt::format(" {:>12} {:>12}", "",
+                         FormatJoules(w.rest_attributable_joules.value_or(w.rest_joules)));
+    }
+    out += "  " + RestOfSystemDescription(w) + "\n";
+  }
   std::string summed;
-  for (const auto& name : report.total_domains) summed += (summed.empty() ? "" : " + ") + name;
+  for (const auto& name : report.total_domains) {
+    const bool whole =
+        report.whole_system && std::find(report.whole_system->whole_domains.begin(),
+                                         report.whole_system->whole_domains.end(),
+                                         name) != report.whole_system->whole_domains.end();
+    summed += (summed.empty() ? "" : " + ") + name;
+    if (whole) {
+      summed += report.whole_system->whole_machine ? " (whole machine: the domains inside it are "
+                                                     "not added)"
+                                                   : " (whole platform: the domains inside it "
+                                                     "are not added)";
+    }
+  }
   out += fmt::format("  {:<{}} {:>12} {:>11}", "total", width, FormatJoules(report.total_joules),
                      FormatWatts(report.mean_watts));
   out += fmt::format("  {}: {}\n", TotalProvenance(report), summed.empty() ? "no domain" : summed);
@@ -118,6 +168,7 @@ nlohmann::json DomainInfoToJson(const energy::DomainInfo& d) {
       {"update_period_s", d.update_period_s},
       {"min_window_s", d.min_window_s},
       {"note", d.note},
+      {"whole_machine", d.whole_machine},
   };
   return j;
 }
@@ -158,6 +209,22 @@ nlohmann::json EnergyReportToJson(const sampling::EnergyReport& report) {
   };
   if (report.total_attributable_joules) {
     j["total_attributable_joules"] = *report.total_attributable_joules;
+  }
+  if (report.whole_system) {
+    const auto& w = *report.whole_system;
+    nlohmann::json split = {
+        {"whole_domains", w.whole_domains},
+        {"whole_joules", w.whole_joules},
+        {"whole_machine", w.whole_machine},
+        {"component_domains", w.component_domains},
+        {"component_joules", w.component_joules},
+        {"unsubtracted_domains", w.unsubtracted_domains},
+        {"rest_joules", w.rest_joules},
+        {"rest_mean_watts", w.rest_mean_watts},
+        {"rest_provenance", RestOfSystemDescription(w)},
+    };
+    if (w.rest_attributable_joules) split["rest_attributable_joules"] = *w.rest_attributable_joules;
+    j["whole_system"] = std::move(split);
   }
   return j;
 }

@@ -14,16 +14,25 @@
 namespace joulebench::report {
 
 // A terminal table: one line per domain with energy, mean and peak power, samples and the
-// provenance on the same line; the total says which domains it adds; the attributable
-// energy when a baseline was measured; then the warnings.
+// provenance on the same line; with a whole-system domain, a "rest of system" line (whole
+// minus the measured components inside it); the total says which domains it adds (and which
+// is the whole machine); the attributable energy when a baseline was measured; then the
+// warnings.
 std::string FormatEnergyReportTable(const sampling::EnergyReport& report);
 
 // The report as JSON: name, begin_s, end_s, duration_s, total_joules, mean_watts,
 // total_attributable_joules (when a baseline exists), total_domains, total_provenance,
 // warnings, and domains[] each with name, component, signal, provenance {kind, by},
 // joules, mean_watts, peak_watts, samples, in_total, parent, baseline_watts and
-// attributable_joules (when a baseline exists).
+// attributable_joules (when a baseline exists); whole_system (when the total holds a
+// whole-system domain with domains inside it): whole_domains, whole_joules, whole_machine,
+// component_domains, component_joules, unsubtracted_domains, rest_joules, rest_mean_watts,
+// rest_provenance, rest_attributable_joules (with a baseline).
 nlohmann::json EnergyReportToJson(const sampling::EnergyReport& report);
+
+// "measured: redfish/1 - (rapl/package-0 + nvml/gpu0): fans, power-supply losses, ...": how
+// the rest of the system is computed and what it holds.
+std::string RestOfSystemDescription(const sampling::WholeSystemSplit& split);
 
 // "measured", "modelled", or "measured and modelled": what the total is made of.
 std::string TotalProvenance(const sampling::EnergyReport& report);

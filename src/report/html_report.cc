@@ -9,6 +9,7 @@
 
 #include "joulebench/report/run_comparison.h"
 #include "joulebench/units.h"
+#include "report/energy_report_format.h"
 #include "report/svg_chart.h"
 
 namespace joulebench::report {
@@ -89,14 +90,35 @@ std::string PowerChart(const std::vector<run::RunRecord>& runs, std::size_t max_
 std::string EnergyChart(const std::vector<run::RunRecord>& runs) {
   BarChart chart;
   chart.id = "chart-energy";
-  chart.title = "Energy per domain and window (domains counted in the total, stacked)";
+  chart.title =
+      "Energy per domain and window (domains counted in the total, stacked; a whole system as "
+      "its measured components and the rest of the system)";
   chart.y_label = "energy (J)";
   for (const auto& r : runs) {
     for (const auto& e : r.energy) {
       Bar bar;
       bar.label = fmt::format("run {}: {}", r.id, e.name);
-      for (const auto& d : e.domains) {
-        if (d.in_total) bar.segments.push_back({d.domain.name, d.joules});
+      if (e.whole_system) {
+        // The whole system broken down: its measured components, then the rest of it.
+        const auto& w = *e.whole_system;
+        auto listed = [](const std::vector<std::string>& names, const std::string& name) {
+          return std::find(names.begin(), names.end(), name) != names.end();
+        };
+        for (const auto& d : e.domains) {
+          if (listed(w.component_domains, d.domain.name)) {
+            bar.segments.push_back({d.domain.name, d.joules});
+          }
+        }
+        bar.segments.push_back({"rest of system", std::max(0.0, w.rest_joules)});
+        for (const auto& d : e.domains) {
+          if (d.in_total && !listed(w.whole_domains, d.domain.name)) {
+            bar.segments.push_back({d.domain.name, d.joules});
+          }
+        }
+      } else {
+        for (const auto& d : e.domains) {
+          if (d.in_total) bar.segments.push_back({d.domain.name, d.joules});
+        }
       }
       bar.annotation = FormatJoules(e.total_joules);
       chart.bars.push_back(std::move(bar));
@@ -382,6 +404,10 @@ std::string ProvenanceTable(const std::vector<run::RunRecord>& runs,
             fmt::format("energy of {} in window '{}'{}", d.domain.name, e.name,
                         d.in_total ? "" : " (inside its parent, not added)"),
             Num(d.joules), "J", d.domain.provenance.Describe());
+      }
+      if (e.whole_system) {
+        row(label, fmt::format("energy of the rest of the system in window '{}'", e.name),
+            Num(e.whole_system->rest_joules), "J", RestOfSystemDescription(*e.whole_system));
       }
     }
   }

@@ -5,9 +5,16 @@
 #include <cmath>
 
 #include "joulebench/units.h"
+#include "report/energy_report_format.h"
 
 namespace joulebench::report {
 namespace {
+
+std::string Joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : " + ") + n;
+  return out;
+}
 
 std::string Shorten(std::string_view text, std::size_t width) {
   std::string out;
@@ -127,13 +134,27 @@ std::string FormatRunDetails(const run::RunRecord& r) {
                          d.in_total ? "" : " (inside its parent, not added)",
                          d.domain.provenance.Describe());
     }
+    if (e.whole_system) {
+      const auto& w = *e.whole_system;
+      out += fmt::format(
+          "  {:<24} {:>10} {:>10} {}{}  [{}]\n", "rest of system", FormatJoules(w.rest_joules),
+          FormatWatts(w.rest_mean_watts),
+          w.rest_attributable_joules
+              ? fmt::format(" attributable {}", FormatJoules(*w.rest_attributable_joules))
+              : "",
+          "", RestOfSystemDescription(w));
+    }
     out += fmt::format(
-        "  {:<24} {:>10} {:>10}{}{}\n", "total", FormatJoules(e.total_joules),
+        "  {:<24} {:>10} {:>10}{}{}{}\n", "total", FormatJoules(e.total_joules),
         FormatWatts(e.mean_watts),
         e.total_attributable_joules
             ? fmt::format(" attributable {}", FormatJoules(*e.total_attributable_joules))
             : "",
-        e.any_modelled ? "  (includes modelled domains)" : "");
+        e.any_modelled ? "  (includes modelled domains)" : "",
+        e.whole_system ? fmt::format("  (the whole {}: {})",
+                                     e.whole_system->whole_machine ? "machine" : "platform",
+                                     Joined(e.whole_system->whole_domains))
+                       : "");
     for (const auto& w : e.warnings) out += fmt::format("  warning: {}\n", w);
   }
   if (!r.metrics.empty()) {

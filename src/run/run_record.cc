@@ -162,7 +162,8 @@ json ToJson(const energy::DomainInfo& d) {
               {"parent", d.parent},
               {"update_period_s", Number(d.update_period_s)},
               {"min_window_s", Number(d.min_window_s)},
-              {"note", d.note}};
+              {"note", d.note},
+              {"whole_machine", d.whole_machine}};
 }
 
 namespace {
@@ -192,6 +193,7 @@ energy::DomainInfo DomainInfoFromJsonAt(const json& j, std::string_view path) {
   d.update_period_s = GetDouble(j, "update_period_s", path);
   d.min_window_s = GetDouble(j, "min_window_s", path);
   d.note = GetString(j, "note", path);
+  d.whole_machine = GetBool(j, "whole_machine", path);
   return d;
 }
 
@@ -240,6 +242,36 @@ sampling::DomainEnergy DomainEnergyFromJson(const json& j, std::string_view path
   return d;
 }
 
+json ToJson(const sampling::WholeSystemSplit& w) {
+  json j{{"whole_domains", w.whole_domains},
+         {"whole_joules", Number(w.whole_joules)},
+         {"whole_machine", w.whole_machine},
+         {"component_domains", w.component_domains},
+         {"component_joules", Number(w.component_joules)},
+         {"unsubtracted_domains", w.unsubtracted_domains},
+         {"rest_joules", Number(w.rest_joules)},
+         {"rest_mean_watts", Number(w.rest_mean_watts)},
+         {"rest_attributable_joules", nullptr}};
+  if (w.rest_attributable_joules)
+    j["rest_attributable_joules"] = Number(*w.rest_attributable_joules);
+  return j;
+}
+
+sampling::WholeSystemSplit WholeSystemSplitFromJson(const json& j, std::string_view path) {
+  RequireObject(j, path);
+  sampling::WholeSystemSplit w;
+  w.whole_domains = GetStrings(j, "whole_domains", path);
+  w.whole_joules = GetDouble(j, "whole_joules", path);
+  w.whole_machine = GetBool(j, "whole_machine", path);
+  w.component_domains = GetStrings(j, "component_domains", path);
+  w.component_joules = GetDouble(j, "component_joules", path);
+  w.unsubtracted_domains = GetStrings(j, "unsubtracted_domains", path);
+  w.rest_joules = GetDouble(j, "rest_joules", path);
+  w.rest_mean_watts = GetDouble(j, "rest_mean_watts", path);
+  w.rest_attributable_joules = GetOptionalDouble(j, "rest_attributable_joules", path);
+  return w;
+}
+
 sampling::EnergyReport EnergyReportFromJsonAt(const json& j, std::string_view path) {
   RequireObject(j, path);
   sampling::EnergyReport r;
@@ -257,6 +289,10 @@ sampling::EnergyReport EnergyReportFromJsonAt(const json& j, std::string_view pa
   r.total_domains = GetStrings(j, "total_domains", path);
   r.warnings = GetStrings(j, "warnings", path);
   r.any_modelled = GetBool(j, "any_modelled", path);
+  // Written since the BMC sources; older runs have none.
+  if (const json* w = Field(j, "whole_system"); w != nullptr && !w->is_null()) {
+    r.whole_system = WholeSystemSplitFromJson(*w, fmt::format("{}.whole_system", path));
+  }
   return r;
 }
 
@@ -396,10 +432,12 @@ nlohmann::json ToJson(const sampling::EnergyReport& report) {
          {"mean_watts", Number(report.mean_watts)},
          {"total_domains", report.total_domains},
          {"warnings", report.warnings},
-         {"any_modelled", report.any_modelled}};
+         {"any_modelled", report.any_modelled},
+         {"whole_system", nullptr}};
   if (report.total_attributable_joules) {
     j["total_attributable_joules"] = Number(*report.total_attributable_joules);
   }
+  if (report.whole_system) j["whole_system"] = ToJson(*report.whole_system);
   return j;
 }
 

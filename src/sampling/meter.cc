@@ -25,6 +25,10 @@ using Clock = std::chrono::steady_clock;
 constexpr double kWarningPollS = 0.1;
 // A window shorter than this many sensor updates gets a warning.
 constexpr double kMinUpdatesPerWindow = 3;
+// A negative rest of the system beyond both of these gets a warning (below them it is the
+// sensors' noise and their different refresh times).
+constexpr double kRestToleranceJoules = 1.0;
+constexpr double kRestToleranceFraction = 0.02;
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
@@ -81,12 +85,71 @@ struct Meter::Impl {
     }
     std::set<std::string> names;
     for (const auto& d : domains) names.insert(d.name);
+    NestInsideWholeMachine(names);
     // A domain is counted unless its container is measured too (no double counting).
     for (const auto& d : domains) in_total.push_back(d.parent.empty() || !names.contains(d.parent));
     readings.resize(domains.size());
     row.resize(domains.size());
     for (const auto& d : domains) integrators.emplace_back(d);
     timeline = TimelineStore(domains.size());
+  }
+
+  // A reading of the whole machine at its inlet (a BMC) holds every other sensor of this
+  // machine: the top-level domains go inside it, so that the total is that reading. Modelled
+  // network traffic stays outside: its coefficient is the energy of the network beyond the
+  // machine (docs/sources.md).
+  void NestInsideWholeMachine(const std::set<std::string>& names) {
+    const auto machine = std::find_if(domains.begin(), domains.end(), [](const auto& d) {
+      return d.whole_machine && d.parent.empty();
+    });
+    if (machine == domains.end()) return;
+    const std::string whole = machine->name;
+    for (auto& d : domains) {
+      if (d.name == whole) continue;
+      const bool top_level = d.parent.empty() || !names.contains(d.parent);
+      const bool outside_the_machine = d.component == energy::Component::kNetwork &&
+                                       d.provenance.kind == energy::ProvenanceKind::kModelled;
+      if (top_level && !outside_the_machine) d.parent = whole;
+    }
+  }
+
+  // Whole-system domains in the total with domains inside them: whole, components, rest.
+  std::optional<WholeSystemSplit> SplitLocked(const EnergyReport& r) const {
+    WholeSystemSplit split;
+    std::set<std::string> wholes;
+    for (const auto& e : r.domains) {
+      if (!e.in_total || e.domain.component != energy::Component::kPlatform) continue;
+      wholes.insert(e.domain.name);
+    }
+    bool any_inside = false;
+    double components_attributable = 0;
+    double whole_attributable = 0;
+    for (const auto& e : r.domains) {
+      if (wholes.contains(e.domain.name)) continue;
+      if (!wholes.contains(e.domain.parent)) continue;
+      any_inside = true;
+      if (e.domain.provenance.kind != energy::ProvenanceKind::kMeasured || e.domain.whole_machine) {
+        split.unsubtracted_domains.push_back(e.domain.name);
+        continue;
+      }
+      split.component_domains.push_back(e.domain.name);
+      split.component_joules += e.joules;
+      components_attributable += e.attributable_joules.value_or(e.joules);
+    }
+    if (!any_inside) return std::nullopt;
+    for (const auto& e : r.domains) {
+      if (!wholes.contains(e.domain.name)) continue;
+      split.whole_domains.push_back(e.domain.name);
+      split.whole_joules += e.joules;
+      whole_attributable += e.attributable_joules.value_or(e.joules);
+      if (e.domain.whole_machine) split.whole_machine = true;
+    }
+    split.rest_joules = split.whole_joules - split.component_joules;
+    split.rest_mean_watts = r.duration_s > 0 ? split.rest_joules / r.duration_s : 0;
+    if (r.total_attributable_joules) {
+      split.rest_attributable_joules = whole_attributable - components_attributable;
+    }
+    return split;
   }
 
   void PollSourceWarnings(double t_s) {
@@ -251,8 +314,19 @@ struct Meter::Impl {
     }
     if (have_baseline) r.total_attributable_joules = total_attributable;
     r.mean_watts = duration > 0 ? r.total_joules / duration : 0;
+    r.whole_system = SplitLocked(r);
 
     const std::string label = r.name.empty() ? "window" : fmt::format("window '{}'", r.name);
+    if (r.whole_system && r.whole_system->rest_joules <
+                              -std::max(kRestToleranceJoules,
+                                        kRestToleranceFraction * r.whole_system->whole_joules)) {
+      r.warnings.push_back(fmt::format(
+          "{}: the components inside the whole system measured {} more than the whole ({}): "
+          "the rest of the system is negative. A BMC refreshes slowly and lags the component "
+          "sensors: measure a longer window, or the sensors disagree",
+          label, FormatJoules(-r.whole_system->rest_joules),
+          FormatJoules(r.whole_system->whole_joules)));
+    }
     if (duration < 2 * interval_s) {
       r.warnings.push_back(fmt::format(
           "{} lasted {}, less than two sampling intervals ({} each): its energy is imprecise; "

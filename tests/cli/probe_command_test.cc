@@ -54,7 +54,7 @@ TEST(ProbeCommand, JsonListsEverySourceWithStatusAndDomains) {
   const ProcessResult r = RunJoulebench(Args({"probe", "--json"}, roots));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
-  ASSERT_EQ(j["sources"].size(), 5U);
+  ASSERT_EQ(j["sources"].size(), 7U);
   EXPECT_EQ(j["sources"][0]["name"], "powercap");
   EXPECT_EQ(j["sources"][0]["status"], "available");
   EXPECT_EQ(j["sources"][0]["domains"][0]["name"], "rapl/package-0");

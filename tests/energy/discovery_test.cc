@@ -32,7 +32,8 @@ TEST(Discovery, TriesEverySourceInOrderWhenNothingIsThere) {
   const auto results = ProbeAll(EmptyRoots(dir));
   std::vector<std::string> names;
   for (const auto& r : results) names.push_back(r.source_name);
-  EXPECT_EQ(names, (std::vector<std::string>{"powercap", "perf_event", "nvml", "neuron", "model"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"powercap", "perf_event", "nvml", "neuron", "redfish",
+                                             "ipmi", "model"}));
   EXPECT_EQ(results[0].status, ProbeStatus::kAbsent);
   EXPECT_EQ(results[1].status, ProbeStatus::kAbsent);
 }

@@ -27,6 +27,22 @@ void ExpectSameDomain(const energy::DomainInfo& e, const energy::DomainInfo& a) 
   EXPECT_EQ(e.update_period_s, a.update_period_s) << e.name;
   EXPECT_EQ(e.min_window_s, a.min_window_s) << e.name;
   EXPECT_EQ(e.note, a.note) << e.name;
+  EXPECT_EQ(e.whole_machine, a.whole_machine) << e.name;
+}
+
+void ExpectSameSplit(const std::optional<sampling::WholeSystemSplit>& e,
+                     const std::optional<sampling::WholeSystemSplit>& a, const std::string& what) {
+  ASSERT_EQ(e.has_value(), a.has_value()) << what;
+  if (!e) return;
+  EXPECT_EQ(e->whole_domains, a->whole_domains) << what;
+  EXPECT_EQ(e->whole_joules, a->whole_joules) << what;
+  EXPECT_EQ(e->whole_machine, a->whole_machine) << what;
+  EXPECT_EQ(e->component_domains, a->component_domains) << what;
+  EXPECT_EQ(e->component_joules, a->component_joules) << what;
+  EXPECT_EQ(e->unsubtracted_domains, a->unsubtracted_domains) << what;
+  EXPECT_EQ(e->rest_joules, a->rest_joules) << what;
+  EXPECT_EQ(e->rest_mean_watts, a->rest_mean_watts) << what;
+  EXPECT_EQ(e->rest_attributable_joules, a->rest_attributable_joules) << what;
 }
 
 energy::DomainInfo Domain(std::string name, energy::Component component,
@@ -79,6 +95,7 @@ run::RunRecord SampleRunRecord(std::size_t samples) {
       Domain("model/network", Component::kNetwork, ProvenanceKind::kModelled,
              "ccf-2026 coefficients (0.001 kWh/GB)", SignalKind::kGauge, ""),
   };
+  r.timeline.domains[0].whole_machine = true;
   r.timeline.joules.assign(3, {});
   for (std::size_t i = 0; i < samples; ++i) {
     double t = 0.01 * static_cast<double>(i) + 1e-7 * static_cast<double>(i % 7);
@@ -112,7 +129,19 @@ run::RunRecord SampleRunRecord(std::size_t samples) {
   e.total_domains = {"rapl/package-0", "model/network"};
   e.warnings = {"window shorter than 4 sensor updates"};
   e.any_modelled = true;
+  sampling::WholeSystemSplit split;
+  split.whole_domains = {"rapl/package-0"};
+  split.whole_joules = 10.5;
+  split.whole_machine = true;
+  split.component_domains = {"rapl/package-0/dram"};
+  split.component_joules = 11.5;
+  split.unsubtracted_domains = {"model/cpu"};
+  split.rest_joules = -1.0;
+  split.rest_mean_watts = -2.875;
+  split.rest_attributable_joules = -0.25;
+  e.whole_system = split;
   sampling::EnergyReport baseline = e;
+  baseline.whole_system->rest_attributable_joules.reset();
   baseline.name = "baseline";
   baseline.begin_s = 0;
   baseline.end_s = 0.1;
@@ -167,6 +196,7 @@ void ExpectSameEnergyReport(const sampling::EnergyReport& e, const sampling::Ene
   EXPECT_EQ(e.total_domains, a.total_domains);
   EXPECT_EQ(e.warnings, a.warnings);
   EXPECT_EQ(e.any_modelled, a.any_modelled);
+  ExpectSameSplit(e.whole_system, a.whole_system, e.name);
 }
 
 void ExpectSameRunRecord(const run::RunRecord& e, const run::RunRecord& a) {

@@ -1,7 +1,9 @@
 // Energy sources: one kind of sensor each (powercap RAPL, perf_event power PMU, NVML,
-// AWS Neuron sysfs, a utilisation-driven model), each exposing one or more domains.
+// AWS Neuron sysfs, the BMC through Redfish or IPMI DCMI, a utilisation-driven model), each
+// exposing one or more domains.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -62,6 +64,12 @@ struct DomainInfo {
   double min_window_s = 0;
   // Free text shown by probe and in reports (e.g. "coarse: percent of maximum device power").
   std::string note;
+  // True for a reading of the whole machine at its power inlet (a BMC, through Redfish or
+  // IPMI DCMI; component kPlatform). The meter then puts every other domain measured on this
+  // machine inside it (RAPL psys and packages, GPUs, ...), so that the total is this reading
+  // and the report can show "rest of system = whole - components". RAPL psys is kPlatform
+  // too but covers only what the platform's PSys input feeds, so it stays false. Default false.
+  bool whole_machine = false;
 };
 
 // One reading of one domain. Counters: cumulative joules as the sensor reports them (may
@@ -76,7 +84,7 @@ struct Reading {
 class Source {
  public:
   virtual ~Source() = default;
-  // Short stable name: "powercap", "perf_event", "nvml", "neuron", "model".
+  // Short stable name: "powercap", "perf_event", "nvml", "neuron", "redfish", "ipmi", "model".
   virtual std::string_view name() const = 0;
   virtual const std::vector<DomainInfo>& domains() const = 0;
   // Reads every domain once into out (out.size() == domains().size()). Called from the
@@ -85,6 +93,39 @@ class Source {
   // Problems seen while reading (a zone that vanished, garbage in a file), each once.
   // Called outside the sampling hot path.
   virtual std::vector<std::string> TakeWarnings() { return {}; }
+};
+
+// How to reach the baseboard management controller (BMC): its Redfish service over HTTPS,
+// and IPMI DCMI in-band (the kernel's /dev/ipmi0) or over the LAN. The password is held here
+// in memory only: it never comes from argv, and nothing prints or stores it.
+struct BmcOptions {
+  // Redfish: "https://host[:port]" of the BMC (the service root /redfish/v1 is found under
+  // it). Empty: Redfish is not tried. Environment JOULEBENCH_BMC_URL.
+  std::string url;
+  // Account on the BMC, for Redfish (HTTP Basic) and IPMI over the LAN. Environment
+  // JOULEBENCH_BMC_USER.
+  std::string user;
+  // Its password: from --bmc-password-file or the environment variable
+  // JOULEBENCH_BMC_PASSWORD. Empty when none was given.
+  std::string password;
+  // PEM file of the CA (or the BMC's own self-signed certificate) to verify the BMC's TLS
+  // certificate against, instead of the system's CA store. Empty: the system's store.
+  std::string ca_file;
+  // Accept any TLS certificate (no verification of the peer or its host name). Off by
+  // default; when on, the run's warnings say so.
+  bool insecure = false;
+  // Chassis to read (its Redfish Id, e.g. "1" or "System.Embedded.1"). Empty: the outermost
+  // chassis that reports power (the one holding the computer system, when several do).
+  std::string chassis;
+  // Time each request to the BMC may take, connecting included (Redfish: per HTTP request;
+  // IPMI over the LAN: the session timeout). Default 5 s.
+  std::chrono::milliseconds timeout{5000};
+  // How often to read the BMC's power. Empty: the sensor's own SensingInterval when Redfish
+  // publishes one, else 1 s. 100 ms to 1 h.
+  std::optional<std::chrono::milliseconds> poll_interval;
+  // IPMI over the LAN (RMCP+, IPMI 2.0): host name or address of the BMC. Empty: in-band
+  // through the kernel's OpenIPMI driver (/dev/ipmi0). Environment JOULEBENCH_IPMI_HOST.
+  std::string ipmi_host;
 };
 
 // Where sources look. Every path can be redirected by flag or environment variable
@@ -97,8 +138,10 @@ struct SourceOptions {
   std::optional<std::string> cpu_family;              // model: override /proc/cpuinfo detection
   std::optional<double> neuron_max_device_watts;      // Neuron: turns percentages into watts
   std::vector<std::string> disabled;                  // source names not to use
+  BmcOptions bmc;                                     // Redfish and IPMI DCMI
 
-  // Defaults overridden by the environment variables above.
+  // Defaults overridden by the environment variables above and, for the BMC,
+  // JOULEBENCH_BMC_URL, JOULEBENCH_BMC_USER, JOULEBENCH_BMC_PASSWORD, JOULEBENCH_IPMI_HOST.
   static SourceOptions FromEnvironment();
 };
 
@@ -122,10 +165,16 @@ ProbeResult ProbePowercap(const SourceOptions& options);
 ProbeResult ProbePerfEvent(const SourceOptions& options);
 ProbeResult ProbeNvml(const SourceOptions& options);
 ProbeResult ProbeNeuron(const SourceOptions& options);
+// The BMC's whole-system power through Redfish (needs options.bmc.url) and IPMI DCMI
+// (in-band, or over the LAN with options.bmc.ipmi_host). Every network call has a timeout
+// (options.bmc.timeout): a BMC that does not answer makes the probe say so, never hang.
+ProbeResult ProbeRedfish(const SourceOptions& options);
+ProbeResult ProbeIpmi(const SourceOptions& options);
 ProbeResult ProbeModel(const SourceOptions& options, const std::vector<DomainInfo>& measured);
 
 // Tries every source in order: powercap, perf_event (used only when powercap is not
-// usable), nvml, neuron, then the model for the components no sensor measures.
+// usable), nvml, neuron, redfish, ipmi (used only when Redfish does not already read the
+// BMC), then the model for the components no sensor measures.
 std::vector<ProbeResult> ProbeAll(const SourceOptions& options);
 
 }  // namespace joulebench::energy

@@ -40,6 +40,29 @@ struct DomainEnergy {
   bool in_total = false;  // counted in EnergyReport::total_joules (no double counting)
 };
 
+// How the total divides when it holds a whole-system domain (component kPlatform: a BMC's
+// reading of the whole machine, or RAPL psys) with other domains inside it. The total is then
+// the whole-system figure; the components inside it are shown but not added.
+struct WholeSystemSplit {
+  std::vector<std::string> whole_domains;  // the whole-system domains counted in the total
+  double whole_joules = 0;                 // their energy in the window
+  bool whole_machine = false;              // some of them read the whole machine (a BMC)
+  // Measured domains directly inside them (RAPL packages and DRAM, GPUs, Neuron devices):
+  // their energy is subtracted from the whole.
+  std::vector<std::string> component_domains;
+  double component_joules = 0;
+  // Domains inside them that are not subtracted: modelled ones (an estimate subtracted from a
+  // measurement would turn the rest into a guess) and a second reading of the whole machine.
+  // The rest of the system still holds their energy.
+  std::vector<std::string> unsubtracted_domains;
+  // whole - components: what no component sensor sees (fans, power-supply losses, disks,
+  // NICs, the board). Negative when the sensors disagree over the window (a warning says so).
+  double rest_joules = 0;
+  double rest_mean_watts = 0;  // rest_joules / duration
+  // With a baseline: the whole's attributable energy minus the components'.
+  std::optional<double> rest_attributable_joules;
+};
+
 struct EnergyReport {
   std::string name;
   double begin_s = 0;  // seconds since the meter started
@@ -52,6 +75,8 @@ struct EnergyReport {
   std::vector<std::string> total_domains;           // names summed into the total
   std::vector<std::string> warnings;  // short window, wrapped counters, vanished zones
   bool any_modelled = false;          // some domain in the total is modelled
+  // Set when the total holds a whole-system domain with domains inside it.
+  std::optional<WholeSystemSplit> whole_system;
 };
 
 // The stored samples: for sample i, time_s[i] (since the meter started) and, per domain d,
