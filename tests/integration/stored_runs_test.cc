@@ -6,8 +6,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <regex>
 #include <thread>
 
@@ -45,9 +45,11 @@ struct FakeMachine {
     heater.join();
   }
   std::vector<std::string> SourceFlags() const {
-    return {"--sysfs-root", (dir.path() / "sys").string(), "--procfs-root",
-            (dir.path() / "proc").string(), "--disable", "nvml", "--disable", "neuron",
-            "--disable", "model"};
+    return {"--sysfs-root",  (dir.path() / "sys").string(),
+            "--procfs-root", (dir.path() / "proc").string(),
+            "--disable",     "nvml",
+            "--disable",     "neuron",
+            "--disable",     "model"};
   }
   std::string db() const { return (dir.path() / "runs.db").string(); }
 };
@@ -130,15 +132,27 @@ TEST(StoredRuns, NoStoreLeavesTheDatabaseAlone) {
 TEST(StoredRuns, SigintDuringLoadgenStoresTheMeasuredPartAsIncomplete) {
   FakeMachine m;
   StoringOn storing;
-  std::vector<std::string> args = {
-      "loadgen", "--sut", "sleep:workers=2,service=1ms", "--scenario", "server", "--rate",
-      "200/s", "--duration", "60s", "--window", "100ms", "--no-steady-state", "--interval",
-      "20ms", "--db", m.db()};
+  std::vector<std::string> args = {"loadgen",    "--sut",      "sleep:workers=2,service=1ms",
+                                   "--scenario", "server",     "--rate",
+                                   "200/s",      "--duration", "60s",
+                                   "--window",   "100ms",      "--no-steady-state",
+                                   "--interval", "20ms",       "--db",
+                                   m.db()};
   for (const auto& f : m.SourceFlags()) args.push_back(f);
   std::vector<std::string> env = kStoreOn;
   BackgroundProcess loadgen(JOULEBENCH_BIN, args, env);
-  // Give it time to measure a few windows (the run would take 60 s).
-  std::this_thread::sleep_for(2000ms);
+  // Interrupt it once it has stored a few windows (the run would take 60 s), however long a
+  // loaded machine takes to start it.
+  const auto deadline = std::chrono::steady_clock::now() + 50s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(200ms);
+    const ProcessResult list = RunJoulebench({"runs", "list", "--json", "--db", m.db()}, kStoreOn);
+    if (list.exit_code != 0 || list.out.empty()) continue;
+    const json runs = json::parse(list.out);
+    // The timeline reaches the database as the run goes (its windows at the end): a second
+    // of samples at 20 ms spans several 100 ms windows.
+    if (!runs.empty() && runs[0].at("samples").get<int>() >= 50) break;
+  }
   loadgen.Signal(SIGINT);
   const ProcessResult r = loadgen.Finish();
   EXPECT_EQ(r.exit_code, 130) << r.err;
@@ -164,11 +178,33 @@ TEST(StoredRuns, InferWithLoadLevelsStoresAPowerCurveThatPlanUses) {
   }
   FakeMachine m;
   StoringOn storing;
-  std::vector<std::string> args = {
-      "infer", "--model", "layoutlm-tiny", "--seq-len", "16", "--scenario", "server",
-      "--rate", "20/s", "--latency-bound", "1s", "--duration", "300ms", "--min-queries", "3",
-      "--window", "100ms", "--no-steady-state", "--gemm-duration", "0s", "--samples", "8",
-      "--load-levels", "0,50,100", "--db", m.db(), "--quiet"};
+  std::vector<std::string> args = {"infer",
+                                   "--model",
+                                   "layoutlm-tiny",
+                                   "--seq-len",
+                                   "16",
+                                   "--scenario",
+                                   "server",
+                                   "--rate",
+                                   "20/s",
+                                   "--latency-bound",
+                                   "1s",
+                                   "--duration",
+                                   "300ms",
+                                   "--min-queries",
+                                   "3",
+                                   "--window",
+                                   "100ms",
+                                   "--no-steady-state",
+                                   "--gemm-duration",
+                                   "0s",
+                                   "--samples",
+                                   "8",
+                                   "--load-levels",
+                                   "0,50,100",
+                                   "--db",
+                                   m.db(),
+                                   "--quiet"};
   for (const auto& f : m.SourceFlags()) args.push_back(f);
   const ProcessResult r = RunJoulebench(args, kStoreOn);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -185,9 +221,9 @@ TEST(StoredRuns, InferWithLoadLevelsStoresAPowerCurveThatPlanUses) {
   EXPECT_NEAR(curve[2].at("rate_per_s").get<double>(), 20.0, 1e-9);
   for (const auto& p : curve) EXPECT_GT(p.at("watts_total").get<double>(), 5.0) << p.dump();
 
-  const ProcessResult plan = RunJoulebench(
-      {"plan", "infer", "--sla", "100/s", "--pue", "1.1", "--db", m.db(), "--candidate",
-       "name=here,run=" + id, "--candidate", "name=g4dn.2xlarge,throughput=8.6/s"});
+  const ProcessResult plan = RunJoulebench({"plan", "infer", "--sla", "100/s", "--pue", "1.1",
+                                            "--db", m.db(), "--candidate", "name=here,run=" + id,
+                                            "--candidate", "name=g4dn.2xlarge,throughput=8.6/s"});
   ASSERT_EQ(plan.exit_code, 0) << plan.err;
   EXPECT_NE(plan.out.find("measured run: stored run " + id + " power at 3 load levels"),
             std::string::npos)
