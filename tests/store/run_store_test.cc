@@ -293,10 +293,11 @@ TEST(RunStoreMigration, NewerDatabaseIsRefusedAndLeftUnchanged) {
   TempDir dir;
   auto path = dir.path() / "new.db";
   { RunStore::Open(path).Save(SampleRunRecord(3)); }
-  RawSql(path, "PRAGMA user_version = 3");
+  const int newer = kSchemaVersion + 1;
+  RawSql(path, fmt::format("PRAGMA user_version = {}", newer));
   std::string before = ReadFile(path);
   std::string error = Message([&] { RunStore::Open(path); });
-  EXPECT_NE(error.find("schema version 3"), std::string::npos) << error;
+  EXPECT_NE(error.find(fmt::format("schema version {}", newer)), std::string::npos) << error;
   EXPECT_NE(error.find("newer joulebench"), std::string::npos) << error;
   EXPECT_THROW(RunStore::Open(path), EnvironmentError);
   EXPECT_EQ(ReadFile(path), before);
