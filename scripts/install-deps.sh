@@ -21,6 +21,9 @@ packages=(
   libcli11-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   clang-format clang-tidy
+  # The HTTP system under test (libcurl with nghttp2), `serve` (libevent), and the HTTP tests
+  # and benchmark: nghttpd (a real HTTP/2 server) and wrk (the reference load generator).
+  libcurl4-openssl-dev libevent-dev nghttp2-server wrk
 )
 if [ "$with_torch" = 1 ]; then
   # OpenBLAS must come with libtorch: without it Debian's libtorch falls back to the
