@@ -23,7 +23,7 @@ packages=(
   clang-format clang-tidy
   # The HTTP system under test (libcurl with nghttp2), `serve` (libevent), and the HTTP tests
   # and benchmark: nghttpd (a real HTTP/2 server) and wrk (the reference load generator).
-  libcurl4-openssl-dev libevent-dev nghttp2-server wrk
+  libcurl4-openssl-dev libevent-dev nghttp2-server wrk openssl
 )
 if [ "$with_torch" = 1 ]; then
   # OpenBLAS must come with libtorch: without it Debian's libtorch falls back to the

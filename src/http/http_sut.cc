@@ -69,6 +69,9 @@ load::FailureKind KindOfCurlError(CURLcode code) {
     case CURLE_PARTIAL_FILE:
     case CURLE_HTTP2_STREAM:
       return load::FailureKind::kReset;
+    // Bytes that are not an HTTP status line are "HTTP/0.9", which libcurl refuses with
+    // CURLE_UNSUPPORTED_PROTOCOL (the URL's scheme was checked when the spec was parsed).
+    case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_WEIRD_SERVER_REPLY:
     case CURLE_HTTP2:
     case CURLE_BAD_CONTENT_ENCODING:
@@ -175,6 +178,18 @@ struct HttpSut::Impl {
     const bool h2 = options.http_version == HttpVersion::k2;
     if (h2 && (curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_HTTP2) == 0) {
       throw EnvironmentError("http=2: this libcurl was built without HTTP/2 (nghttp2)");
+    }
+    // libcurl before 8.0.0 breaks a reused h2c connection when it was opened with prior
+    // knowledge ("Error in the HTTP2 framing layer" from the second request on: curl issue
+    // 10634, fixed in 8.0.0), so HTTP/2 in the clear would fail all but one request per
+    // connection. Debian 12 ships 7.88.1: say so instead of measuring failures.
+    const curl_version_info_data* curl = curl_version_info(CURLVERSION_NOW);
+    if (h2 && !endpoint.starts_with("https://") && curl->version_num < 0x080000) {
+      throw EnvironmentError(fmt::format(
+          "http=2 on an http:// URL (h2c with prior knowledge) needs libcurl 8.0.0 or newer: "
+          "libcurl {} fails every request after the first on a connection (curl issue 10634); "
+          "use an https:// URL (HTTP/2 through TLS ALPN) or http=1.1",
+          curl->version));
     }
     max_in_flight =
         h2 ? options.max_connections * options.max_streams_per_connection : options.max_connections;

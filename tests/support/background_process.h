@@ -23,6 +23,8 @@ class BackgroundProcess {
   pid_t pid() const { return pid_; }
   // Reads stdout until it contains `text`; false on timeout or end of output.
   bool WaitForOutput(const std::string& text, std::chrono::milliseconds timeout);
+  // Standard output read so far.
+  const std::string& out() const { return result_.out; }
   void Signal(int sig) const;
   // Reads the rest of the output and waits for the exit.
   ProcessResult Finish();

@@ -54,6 +54,14 @@ int Run(const ServeFlags& f) {
 
   // Build the model before listening: a client that sees the port open can be served.
   auto encoder = std::make_shared<workloads::EncoderInference>(config, torch);
+  {
+    // One forward pass first (kernels chosen, memory allocated), so the first client's
+    // latency is not the warm-up's.
+    workloads::DocumentGenerator documents(
+        {.seq_len = std::min<std::int64_t>(64, config.max_positions),
+         .vocab_size = config.vocab_size});
+    encoder->Run(documents.Next(1));
+  }
   const bool layoutlm = config.family == workloads::ModelFamily::kLayoutLM;
   http::KServeModel model;
   model.name = config.name;
