@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -153,6 +154,17 @@ void FaultHttpServer::Serve(int fd) {
       open = SendReply(fd, 200, kOpenAiReply);
     } else if (what == "slow") {
       std::this_thread::sleep_for(std::chrono::milliseconds(IntAfter(path, 6)));
+      open = SendReply(fd, 200, kKServeReply);
+    } else if (what == "burn") {
+      // Thread CPU time, not wall time: a preempted spin still burns exactly MS of CPU.
+      auto cpu_ns = [] {
+        timespec ts;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+      };
+      const std::int64_t until = cpu_ns() + std::int64_t{IntAfter(path, 6)} * 1'000'000;
+      while (cpu_ns() < until) {
+      }
       open = SendReply(fd, 200, kKServeReply);
     } else if (what == "status") {
       open = SendReply(fd, IntAfter(path, 8), R"({"error":"as asked"})");

@@ -6,6 +6,7 @@
 //   /kserve                   200, a valid KServe v2 inference reply
 //   /openai                   200, a valid completion reply
 //   /slow/MS                  waits MS milliseconds, then as /kserve
+//   /burn/MS                  spins the CPU for MS milliseconds, then as /kserve
 //   /status/CODE              replies CODE with an error body
 //   /fail-every/N             every Nth request (counted over the server) 500, else /kserve
 //   /drop                     closes the connection without replying

@@ -47,7 +47,9 @@ std::string_view ProtocolName(Protocol protocol);  // "kserve", "openai-completi
 
 enum class HttpVersion {
   k1_1,  // HTTP/1.1, one request per connection at a time (keep-alive, no pipelining)
-  k2,    // HTTP/2: h2c with prior knowledge on http://, TLS + ALPN on https://; multiplexed
+  // HTTP/2, multiplexed: TLS + ALPN on https://; h2c with prior knowledge on http://, which
+  // needs libcurl >= 8.0.0 (older ones fail reused h2c connections: curl issue 10634).
+  k2,
 };
 
 struct HttpSutOptions {
