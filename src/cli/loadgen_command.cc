@@ -401,11 +401,10 @@ const CommandRegistration kLoadgen{{
     [](CLI::App& app) -> std::function<int()> {
       auto f = std::make_shared<LoadgenFlags>();
       AddSourceFlags(app, f->sources);
-      app.add_option(
-          "--sut", f->sut,
-          "null | sleep:workers=N,service=DURATION[,dist=fixed|exp][,seed=N] | "
-          "http:url=URL[,protocol=kserve|openai-completions|openai-chat|raw][,...] (see "
-          "docs/http.md; default null)");
+      app.add_option("--sut", f->sut,
+                     "null | sleep:workers=N,service=DURATION[,dist=fixed|exp][,seed=N] | "
+                     "http:url=URL[,protocol=kserve|openai-completions|openai-chat|raw][,...] (see "
+                     "docs/http.md; default null)");
       app.add_option("--scenario", f->scenario,
                      "offline | server | single-stream (default server)");
       app.add_option("--rate", f->rate,

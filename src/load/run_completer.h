@@ -42,7 +42,7 @@ class RunCompleter final : public QueryCompleter {
   void MergeAllInto(LatencyHistogram& out) const;       // every completion so far
   void MergeMeasuredInto(LatencyHistogram& out) const;  // completions of measured queries
   std::int64_t last_measured_completion_ns() const;     // relative to run begin; -1 if none
-  std::uint64_t failed_count() const;  // every failed response (warm-up included)
+  std::uint64_t failed_count() const;                   // every failed response (warm-up included)
   // Failed responses of measured queries, by FailureKind.
   std::array<std::uint64_t, kFailureKindCount> measured_failed_by_kind() const;
   // Token latencies of measured queries (responses with token_times_ns).

@@ -76,7 +76,8 @@ void FillRunRecord(const ScenarioResult& r, run::RunRecord& record) {
       h.name = name;
       h.unit = "s";
       h.provenance = provenance;
-      for (const auto& [upper_ns, count] : buckets) h.buckets.emplace_back(Seconds(upper_ns), count);
+      for (const auto& [upper_ns, count] : buckets)
+        h.buckets.emplace_back(Seconds(upper_ns), count);
       record.histograms.push_back(std::move(h));
     };
     add_summary("time_to_first_token", t.time_to_first_token);

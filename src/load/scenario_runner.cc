@@ -481,12 +481,11 @@ ScenarioResult RunScenario(SystemUnderTest& sut, QuerySampleLibrary& qsl,
                                       static_cast<double>(result.measured_query_count)
                                 : 1.0;
     if (fraction > settings.max_failed_query_fraction) {
-      failed.push_back(fmt::format("{} queries failed in the SUT ({:.3g} % of {} measured; {}) "
-                                   "> {:g} % allowed",
-                                   result.failed_query_count, fraction * 100,
-                                   result.measured_query_count,
-                                   FormatFailures(result.failed_by_kind),
-                                   settings.max_failed_query_fraction * 100));
+      failed.push_back(fmt::format(
+          "{} queries failed in the SUT ({:.3g} % of {} measured; {}) "
+          "> {:g} % allowed",
+          result.failed_query_count, fraction * 100, result.measured_query_count,
+          FormatFailures(result.failed_by_kind), settings.max_failed_query_fraction * 100));
     } else {
       result.warnings.push_back(fmt::format(
           "{} queries failed in the SUT ({:.3g} % of {} measured; {}), within the {:g} % allowed",

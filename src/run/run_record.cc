@@ -419,7 +419,8 @@ nlohmann::json ToJson(const RunRecord& r) {
   json named = json::array();
   for (const auto& h : r.histograms) {
     json buckets = json::array();
-    for (const auto& [upper, count] : h.buckets) buckets.push_back(json::array({Number(upper), count}));
+    for (const auto& [upper, count] : h.buckets)
+      buckets.push_back(json::array({Number(upper), count}));
     named.push_back(json{{"name", h.name},
                          {"unit", h.unit},
                          {"provenance", h.provenance},
@@ -518,8 +519,8 @@ RunRecord RunRecordFromJson(const nlohmann::json& j) {
   };
   r.latency_histogram =
       buckets_from(GetArray(j, "latency_histogram", path), "run.latency_histogram");
-  r.histograms = ParseArray<NamedHistogram>(
-      j, "histograms", path, [&](const json& h, std::string_view at) {
+  r.histograms =
+      ParseArray<NamedHistogram>(j, "histograms", path, [&](const json& h, std::string_view at) {
         NamedHistogram out;
         out.name = GetString(h, "name", at);
         out.unit = GetString(h, "unit", at);

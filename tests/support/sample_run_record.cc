@@ -127,7 +127,9 @@ run::RunRecord SampleRunRecord(std::size_t samples) {
   r.steady_state_at_s = 0.1;
   r.steady_state_criterion = "last 3 windows within 5 % (throughput and power)";
   r.latency_histogram = {{0.001, 3}, {0.002, 170}, {0.005, 1234567890123ULL}};
-  r.histograms = {{"time_to_first_token", "s", "measured: joulebench load generator (http)",
+  r.histograms = {{"time_to_first_token",
+                   "s",
+                   "measured: joulebench load generator (http)",
                    {{0.01, 4}, {0.02, 9}}},
                   {"inter_token_latency", "s", "measured: another", {{0.003, 77}}}};
   r.power_curve = {

@@ -24,14 +24,14 @@ struct Query {
 // Why a query failed, counted per kind in the result. A SUT that does not say why reports
 // kSut. The HTTP kinds are what a client sees of a server (see docs/http.md).
 enum class FailureKind : std::uint8_t {
-  kSut = 0,       // the SUT failed without saying why (an exception in a model run...)
-  kServerError,   // HTTP 5xx
-  kClientError,   // HTTP 4xx (the request was refused: wrong model name, bad payload...)
-  kTimeout,       // no complete reply within the timeout (connect or total)
-  kRefused,       // the connection was refused (nothing listening)
-  kReset,         // the connection was reset or closed before the reply was complete
-  kMalformed,     // a complete reply that is not what the protocol says (bad JSON, bad SSE)
-  kTransport,     // any other transport error (name resolution, TLS, ...)
+  kSut = 0,      // the SUT failed without saying why (an exception in a model run...)
+  kServerError,  // HTTP 5xx
+  kClientError,  // HTTP 4xx (the request was refused: wrong model name, bad payload...)
+  kTimeout,      // no complete reply within the timeout (connect or total)
+  kRefused,      // the connection was refused (nothing listening)
+  kReset,        // the connection was reset or closed before the reply was complete
+  kMalformed,    // a complete reply that is not what the protocol says (bad JSON, bad SSE)
+  kTransport,    // any other transport error (name resolution, TLS, ...)
 };
 inline constexpr std::size_t kFailureKindCount = 8;
 // "sut", "http-5xx", "http-4xx", "timeout", "refused", "reset", "malformed", "transport".

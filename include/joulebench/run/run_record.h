@@ -57,7 +57,7 @@ struct PeakProbe {
 // A distribution other than the query latency, e.g. the time to first token of streamed
 // replies: (bucket upper bound in `unit`, count), non-empty buckets only.
 struct NamedHistogram {
-  std::string name;        // "time_to_first_token", "inter_token_latency", ...
+  std::string name;  // "time_to_first_token", "inter_token_latency", ...
   std::string unit = "s";
   std::string provenance;  // as a Metric's
   std::vector<std::pair<double, std::uint64_t>> buckets;
