@@ -274,7 +274,7 @@ TEST(RunStoreMigration, VersionOneDatabaseIsMigratedAndKeepsItsRuns) {
              "INSERT INTO metrics VALUES (7, 0, 'energy', 30.0, 'J', 'measured: powercap RAPL');",
              hex(t, 2), hex(j, 2), hex(t + 2, 2), hex(j + 2, 2)));
   RunStore store = RunStore::Open(path);
-  EXPECT_EQ(store.schema_version(), 2);
+  EXPECT_EQ(store.schema_version(), kSchemaVersion);
   RunRecord back = store.Load("7");
   EXPECT_EQ(back.name, "old run");
   // Version 1 kept no owner, so a run it left "running" cannot be alive: incomplete.
