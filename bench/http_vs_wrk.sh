@@ -27,7 +27,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2> /dev/null || true; done; rm -
 trap cleanup EXIT
 trap "exit 130" INT TERM
 
-start_server() {  # $1 = delay; prints the port
+start_server() {  # $1 = delay; sets $port (not in a subshell, so that cleanup knows the pid)
   local out="$tmp/server-$1.txt"
   "$server_bin" --listen 127.0.0.1:0 --delay "$1" > "$out" &
   pids+=($!)
@@ -35,13 +35,13 @@ start_server() {  # $1 = delay; prints the port
     grep -q "listening on" "$out" 2> /dev/null && break
     sleep 0.05
   done
-  sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$out"
+  port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$out")
 }
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); $(wrk --version 2>&1 | head -1 | cut -c1-40)"
-port=$(start_server 0ms)
+start_server 0ms
 url="http://127.0.0.1:$port/"
 echo "null server: $url (no delay); $connections connections, ${duration} s per measurement, $rounds rounds"
 printf '%-6s %16s %16s %8s\n' round "wrk req/s" "joulebench q/s" ratio
@@ -57,7 +57,7 @@ for r in $(seq "$rounds"); do
 done
 echo "throughput ratio joulebench / wrk (median of $rounds): $(median < "$tmp/ratios") (target >= 0.8)"
 
-port=$(start_server 1ms)
+start_server 1ms
 url="http://127.0.0.1:$port/"
 echo
 echo "fixed rate $rate/s against a server that replies after 1 ms ($url), $connections connections"
