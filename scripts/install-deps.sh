@@ -21,9 +21,11 @@ packages=(
   libcli11-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   clang-format clang-tidy
-  # BMC sources (Redfish over HTTPS, IPMI DCMI); the tests' Redfish server is Python's
-  # standard library with a certificate made by openssl.
-  libcurl4-openssl-dev libfreeipmi-dev openssl python3
+  # BMC sources (Redfish over HTTPS, IPMI DCMI); the HTTP system under test (libcurl with
+  # nghttp2) and `serve` (libevent). Tests: a Redfish server in Python's standard library with
+  # a certificate made by openssl, nghttpd (a real HTTP/2 server), wrk (the reference load
+  # generator).
+  libcurl4-openssl-dev libfreeipmi-dev libevent-dev nghttp2-server wrk openssl python3
 )
 if [ "$with_torch" = 1 ]; then
   # OpenBLAS must come with libtorch: without it Debian's libtorch falls back to the

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "cli/command.h"
+#include "cli/loadgen_sut.h"
 #include "cli/run_observers.h"
 #include "cli/source_flags.h"
 #include "joulebench/error.h"
@@ -19,6 +20,7 @@
 #include "joulebench/load/loadgen.h"
 #include "joulebench/load/observer_hooks.h"
 #include "joulebench/run/run_record.h"
+#include "joulebench/sampling/cpu_share.h"
 #include "joulebench/sampling/meter.h"
 #include "joulebench/units.h"
 #include "report/energy_report_format.h"
@@ -40,6 +42,9 @@ struct LoadgenFlags {
   std::string expected_qps;
   std::string precision = "2";
   std::string load_levels;
+  std::string max_failed = "1";
+  int server_pid = 0;
+  std::string server_cgroup;
   RunFlags run;
   std::string interval = "100ms";
   std::uint64_t seed = 0;
@@ -122,6 +127,22 @@ std::string FormatResult(const load::ScenarioResult& r) {
   out += fmt::format("  p50 {:>12}  p90  {:>12}  p95 {:>12}\n", Dur(l.p50_ns), Dur(l.p90_ns),
                      Dur(l.p95_ns));
   out += fmt::format("  p99 {:>12}  p99.9 {:>11}\n", Dur(l.p99_ns), Dur(l.p999_ns));
+  if (r.failed_query_count > 0) {
+    out += fmt::format("failed: {} of {} measured queries ({})\n", r.failed_query_count,
+                       r.measured_query_count, load::FormatFailures(r.failed_by_kind));
+  }
+  if (r.tokens) {
+    const load::TokenStats& t = *r.tokens;
+    out += fmt::format("tokens: {} in {} streamed replies, {:.6g} tokens/s\n", t.tokens, t.queries,
+                       t.tokens_per_s);
+    auto line = [&](std::string_view name, const load::LatencySummary& s) {
+      out += fmt::format("  {:<22} p50 {:>10}  p90 {:>10}  p99 {:>10}  max {:>10}\n", name,
+                         Dur(s.p50_ns), Dur(s.p90_ns), Dur(s.p99_ns), Dur(s.max_ns));
+    };
+    line("time to first token", t.time_to_first_token);
+    line("inter-token latency", t.inter_token_latency);
+    line("time per output token", t.time_per_output_token);
+  }
   for (const auto& w : r.warnings) out += fmt::format("warning: {}\n", w);
   return out;
 }
@@ -164,9 +185,25 @@ int Run(const LoadgenFlags& f) {
     }
     if (f.no_energy) throw InputError("--load-levels measures power: drop --no-energy");
   }
+  const double max_failed_percent = ParseNumber(f.max_failed, "--max-failed");
+  if (!(max_failed_percent >= 0 && max_failed_percent < 100)) {
+    throw InputError(fmt::format(
+        "--max-failed '{}' must be a percentage from 0 to below 100, e.g. 1", f.max_failed));
+  }
+  s.max_failed_query_fraction = max_failed_percent / 100;
   load::Validate(s);
-  std::unique_ptr<load::SystemUnderTest> sut = load::MakeBuiltinSut(f.sut);
-  load::SyntheticSampleLibrary qsl;
+  LoadgenSut made = MakeLoadgenSut(f.sut);
+  std::unique_ptr<load::SystemUnderTest>& sut = made.sut;
+  load::QuerySampleLibrary& qsl = *made.qsl;
+  std::optional<sampling::CpuShareSampler> server_cpu;
+  if (f.server_pid != 0 || !f.server_cgroup.empty()) {
+    sampling::CpuShareOptions cpu_options;
+    cpu_options.procfs_root = ResolveSourceOptions(f.sources).procfs_root;
+    if (f.server_pid != 0) cpu_options.pid = f.server_pid;
+    cpu_options.cgroup_path = f.server_cgroup;
+    server_cpu.emplace(cpu_options);
+    server_cpu->Start();
+  }
 
   // --- the sampler -------------------------------------------------------------------------
   std::optional<sampling::Meter> meter;
@@ -193,11 +230,12 @@ int Run(const LoadgenFlags& f) {
   hooks.Connect(s);
   run::RunRecord record;
   record.kind = "loadgen";
-  record.name = f.run.name.empty() ? f.sut : f.run.name;
+  const std::string sut_label = RedactSutSpec(f.sut);  // no credentials in the store
+  record.name = f.run.name.empty() ? sut_label : f.run.name;
   record.start_unix_s = std::chrono::duration<double>(
                             std::chrono::system_clock::now().time_since_epoch()).count();
-  record.config = {{"workload", f.sut},
-                   {"sut", f.sut},
+  record.config = {{"workload", sut_label},
+                   {"sut", sut_label},
                    {"scenario", f.scenario},
                    {"rate_per_s", s.server_target_qps},
                    {"latency_bound_s", static_cast<double>(s.server_target_latency_ns) / 1e9},
@@ -276,15 +314,22 @@ int Run(const LoadgenFlags& f) {
       sampling::EnergyReport report = power.energy_report(main_result->measurement_begin_steady_s,
                                                           main_result->measurement_end_steady_s);
       report.name = "measurement";
-      if (main_result->measured_query_count > 0) {
-        const double per_query =
-            report.total_joules / static_cast<double>(main_result->measured_query_count);
+      const std::uint64_t succeeded =
+          main_result->measured_query_count - main_result->failed_query_count;
+      if (succeeded > 0) {
+        // Per successful query: a failed one did not do the work.
+        const double per_query = report.total_joules / static_cast<double>(succeeded);
         text += fmt::format("energy per query: {} ({})\n", FormatJoules(per_query),
                             report::TotalProvenance(report));
         record.metrics.push_back(
             run::Metric{"energy_per_query", per_query, "J", report::TotalProvenance(report)});
       }
       text += report::FormatEnergyReportTable(report);
+      if (server_cpu) {
+        server_cpu->Stop();
+        text += ServerAttribution(*server_cpu, report, main_result->measurement_begin_steady_s,
+                                  main_result->measurement_end_steady_s, succeeded, record);
+      }
       record.energy.push_back(std::move(report));
     }
     observer.OnPartial(record);
@@ -324,6 +369,7 @@ int Run(const LoadgenFlags& f) {
     }
   }
   if (meter) meter->Stop();
+  if (made.http != nullptr) text += HttpSummary(*made.http, record);
   for (const auto& n : notes) {
     text += fmt::format("note: {}\n", n);
     record.warnings.push_back(n);
@@ -350,14 +396,15 @@ int Run(const LoadgenFlags& f) {
 
 const CommandRegistration kLoadgen{{
     "loadgen",
-    "Drive a built-in system under test (null, sleep) with a load scenario; report the "
-    "verdict, latency, throughput and energy (the load generator's self-test)",
+    "Drive a system under test (built-in null or sleep, or an HTTP inference server) with a "
+    "load scenario; report the verdict, latency, throughput and energy",
     [](CLI::App& app) -> std::function<int()> {
       auto f = std::make_shared<LoadgenFlags>();
       AddSourceFlags(app, f->sources);
-      app.add_option(
-          "--sut", f->sut,
-          "null | sleep:workers=N,service=DURATION[,dist=fixed|exp][,seed=N] (default null)");
+      app.add_option("--sut", f->sut,
+                     "null | sleep:workers=N,service=DURATION[,dist=fixed|exp][,seed=N] | "
+                     "http:url=URL[,protocol=kserve|openai-completions|openai-chat|raw][,...] (see "
+                     "docs/http.md; default null)");
       app.add_option("--scenario", f->scenario,
                      "offline | server | single-stream (default server)");
       app.add_option("--rate", f->rate,
@@ -388,6 +435,15 @@ const CommandRegistration kLoadgen{{
       app.add_option("--interval", f->interval, "Energy sampling period (default 100ms)");
       app.add_flag("--no-energy", f->no_energy, "Do not start the energy sampler");
       app.add_flag("--json", f->json, "Print the run record as JSON");
+      app.add_option("--max-failed", f->max_failed,
+                     "Percent of measured queries that may fail before the run is INVALID "
+                     "(default 1)");
+      app.add_option("--server-pid", f->server_pid,
+                     "The server's process on this machine: attribute CPU energy to it by its "
+                     "share of CPU time");
+      app.add_option("--server-cgroup", f->server_cgroup,
+                     "Or the server's cgroup v2 directory (e.g. /sys/fs/cgroup/system.slice/"
+                     "x.service), for the same attribution");
       AddRunFlags(app, f->run);
       return [f] { return Run(*f); };
     },

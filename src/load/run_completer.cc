@@ -68,6 +68,33 @@ RunCompleter::ThreadStats& RunCompleter::StatsForThisThread() noexcept {
   return *static_cast<ThreadStats*>(t_cache.stats);
 }
 
+void RunCompleter::RecordTokens(ThreadStats& stats, std::int64_t scheduled_abs_ns,
+                                std::span<const std::int64_t> token_times_ns) noexcept {
+  ThreadStats::Tokens* t = stats.tokens.load(std::memory_order_relaxed);
+  if (t == nullptr) {
+    // First token response of this thread in this run: one allocation, like the thread's
+    // first Complete(). A failed allocation drops token statistics, never the completion.
+    try {
+      std::lock_guard lock(threads_mutex_);
+      stats.tokens_owner = std::make_unique<ThreadStats::Tokens>();
+      t = stats.tokens_owner.get();
+      stats.tokens.store(t, std::memory_order_release);
+    } catch (...) {
+      return;
+    }
+  }
+  t->first_token.Record(token_times_ns.front() - scheduled_abs_ns);
+  for (std::size_t i = 1; i < token_times_ns.size(); ++i) {
+    t->inter_token.Record(token_times_ns[i] - token_times_ns[i - 1]);
+  }
+  if (token_times_ns.size() >= 2) {
+    t->per_output_token.Record((token_times_ns.back() - token_times_ns.front()) /
+                               static_cast<std::int64_t>(token_times_ns.size() - 1));
+  }
+  Bump(t->queries, 1);
+  Bump(t->tokens, token_times_ns.size());
+}
+
 void RunCompleter::Complete(std::span<const QueryResponse> responses) noexcept {
   in_complete_.fetch_add(1, std::memory_order_seq_cst);
   const std::int64_t now_ns = SteadyNowNs() - run_begin_ns_;
@@ -81,9 +108,17 @@ void RunCompleter::Complete(std::span<const QueryResponse> responses) noexcept {
     const auto scheduled_ns = static_cast<std::int64_t>(v & (kMeasuredBit - 1)) - 1;
     const std::int64_t latency_ns = now_ns - scheduled_ns;
     stats.all.Record(latency_ns);
-    if (v & kMeasuredBit) {
+    const bool measured = (v & kMeasuredBit) != 0;
+    if (measured) {
       stats.measured.Record(latency_ns);
       last_measured = now_ns;
+      if (!r.ok) {
+        const auto kind = static_cast<std::size_t>(r.failure);
+        Bump(stats.measured_failed[kind < kFailureKindCount ? kind : 0], 1);
+      }
+      if (!r.token_times_ns.empty()) {
+        RecordTokens(stats, scheduled_ns + run_begin_ns_, r.token_times_ns);
+      }
     }
     if (!r.ok) ++failed;
   }
@@ -125,8 +160,14 @@ std::uint64_t RunCompleter::WaitForCompletedUntil(std::uint64_t target,
       completed_.wait(c, std::memory_order_seq_cst);
       waiting_.store(false, std::memory_order_relaxed);
     } else {
-      if (SteadyNowNs() >= deadline_ns) return c;
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
+      const std::int64_t now_ns = SteadyNowNs();
+      if (now_ns >= deadline_ns) return c;
+      // Polls every millisecond (or until the deadline): the caller learns of the last
+      // completion at most 1 ms late (its time is recorded by Complete(), not here), and a
+      // SUT that shares the machine's cores (an HTTP server on two cores) is not preempted
+      // 5,000 times a second by a waiting issuer.
+      std::this_thread::sleep_for(
+          std::chrono::nanoseconds(std::min<std::int64_t>(1'000'000, deadline_ns - now_ns)));
     }
   }
 }
@@ -147,6 +188,42 @@ std::int64_t RunCompleter::last_measured_completion_ns() const {
   for (const auto& t : threads_)
     last = std::max(last, t->last_measured_ns.load(std::memory_order_relaxed));
   return last;
+}
+
+std::array<std::uint64_t, kFailureKindCount> RunCompleter::measured_failed_by_kind() const {
+  std::lock_guard lock(threads_mutex_);
+  std::array<std::uint64_t, kFailureKindCount> out{};
+  for (const auto& t : threads_) {
+    for (std::size_t k = 0; k < kFailureKindCount; ++k) {
+      out[k] += t->measured_failed[k].load(std::memory_order_relaxed);
+    }
+  }
+  return out;
+}
+
+RunCompleter::TokenTotals RunCompleter::measured_token_totals() const {
+  std::lock_guard lock(threads_mutex_);
+  TokenTotals totals;
+  for (const auto& t : threads_) {
+    const ThreadStats::Tokens* tokens = t->tokens.load(std::memory_order_acquire);
+    if (tokens == nullptr) continue;
+    totals.queries += tokens->queries.load(std::memory_order_relaxed);
+    totals.tokens += tokens->tokens.load(std::memory_order_relaxed);
+  }
+  return totals;
+}
+
+void RunCompleter::MergeTokenHistogramsInto(LatencyHistogram& time_to_first_token,
+                                            LatencyHistogram& inter_token,
+                                            LatencyHistogram& time_per_output_token) const {
+  std::lock_guard lock(threads_mutex_);
+  for (const auto& t : threads_) {
+    const ThreadStats::Tokens* tokens = t->tokens.load(std::memory_order_acquire);
+    if (tokens == nullptr) continue;
+    time_to_first_token.Merge(tokens->first_token);
+    inter_token.Merge(tokens->inter_token);
+    time_per_output_token.Merge(tokens->per_output_token);
+  }
 }
 
 std::uint64_t RunCompleter::failed_count() const {

@@ -3,6 +3,7 @@
 // thread's first call in a run.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -41,7 +42,18 @@ class RunCompleter final : public QueryCompleter {
   void MergeAllInto(LatencyHistogram& out) const;       // every completion so far
   void MergeMeasuredInto(LatencyHistogram& out) const;  // completions of measured queries
   std::int64_t last_measured_completion_ns() const;     // relative to run begin; -1 if none
-  std::uint64_t failed_count() const;
+  std::uint64_t failed_count() const;                   // every failed response (warm-up included)
+  // Failed responses of measured queries, by FailureKind.
+  std::array<std::uint64_t, kFailureKindCount> measured_failed_by_kind() const;
+  // Token latencies of measured queries (responses with token_times_ns).
+  struct TokenTotals {
+    std::uint64_t queries = 0;
+    std::uint64_t tokens = 0;
+  };
+  TokenTotals measured_token_totals() const;
+  void MergeTokenHistogramsInto(LatencyHistogram& time_to_first_token,
+                                LatencyHistogram& inter_token,
+                                LatencyHistogram& time_per_output_token) const;
   std::uint64_t capacity() const noexcept { return mask_ + 1; }
 
  private:
@@ -50,7 +62,23 @@ class RunCompleter final : public QueryCompleter {
     LatencyHistogram measured;
     std::atomic<std::int64_t> last_measured_ns{-1};
     std::atomic<std::uint64_t> failed{0};
+    std::array<std::atomic<std::uint64_t>, kFailureKindCount> measured_failed{};
+    // Token streams, measured queries only; allocated on the thread's first token response.
+    struct Tokens {
+      LatencyHistogram first_token;
+      LatencyHistogram inter_token;
+      LatencyHistogram per_output_token;
+      std::atomic<std::uint64_t> queries{0};
+      std::atomic<std::uint64_t> tokens{0};
+    };
+    std::atomic<Tokens*> tokens{nullptr};
+    std::unique_ptr<Tokens> tokens_owner;
   };
+  static void Bump(std::atomic<std::uint64_t>& counter, std::uint64_t by) noexcept {
+    counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+  }
+  void RecordTokens(ThreadStats& stats, std::int64_t scheduled_abs_ns,
+                    std::span<const std::int64_t> token_times_ns) noexcept;
   ThreadStats& StatsForThisThread() noexcept;
   ThreadStats* RegisterThread();
 

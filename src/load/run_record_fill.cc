@@ -1,4 +1,6 @@
 // The load generator's part of a run record.
+#include <fmt/format.h>
+
 #include <cmath>
 
 #include "joulebench/load/loadgen.h"
@@ -46,6 +48,45 @@ void FillRunRecord(const ScenarioResult& r, run::RunRecord& record) {
   add("latency_p99", Seconds(r.latency.p99_ns), "s");
   add("latency_p99.9", Seconds(r.latency.p999_ns), "s");
   add("latency_max", Seconds(r.latency.max_ns), "s");
+  // Failures by kind, so that a run with failures says which (and a reader comparing runs
+  // finds each kind under its own name).
+  add("failed_queries", static_cast<double>(r.failed_query_count), "1");
+  for (std::size_t k = 0; k < kFailureKindCount; ++k) {
+    if (r.failed_by_kind[k] == 0) continue;
+    add(fmt::format("failed_queries.{}", FailureKindName(static_cast<FailureKind>(k))),
+        static_cast<double>(r.failed_by_kind[k]), "1");
+  }
+  record.histograms.clear();
+  if (r.tokens) {
+    const TokenStats& t = *r.tokens;
+    add("output_tokens", static_cast<double>(t.tokens), "1");
+    add("output_tokens_per_s", t.tokens_per_s, "1/s");
+    add("token_streams", static_cast<double>(t.queries), "1");
+    auto add_summary = [&](const std::string& name, const LatencySummary& l) {
+      add(name + "_mean", l.mean_ns / 1e9, "s");
+      add(name + "_p50", Seconds(l.p50_ns), "s");
+      add(name + "_p90", Seconds(l.p90_ns), "s");
+      add(name + "_p99", Seconds(l.p99_ns), "s");
+      add(name + "_p99.9", Seconds(l.p999_ns), "s");
+      add(name + "_max", Seconds(l.max_ns), "s");
+    };
+    auto add_histogram = [&](const std::string& name,
+                             const std::vector<std::pair<std::int64_t, std::uint64_t>>& buckets) {
+      run::NamedHistogram h;
+      h.name = name;
+      h.unit = "s";
+      h.provenance = provenance;
+      for (const auto& [upper_ns, count] : buckets)
+        h.buckets.emplace_back(Seconds(upper_ns), count);
+      record.histograms.push_back(std::move(h));
+    };
+    add_summary("time_to_first_token", t.time_to_first_token);
+    add_summary("inter_token_latency", t.inter_token_latency);
+    add_summary("time_per_output_token", t.time_per_output_token);
+    add_histogram("time_to_first_token", t.time_to_first_token_histogram);
+    add_histogram("inter_token_latency", t.inter_token_latency_histogram);
+    add_histogram("time_per_output_token", t.time_per_output_token_histogram);
+  }
   if (r.measurement_watts) add("measurement_power", *r.measurement_watts, "W");
   for (const auto& w : r.warnings) record.warnings.push_back(w);
 
@@ -68,6 +109,7 @@ void FillRunRecord(const ScenarioResult& r, run::RunRecord& record) {
       {"steady_state_windows", s.steady_state_windows},
       {"steady_state_band_relative", s.steady_state_band_relative},
       {"steady_state_drift_relative", s.steady_state_drift_relative},
+      {"max_failed_query_fraction", s.max_failed_query_fraction},
   };
 }
 

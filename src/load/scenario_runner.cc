@@ -72,6 +72,20 @@ LatencySummary Summarize(const LatencyHistogram& h, double target_percentile) {
 
 std::string Ms(std::int64_t ns) { return FormatDuration(static_cast<double>(ns) / 1e9); }
 
+}  // namespace
+
+std::string FormatFailures(const std::array<std::uint64_t, kFailureKindCount>& by_kind) {
+  std::string out;
+  for (std::size_t k = 0; k < kFailureKindCount; ++k) {
+    if (by_kind[k] == 0) continue;
+    if (!out.empty()) out += ", ";
+    out += fmt::format("{} {}", FailureKindName(static_cast<FailureKind>(k)), by_kind[k]);
+  }
+  return out.empty() ? "none" : out;
+}
+
+namespace {
+
 // State shared by the three issuing loops.
 struct Run {
   SystemUnderTest& sut;
@@ -355,7 +369,11 @@ ScenarioResult RunScenario(SystemUnderTest& sut, QuerySampleLibrary& qsl,
   result.latency = Summarize(*measured, percentile);
   result.latency_histogram = measured->NonEmptyBuckets();
   result.measured_query_count = measured->count();
-  result.failed_query_count = completer.failed_count();
+  result.failed_by_kind = completer.measured_failed_by_kind();
+  for (std::uint64_t n : result.failed_by_kind) result.failed_query_count += n;
+  const std::uint64_t all_failed = completer.failed_count();
+  result.warmup_failed_query_count =
+      all_failed > result.failed_query_count ? all_failed - result.failed_query_count : 0;
   const std::int64_t last_ns = completer.last_measured_completion_ns();
   if (run.measure_begin_ns >= 0 && last_ns >= run.measure_begin_ns) {
     result.measured_duration_s = static_cast<double>(last_ns - run.measure_begin_ns) / 1e9;
@@ -364,7 +382,28 @@ ScenarioResult RunScenario(SystemUnderTest& sut, QuerySampleLibrary& qsl,
   }
   if (result.measured_duration_s > 0) {
     result.throughput_per_s =
-        static_cast<double>(result.measured_query_count) / result.measured_duration_s;
+        static_cast<double>(result.measured_query_count - result.failed_query_count) /
+        result.measured_duration_s;
+  }
+  if (const RunCompleter::TokenTotals totals = completer.measured_token_totals();
+      totals.queries > 0) {
+    TokenStats tokens;
+    tokens.queries = totals.queries;
+    tokens.tokens = totals.tokens;
+    if (result.measured_duration_s > 0) {
+      tokens.tokens_per_s = static_cast<double>(totals.tokens) / result.measured_duration_s;
+    }
+    auto first = std::make_unique<LatencyHistogram>();
+    auto gaps = std::make_unique<LatencyHistogram>();
+    auto per_token = std::make_unique<LatencyHistogram>();
+    completer.MergeTokenHistogramsInto(*first, *gaps, *per_token);
+    tokens.time_to_first_token = Summarize(*first, percentile);
+    tokens.inter_token_latency = Summarize(*gaps, percentile);
+    tokens.time_per_output_token = Summarize(*per_token, percentile);
+    tokens.time_to_first_token_histogram = first->NonEmptyBuckets();
+    tokens.inter_token_latency_histogram = gaps->NonEmptyBuckets();
+    tokens.time_per_output_token_histogram = per_token->NonEmptyBuckets();
+    result.tokens = std::move(tokens);
   }
   result.windows = std::move(monitor.windows());
   for (auto& w : result.windows) {
@@ -437,7 +476,26 @@ ScenarioResult RunScenario(SystemUnderTest& sut, QuerySampleLibrary& qsl,
                                  Ms(result.latency.target_percentile_ns), Ms(bound_ns)));
   }
   if (result.failed_query_count > 0) {
-    failed.push_back(fmt::format("{} queries failed in the SUT", result.failed_query_count));
+    const double fraction = result.measured_query_count > 0
+                                ? static_cast<double>(result.failed_query_count) /
+                                      static_cast<double>(result.measured_query_count)
+                                : 1.0;
+    if (fraction > settings.max_failed_query_fraction) {
+      failed.push_back(fmt::format(
+          "{} queries failed in the SUT ({:.3g} % of {} measured; {}) "
+          "> {:g} % allowed",
+          result.failed_query_count, fraction * 100, result.measured_query_count,
+          FormatFailures(result.failed_by_kind), settings.max_failed_query_fraction * 100));
+    } else {
+      result.warnings.push_back(fmt::format(
+          "{} queries failed in the SUT ({:.3g} % of {} measured; {}), within the {:g} % allowed",
+          result.failed_query_count, fraction * 100, result.measured_query_count,
+          FormatFailures(result.failed_by_kind), settings.max_failed_query_fraction * 100));
+    }
+  }
+  if (result.warmup_failed_query_count > 0) {
+    result.warnings.push_back(fmt::format("{} warm-up queries failed in the SUT (not measured)",
+                                          result.warmup_failed_query_count));
   }
   result.valid = failed.empty();
   return result;

@@ -63,6 +63,10 @@ void Validate(const TestSettings& s) {
   if (s.max_outstanding_queries < 2 || s.max_outstanding_queries > (std::uint64_t{1} << 30)) {
     throw InputError("max_outstanding_queries must be between 2 and 2^30");
   }
+  if (!(s.max_failed_query_fraction >= 0 && s.max_failed_query_fraction < 1)) {
+    throw InputError(fmt::format("max_failed_query_fraction must be in [0, 1) (got {})",
+                                 s.max_failed_query_fraction));
+  }
   if (s.window_ms < 1) throw InputError("window_ms must be >= 1");
   if (s.max_warmup_ms < 0) throw InputError("max_warmup_ms must be >= 0");
   if (s.steady_state_windows < 2) throw InputError("steady_state_windows must be >= 2");

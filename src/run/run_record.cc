@@ -454,6 +454,16 @@ nlohmann::json ToJson(const RunRecord& r) {
   for (const auto& [upper_s, count] : r.latency_histogram) {
     histogram.push_back(json::array({Number(upper_s), count}));
   }
+  json named = json::array();
+  for (const auto& h : r.histograms) {
+    json buckets = json::array();
+    for (const auto& [upper, count] : h.buckets)
+      buckets.push_back(json::array({Number(upper), count}));
+    named.push_back(json{{"name", h.name},
+                         {"unit", h.unit},
+                         {"provenance", h.provenance},
+                         {"buckets", std::move(buckets)}});
+  }
   json curve = json::array();
   for (const auto& p : r.power_curve) curve.push_back(ToJson(p));
   json probes = json::array();
@@ -480,6 +490,7 @@ nlohmann::json ToJson(const RunRecord& r) {
               {"windows", std::move(windows)},
               {"steady_state", std::move(steady)},
               {"latency_histogram", std::move(histogram)},
+              {"histograms", std::move(named)},
               {"power_curve", std::move(curve)},
               {"peak_probes", std::move(probes)},
               {"metrics", std::move(metrics)},
@@ -531,17 +542,30 @@ RunRecord RunRecordFromJson(const nlohmann::json& j) {
   const json& steady = GetObject(j, "steady_state", path);
   r.steady_state_at_s = GetOptionalDouble(steady, "at_s", "run.steady_state");
   r.steady_state_criterion = GetString(steady, "criterion", "run.steady_state");
-  const json& histogram = GetArray(j, "latency_histogram", path);
-  for (std::size_t i = 0; i < histogram.size(); ++i) {
-    const json& bucket = histogram[i];
-    std::string bucket_path = fmt::format("run.latency_histogram[{}]", i);
-    if (!bucket.is_array() || bucket.size() != 2 || !bucket[0].is_number() ||
-        !(bucket[1].is_number_unsigned() ||
-          (bucket[1].is_number_integer() && bucket[1].get<std::int64_t>() >= 0))) {
-      BadShape(bucket_path, "is not [upper bound in seconds, count]");
+  auto buckets_from = [](const json& histogram, std::string_view at) {
+    std::vector<std::pair<double, std::uint64_t>> buckets;
+    for (std::size_t i = 0; i < histogram.size(); ++i) {
+      const json& bucket = histogram[i];
+      if (!bucket.is_array() || bucket.size() != 2 || !bucket[0].is_number() ||
+          !(bucket[1].is_number_unsigned() ||
+            (bucket[1].is_number_integer() && bucket[1].get<std::int64_t>() >= 0))) {
+        BadShape(fmt::format("{}[{}]", at, i), "is not [upper bound in seconds, count]");
+      }
+      buckets.emplace_back(bucket[0].get<double>(), bucket[1].get<std::uint64_t>());
     }
-    r.latency_histogram.emplace_back(bucket[0].get<double>(), bucket[1].get<std::uint64_t>());
-  }
+    return buckets;
+  };
+  r.latency_histogram =
+      buckets_from(GetArray(j, "latency_histogram", path), "run.latency_histogram");
+  r.histograms =
+      ParseArray<NamedHistogram>(j, "histograms", path, [&](const json& h, std::string_view at) {
+        NamedHistogram out;
+        out.name = GetString(h, "name", at);
+        out.unit = GetString(h, "unit", at);
+        out.provenance = GetString(h, "provenance", at);
+        out.buckets = buckets_from(GetArray(h, "buckets", at), fmt::format("{}.buckets", at));
+        return out;
+      });
   r.power_curve =
       ParseArray<LoadLevelPoint>(j, "power_curve", path, [](const json& p, std::string_view at) {
         LoadLevelPoint point;

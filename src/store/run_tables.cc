@@ -59,6 +59,21 @@ json HistogramJson(const run::RunRecord& r) {
   return h;
 }
 
+json NamedHistogramsJson(const run::RunRecord& r) {
+  json out = json::array();
+  for (const auto& h : r.histograms) {
+    json buckets = json::array();
+    for (const auto& [upper, count] : h.buckets) {
+      buckets.push_back(json::array({std::isfinite(upper) ? json(upper) : json(nullptr), count}));
+    }
+    out.push_back(json{{"name", h.name},
+                       {"unit", h.unit},
+                       {"provenance", h.provenance},
+                       {"buckets", std::move(buckets)}});
+  }
+  return out;
+}
+
 json DomainsJson(const std::vector<energy::DomainInfo>& domains) {
   json out = json::array();
   for (const auto& d : domains) out.push_back(run::ToJson(d));
@@ -121,7 +136,7 @@ std::size_t ReplaceResults(Database& db, std::int64_t id, const run::RunRecord& 
     Statement s = db.Prepare(
         "UPDATE runs SET name = ?1, verdict = ?2, verdict_reasons = ?3, config = ?4, "
         "fingerprint = ?5, steady_state_at_s = ?6, steady_state_criterion = ?7, warnings = ?8, "
-        "latency_histogram = ?9, kind = ?10 WHERE id = ?11");
+        "latency_histogram = ?9, kind = ?10, histograms = ?12 WHERE id = ?11");
     s.Bind(1, std::string_view(r.name)).Bind(2, std::string_view(r.verdict));
     s.Bind(3, json(r.verdict_reasons).dump())
         .Bind(4, r.config.dump())
@@ -131,6 +146,7 @@ std::size_t ReplaceResults(Database& db, std::int64_t id, const run::RunRecord& 
     }
     s.Bind(7, std::string_view(r.steady_state_criterion)).Bind(8, json(r.warnings).dump());
     s.Bind(9, HistogramJson(r).dump()).Bind(10, std::string_view(r.kind)).Bind(11, id);
+    s.Bind(12, NamedHistogramsJson(r).dump());
     s.Run();
   }
   for (std::string_view table :
@@ -274,7 +290,7 @@ run::RunRecord ReadRun(Database& db, std::int64_t id) {
     Statement s = db.Prepare(
         "SELECT kind, name, start_unix_s, end_unix_s, verdict, verdict_reasons, config, "
         "fingerprint, steady_state_at_s, steady_state_criterion, warnings, latency_histogram, "
-        "timeline_start_unix_s, timeline_domains FROM runs WHERE id = ?1");
+        "timeline_start_unix_s, timeline_domains, histograms FROM runs WHERE id = ?1");
     s.Bind(1, id);
     s.Step();
     r.kind = s.Text(0);
@@ -299,6 +315,21 @@ run::RunRecord ReadRun(Database& db, std::int64_t id) {
     r.timeline.start_unix_s = NanIfNull(s, 12);
     for (const auto& d : ParseJsonColumn(s, 13, "timeline domains", id)) {
       r.timeline.domains.push_back(run::DomainInfoFromJson(d));
+    }
+    for (const auto& h : ParseJsonColumn(s, 14, "histograms", id)) {
+      if (!h.is_object()) continue;
+      run::NamedHistogram named;
+      named.name = h.value("name", "");
+      named.unit = h.value("unit", "s");
+      named.provenance = h.value("provenance", "");
+      for (const auto& bucket : h.value("buckets", json::array())) {
+        if (bucket.is_array() && bucket.size() == 2 && bucket[1].is_number()) {
+          double upper = bucket[0].is_number() ? bucket[0].get<double>()
+                                               : std::numeric_limits<double>::infinity();
+          named.buckets.emplace_back(upper, bucket[1].get<std::uint64_t>());
+        }
+      }
+      r.histograms.push_back(std::move(named));
     }
   }
   {

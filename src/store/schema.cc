@@ -87,7 +87,13 @@ CREATE TABLE peak_probes (
 CREATE INDEX runs_by_start ON runs(start_unix_s);
 )sql";
 
-constexpr std::array<std::string_view, 2> kMigrations = {kMigration1, kMigration2};
+// Version 3: named histograms other than the query latency (token latencies of streamed
+// replies), as JSON like latency_histogram.
+constexpr std::string_view kMigration3 = R"sql(
+ALTER TABLE runs ADD COLUMN histograms TEXT NOT NULL DEFAULT '[]';
+)sql";
+
+constexpr std::array<std::string_view, 3> kMigrations = {kMigration1, kMigration2, kMigration3};
 
 int PragmaInt(Database& db, std::string_view pragma) {
   Statement s = db.Prepare(fmt::format("PRAGMA {}", pragma));

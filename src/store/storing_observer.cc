@@ -81,6 +81,7 @@ run::RunRecord StoringObserver::WithoutTimelineLocked(const run::RunRecord& reco
   copy.steady_state_at_s = record.steady_state_at_s;
   copy.steady_state_criterion = record.steady_state_criterion;
   copy.latency_histogram = record.latency_histogram;
+  copy.histograms = record.histograms;
   copy.power_curve = record.power_curve;
   copy.peak_probes = record.peak_probes;
   copy.metrics = record.metrics;

@@ -274,7 +274,7 @@ TEST(RunStoreMigration, VersionOneDatabaseIsMigratedAndKeepsItsRuns) {
              "INSERT INTO metrics VALUES (7, 0, 'energy', 30.0, 'J', 'measured: powercap RAPL');",
              hex(t, 2), hex(j, 2), hex(t + 2, 2), hex(j + 2, 2)));
   RunStore store = RunStore::Open(path);
-  EXPECT_EQ(store.schema_version(), 2);
+  EXPECT_EQ(store.schema_version(), kSchemaVersion);
   RunRecord back = store.Load("7");
   EXPECT_EQ(back.name, "old run");
   // Version 1 kept no owner, so a run it left "running" cannot be alive: incomplete.
@@ -293,10 +293,11 @@ TEST(RunStoreMigration, NewerDatabaseIsRefusedAndLeftUnchanged) {
   TempDir dir;
   auto path = dir.path() / "new.db";
   { RunStore::Open(path).Save(SampleRunRecord(3)); }
-  RawSql(path, "PRAGMA user_version = 3");
+  const int newer = kSchemaVersion + 1;
+  RawSql(path, fmt::format("PRAGMA user_version = {}", newer));
   std::string before = ReadFile(path);
   std::string error = Message([&] { RunStore::Open(path); });
-  EXPECT_NE(error.find("schema version 3"), std::string::npos) << error;
+  EXPECT_NE(error.find(fmt::format("schema version {}", newer)), std::string::npos) << error;
   EXPECT_NE(error.find("newer joulebench"), std::string::npos) << error;
   EXPECT_THROW(RunStore::Open(path), EnvironmentError);
   EXPECT_EQ(ReadFile(path), before);

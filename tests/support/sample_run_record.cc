@@ -156,6 +156,11 @@ run::RunRecord SampleRunRecord(std::size_t samples) {
   r.steady_state_at_s = 0.1;
   r.steady_state_criterion = "last 3 windows within 5 % (throughput and power)";
   r.latency_histogram = {{0.001, 3}, {0.002, 170}, {0.005, 1234567890123ULL}};
+  r.histograms = {{"time_to_first_token",
+                   "s",
+                   "measured: joulebench load generator (http)",
+                   {{0.01, 4}, {0.02, 9}}},
+                  {"inter_token_latency", "s", "measured: another", {{0.003, 77}}}};
   r.power_curve = {
       {0.0, 0.0, 0.0, 20.5, {{"rapl/package-0", 18.0}, {"model/network", 2.5}}},
       {0.5, 25.0, 24.9, 40.25, {{"rapl/package-0", 36.0}, {"model/network", 4.25}}},
@@ -243,6 +248,13 @@ void ExpectSameRunRecord(const run::RunRecord& e, const run::RunRecord& a) {
   EXPECT_EQ(e.steady_state_at_s, a.steady_state_at_s);
   EXPECT_EQ(e.steady_state_criterion, a.steady_state_criterion);
   EXPECT_EQ(e.latency_histogram, a.latency_histogram);
+  ASSERT_EQ(e.histograms.size(), a.histograms.size());
+  for (std::size_t i = 0; i < e.histograms.size(); ++i) {
+    EXPECT_EQ(e.histograms[i].name, a.histograms[i].name);
+    EXPECT_EQ(e.histograms[i].unit, a.histograms[i].unit);
+    EXPECT_EQ(e.histograms[i].provenance, a.histograms[i].provenance);
+    EXPECT_EQ(e.histograms[i].buckets, a.histograms[i].buckets);
+  }
   ASSERT_EQ(e.power_curve.size(), a.power_curve.size());
   for (std::size_t i = 0; i < e.power_curve.size(); ++i) {
     EXPECT_EQ(e.power_curve[i].load_fraction, a.power_curve[i].load_fraction);

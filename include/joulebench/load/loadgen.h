@@ -11,6 +11,7 @@
 // settings and never throw because a run was INVALID (that is a result).
 #pragma once
 
+#include <array>
 #include <span>
 #include <vector>
 
@@ -54,6 +55,9 @@ std::vector<run::LoadLevelPoint> MeasurePowerAtLoadLevels(
     SystemUnderTest& sut, QuerySampleLibrary& qsl, const TestSettings& settings, double peak_qps,
     const LoadLevelSettings& levels, const PowerSignal& power,
     std::vector<std::string>* invalid_levels = nullptr);
+
+// "timeout 12, http-5xx 4" (kinds with a count, in FailureKind order); "none" if all zero.
+std::string FormatFailures(const std::array<std::uint64_t, kFailureKindCount>& by_kind);
 
 // Fills the load-generation parts of a run record (verdict, windows, steady state,
 // latency histogram, metrics: throughput, latency percentiles).

@@ -3,8 +3,10 @@
 // types, and completion that is thread-safe and never blocks.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
 
 namespace joulebench::load {
 
@@ -19,11 +21,35 @@ struct Query {
   SampleIndex sample_index = 0;
 };
 
+// Why a query failed, counted per kind in the result. A SUT that does not say why reports
+// kSut. The HTTP kinds are what a client sees of a server (see docs/http.md).
+enum class FailureKind : std::uint8_t {
+  kSut = 0,      // the SUT failed without saying why (an exception in a model run...)
+  kServerError,  // HTTP 5xx
+  kClientError,  // HTTP 4xx (the request was refused: wrong model name, bad payload...)
+  kTimeout,      // no complete reply within the timeout (connect or total)
+  kRefused,      // the connection was refused (nothing listening)
+  kReset,        // the connection was reset or closed before the reply was complete
+  kMalformed,    // a complete reply that is not what the protocol says (bad JSON, bad SSE)
+  kTransport,    // any other transport error (name resolution, TLS, ...)
+};
+inline constexpr std::size_t kFailureKindCount = 8;
+// "sut", "http-5xx", "http-4xx", "timeout", "refused", "reset", "malformed", "transport".
+std::string_view FailureKindName(FailureKind kind) noexcept;
+
 // The SUT's answer to one query. `ok = false` marks a query the SUT failed to process; it
-// still counts as completed (its latency is recorded) and makes the result INVALID.
+// still counts as completed (its latency is recorded), is counted under `failure`, and makes
+// the result INVALID when failures exceed TestSettings::max_failed_query_fraction.
 struct QueryResponse {
   QueryId id = 0;
   bool ok = true;
+  FailureKind failure = FailureKind::kSut;  // why, when ok is false; ignored otherwise
+  // Token streams (e.g. an OpenAI-compatible server streaming a completion): the arrival time
+  // of each output token or chunk, in CLOCK_MONOTONIC nanoseconds, in order.
+  // Valid only during Complete(). Empty for an ordinary reply. From it the generator records
+  // the time to first token (from the query's scheduled time), every inter-token gap and the
+  // time per output token, as MLPerf LoadGen's token latencies.
+  std::span<const std::int64_t> token_times_ns = {};
 };
 
 // Receives completions. The load generator owns it; the SUT receives a reference with every

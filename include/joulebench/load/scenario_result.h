@@ -1,6 +1,7 @@
 // What a scenario run, a peak search and a power-at-load sweep report.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -29,6 +30,25 @@ struct LatencySummary {
   std::int64_t target_percentile_ns = 0;
 };
 
+// Token latencies of the measured queries whose responses carried token arrival times
+// (QueryResponse::token_times_ns), e.g. streamed completions.
+struct TokenStats {
+  std::uint64_t queries = 0;  // measured queries with at least one token
+  std::uint64_t tokens = 0;   // their output tokens (chunks), summed
+  double tokens_per_s = 0;    // tokens / the measured duration
+  // Time to first token: from the query's scheduled time (server) or issue (otherwise) to
+  // its first token.
+  LatencySummary time_to_first_token;
+  // Every gap between two successive tokens of one response.
+  LatencySummary inter_token_latency;
+  // Per response with >= 2 tokens: (last token - first token) / (tokens - 1).
+  LatencySummary time_per_output_token;
+  // Non-empty buckets (upper bound ns, count) of the three distributions above.
+  std::vector<std::pair<std::int64_t, std::uint64_t>> time_to_first_token_histogram;
+  std::vector<std::pair<std::int64_t, std::uint64_t>> inter_token_latency_histogram;
+  std::vector<std::pair<std::int64_t, std::uint64_t>> time_per_output_token_histogram;
+};
+
 // One fixed window of the whole run (warm-up included), by completion time.
 struct WindowStats {
   double begin_s = 0;  // since the run started
@@ -52,14 +72,21 @@ struct ScenarioResult {
   std::vector<std::string> failed_checks;
 
   // The measured part.
-  std::uint64_t measured_query_count = 0;
-  std::uint64_t failed_query_count = 0;  // responses with ok = false
-  double measured_duration_s = 0;        // from measurement start to the last measured completion
-  double throughput_per_s = 0;           // measured completions / measured duration
+  std::uint64_t measured_query_count = 0;  // completed, failed ones included
+  std::uint64_t failed_query_count = 0;    // measured responses with ok = false
+  // failed_query_count by FailureKind (index = static_cast<size_t>(kind)).
+  std::array<std::uint64_t, kFailureKindCount> failed_by_kind{};
+  // Failed responses to warm-up queries (not measured; reported as a warning).
+  std::uint64_t warmup_failed_query_count = 0;
+  double measured_duration_s = 0;  // from measurement start to the last measured completion
+  // Successful measured completions / measured duration (failed queries do not count).
+  double throughput_per_s = 0;
   double offered_qps = 0;                // server: target rate; offline: 0; single-stream: 0
   LatencySummary latency;
   // Non-empty histogram buckets of the measured queries: (upper bound ns, count).
   std::vector<std::pair<std::int64_t, std::uint64_t>> latency_histogram;
+  // Present when some measured response carried token arrival times.
+  std::optional<TokenStats> tokens;
 
   std::vector<WindowStats> windows;
 

@@ -64,6 +64,11 @@ struct TestSettings {
   // (INVALID: "SUT fell behind"). Also sizes the schedule ring: 8 bytes per entry,
   // rounded up to a power of two. Default 2^20 (8 MiB), independent of the run's length.
   std::uint64_t max_outstanding_queries = 1u << 20;
+  // Failed queries (QueryResponse::ok = false) tolerated in the measured part, as a fraction
+  // of the measured queries, in [0, 1): more makes the run INVALID ("3.2 % of queries
+  // failed (timeout 12, http-5xx 4) > 1 %"). Default 0: any failure invalidates, as in
+  // MLPerf LoadGen. `joulebench loadgen --max-failed` sets it (1 % there by default).
+  double max_failed_query_fraction = 0;
 
   // --- randomness ---------------------------------------------------------------------
   std::uint64_t schedule_seed = 0x6a6f756c65;      // arrival gaps (server)

@@ -54,6 +54,15 @@ struct PeakProbe {
   bool valid = false;
 };
 
+// A distribution other than the query latency, e.g. the time to first token of streamed
+// replies: (bucket upper bound in `unit`, count), non-empty buckets only.
+struct NamedHistogram {
+  std::string name;  // "time_to_first_token", "inter_token_latency", ...
+  std::string unit = "s";
+  std::string provenance;  // as a Metric's
+  std::vector<std::pair<double, std::uint64_t>> buckets;
+};
+
 struct RunRecord {
   std::string id;          // assigned by the store (or a UUID-like string when not stored)
   std::string kind;        // "measure", "loadgen", "infer", "train"
@@ -72,6 +81,8 @@ struct RunRecord {
   std::string steady_state_criterion;
   // Latency histogram: (bucket upper bound in seconds, count), non-empty buckets only.
   std::vector<std::pair<double, std::uint64_t>> latency_histogram;
+  // Other distributions (token latencies of streamed replies...); empty when none.
+  std::vector<NamedHistogram> histograms;
   std::vector<LoadLevelPoint> power_curve;
   std::vector<PeakProbe> peak_probes;
   std::vector<Metric> metrics;
