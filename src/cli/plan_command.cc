@@ -2,29 +2,18 @@
 // in src/plan/.
 #include <fmt/format.h>
 
-#include <cctype>
-#include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/command.h"
-#include "joulebench/energy/ccf_coefficients.h"
 #include "joulebench/error.h"
 #include "joulebench/plan/candidate_spec.h"
-#include "joulebench/plan/carbon_data.h"
-#include "joulebench/plan/catalog.h"
-#include "joulebench/plan/inference_plan.h"
-#include "joulebench/plan/plan_file.h"
 #include "joulebench/plan/plan_report.h"
-#include "joulebench/plan/run_resolver.h"
-#include "joulebench/plan/training_plan.h"
-#include "joulebench/plan/training_prediction.h"
-#include "joulebench/store/run_store.h"
-#include "joulebench/units.h"
+#include "joulebench/plan/plan_settings.h"
+#include "joulebench/store/plan_run_lookup.h"
 
 namespace joulebench::cli {
 namespace {
@@ -68,140 +57,32 @@ void AddCommon(CLI::App& app, CommonFlags& flags) {
   app.add_flag("--csv", flags.csv, "Print the plan as CSV, one row per candidate");
 }
 
-const std::vector<std::string> kCommonSettings{"baseline",      "region", "grid-intensity", "pue",
-                                               "instance-type", "price",  "catalog"};
-
-// Merges the plan file's [section] under the flags: flags win; flag candidates replace the
-// file's.
-std::vector<plan::CandidateSpec> MergeConfig(CommonFlags& flags, std::string_view section,
-                                             std::vector<std::string> known) {
-  std::vector<plan::CandidateSpec> specs;
-  if (!flags.config.empty()) {
-    known.insert(known.end(), kCommonSettings.begin(), kCommonSettings.end());
-    auto file = plan::ReadPlanFile(flags.config, section, known);
-    for (auto& [key, value] : file.settings) {
-      if (key == "catalog") {
-        // A catalog named in a plan file is relative to that file.
-        const auto path = std::filesystem::path(flags.config).parent_path() / value;
-        flags.catalogs.insert(flags.catalogs.begin(), path.string());
-        continue;
-      }
-      if (flags.values.try_emplace(key, value).second) {
-        flags.origins[key] = fmt::format(
-            "{} [{}] {}", std::filesystem::path(flags.config).filename().string(), section, key);
-      }
-    }
-    if (flags.candidates.empty()) specs = std::move(file.candidates);
-  }
+// The settings for the library, after the checks that only concern the command line.
+plan::PlanSettings Settings(const CommonFlags& flags) {
+  if (flags.json && flags.csv) throw InputError("--json and --csv: choose one output format");
+  plan::PlanSettings settings;
+  settings.values = flags.values;
+  settings.origins = flags.origins;
+  settings.catalogs = flags.catalogs;
+  settings.config = flags.config;
   int index = 0;
   for (const auto& text : flags.candidates) {
-    specs.push_back(plan::ParseCandidateSpec(text, fmt::format("--candidate #{}", ++index)));
+    settings.candidates.push_back(
+        plan::ParseCandidateSpec(text, fmt::format("--candidate #{}", ++index)));
   }
-  if (flags.json && flags.csv) throw InputError("--json and --csv: choose one output format");
-  return specs;
-}
-
-const std::string* Value(const CommonFlags& flags, const std::string& name) {
-  auto it = flags.values.find(name);
-  return it == flags.values.end() ? nullptr : &it->second;
-}
-
-std::string Given(const CommonFlags& flags, const std::string& name) {
-  auto it = flags.origins.find(name);
-  return "given: " + (it == flags.origins.end() ? "--" + name : it->second);
-}
-
-plan::CarbonInputs Carbon(const CommonFlags& flags) {
-  plan::CarbonInputs carbon;
-  if (const std::string* g = Value(flags, "grid-intensity")) {
-    const double value = ParseNumber(*g, "--grid-intensity");
-    if (value < 0) throw InputError("--grid-intensity: must not be negative, e.g. 379");
-    carbon.grid_g_co2e_per_kwh = plan::Sourced{value, Given(flags, "grid-intensity")};
-    if (const std::string* r = Value(flags, "region")) carbon.region = *r;
-  } else {
-    const std::string* r = Value(flags, "region");
-    carbon.region = r ? *r : "us-east-1";
-    carbon.grid_g_co2e_per_kwh =
-        plan::GridInput(plan::GridIntensityTable::LoadDefault().Find(carbon.region));
-    if (!r) carbon.grid_g_co2e_per_kwh.provenance += "; region default: us-east-1 (the study's)";
-  }
-  if (const std::string* p = Value(flags, "pue")) {
-    carbon.pue = plan::Sourced{ParseNumber(*p, "--pue"), Given(flags, "pue")};
-  } else {
-    carbon.pue = plan::DefaultPue();
-  }
-  return carbon;
-}
-
-plan::Catalog LoadCatalog(const CommonFlags& flags) {
-  plan::Catalog catalog = plan::Catalog::LoadDefault();
-  for (const auto& file : flags.catalogs) catalog.MergeFile(file);
-  return catalog;
-}
-
-plan::CandidateContext Context(const CommonFlags& flags, const plan::Catalog& catalog,
-                               const plan::RunResolver& runs, const energy::CcfCoefficients& ccf) {
-  plan::CandidateContext context;
-  context.ccf = &ccf;
   // run=ID candidates: the store answers ids (unless storing is switched off and no --db
   // names a database explicitly).
-  if (store::StoringEnabled(false) || Value(flags, "db") != nullptr) {
-    std::optional<std::string> db;
-    if (const std::string* d = Value(flags, "db")) db = *d;
-    plan::RegisterRunLookup([db](std::string_view id) -> std::optional<run::RunRecord> {
-      auto runs = store::OpenExistingStore(db);
-      return runs.Load(id);
-    });
-  }
-  context.catalog = &catalog;
-  context.runs = &runs;
-  if (const std::string* t = Value(flags, "instance-type")) {
-    catalog.Find(*t);  // an unknown type fails here, with the closest names
-    context.this_machine_type = *t;
-  }
-  if (const std::string* p = Value(flags, "price")) {
-    context.this_machine_price_usd_per_hour = plan::ParsePriceUsdPerHour(*p, "--price");
-  }
-  return context;
-}
-
-double ParseFraction(const std::string& text, std::string_view what) {
-  if (!text.empty() && text.back() == '%') {
-    return ParseNumber(std::string_view(text).substr(0, text.size() - 1), what) / 100;
-  }
-  return ParseNumber(text, what);
+  std::optional<std::string> db;
+  if (auto it = flags.values.find("db"); it != flags.values.end()) db = it->second;
+  settings.values.erase("db");
+  store::RegisterPlanRunLookup(db);
+  return settings;
 }
 
 void Print(const std::string& text) { std::fwrite(text.data(), 1, text.size(), stdout); }
 
-int RunInfer(CommonFlags& flags) {
-  auto specs = MergeConfig(flags, "infer", {"sla", "latency-bound", "utilisation"});
-  plan::InferenceRequest request;
-  const std::string* sla = Value(flags, "sla");
-  if (!sla) throw InputError("--sla: required; give the target rate with units, e.g. 1000000/h");
-  request.rate_per_s = ParseRatePerSecond(*sla, "--sla");
-  if (const std::string* l = Value(flags, "latency-bound")) {
-    request.latency_bound_s =
-        std::chrono::duration<double>(ParseDuration(*l, "--latency-bound")).count();
-  }
-  if (const std::string* u = Value(flags, "utilisation")) {
-    request.target_utilisation = ParseFraction(*u, "--utilisation");
-  }
-  if (const std::string* b = Value(flags, "baseline")) request.baseline = *b;
-  if (!(request.target_utilisation > 0 && request.target_utilisation <= 1)) {
-    throw InputError(fmt::format("--utilisation: {} is outside (0, 1]; e.g. 1.0 or 0.7",
-                                 request.target_utilisation));
-  }
-  request.carbon = Carbon(flags);
-  const plan::Catalog catalog = LoadCatalog(flags);
-  const plan::DefaultRunResolver runs;
-  const auto ccf = energy::CcfCoefficients::Load();
-  const auto context = Context(flags, catalog, runs, ccf);
-  std::vector<plan::InferenceCandidate> candidates;
-  for (const auto& spec : specs) {
-    candidates.push_back(plan::ResolveInferenceCandidate(spec, context));
-  }
-  const auto result = plan::PlanInference(request, std::move(candidates));
+int RunInfer(const CommonFlags& flags) {
+  const auto result = plan::PlanInferenceFromSettings(Settings(flags));
   if (flags.json) {
     Print(plan::ToJson(result).dump(2) + "\n");
   } else if (flags.csv) {
@@ -212,107 +93,14 @@ int RunInfer(CommonFlags& flags) {
   return 0;
 }
 
-// "1:3400/s,16:52000/s" or "1:small.json,16:big.json" (train runs at two cluster sizes) ->
-// efficiency of the larger size against the smaller.
-plan::Sourced ScalingFrom(const std::string& text, const std::string& origin,
-                          const plan::RunResolver& runs) {
-  const auto comma = text.find(',');
-  auto part = [&](std::string_view p, int& n, double& rate) {
-    const auto colon = p.find(':');
-    if (colon == std::string_view::npos) {
-      throw InputError(
-          fmt::format("--scaling-from: '{}' is not INSTANCES:RATE; e.g. "
-                      "1:3400/s,16:52000/s",
-                      text));
-    }
-    const double count = ParseCount(p.substr(0, colon), "--scaling-from instances");
-    if (count != static_cast<int>(count)) {
-      throw InputError("--scaling-from: instance counts must be whole numbers");
-    }
-    n = static_cast<int>(count);
-    const std::string_view what = p.substr(colon + 1);
-    // A rate starts with a number and has a time unit; anything else (an existing file, a
-    // path, a run id) names a train run.
-    std::error_code ec;
-    const bool is_file = std::filesystem::exists(std::string(what), ec);
-    const bool looks_like_rate = !what.empty() &&
-                                 (std::isdigit(static_cast<unsigned char>(what.front())) != 0) &&
-                                 what.find('/') != std::string_view::npos;
-    if (!is_file && looks_like_rate) {
-      rate = ParseRatePerSecond(what, "--scaling-from throughput");
-    } else {
-      try {
-        rate = plan::TrainingThroughputOfRun(runs.Resolve(what)).value;
-      } catch (const InputError& e) {
-        throw InputError(fmt::format("--scaling-from: {}", e.what()));
-      }
-    }
-  };
-  if (comma == std::string::npos) {
-    throw InputError("--scaling-from: give two sizes, e.g. 1:3400/s,16:52000/s");
-  }
-  int n1 = 0;
-  int n2 = 0;
-  double r1 = 0;
-  double r2 = 0;
-  part(std::string_view(text).substr(0, comma), n1, r1);
-  part(std::string_view(text).substr(comma + 1), n2, r2);
-  return plan::Sourced{plan::ScalingEfficiency(n1, r1, n2, r2),
-                       fmt::format("measured: {} {}", origin, text)};
-}
-
-int RunTrain(CommonFlags& flags) {
-  auto specs = MergeConfig(
-      flags, "train",
-      {"sequences", "instances", "scaling-efficiency", "scaling-from", "predict-from", "observe"});
-  plan::TrainingRequest request;
-  const std::string* sequences = Value(flags, "sequences");
-  if (!sequences) throw InputError("--sequences: required, e.g. 450M");
-  request.total_sequences = ParseCount(*sequences, "--sequences");
-  const std::string* instances = Value(flags, "instances");
-  if (!instances) throw InputError("--instances: required, e.g. 16");
-  const double n = ParseCount(*instances, "--instances");
-  if (n != static_cast<int>(n)) throw InputError("--instances: must be a whole number, e.g. 16");
-  request.instances = static_cast<int>(n);
-  const std::string* efficiency = Value(flags, "scaling-efficiency");
-  const std::string* scaling_from = Value(flags, "scaling-from");
-  if (efficiency && scaling_from) {
-    throw InputError("--scaling-efficiency and --scaling-from: give one of them");
-  }
-  if (efficiency) {
-    request.scaling_efficiency = plan::Sourced{ParseFraction(*efficiency, "--scaling-efficiency"),
-                                               Given(flags, "scaling-efficiency")};
-  } else if (scaling_from) {
-    request.scaling_efficiency = ScalingFrom(*scaling_from, Given(flags, "scaling-from").substr(7),
-                                             plan::DefaultRunResolver());
-  }
-  if (const std::string* b = Value(flags, "baseline")) request.baseline = *b;
-  request.carbon = Carbon(flags);
-  const plan::Catalog catalog = LoadCatalog(flags);
-  const plan::DefaultRunResolver runs;
-  const auto ccf = energy::CcfCoefficients::Load();
-  const auto context = Context(flags, catalog, runs, ccf);
-  std::vector<plan::TrainingCandidate> candidates;
-  for (const auto& spec : specs) {
-    candidates.push_back(plan::ResolveTrainingCandidate(spec, context));
-  }
-  const auto result = plan::PlanTraining(request, std::move(candidates));
-  std::optional<plan::TrainingPrediction> prediction;
-  if (const std::string* from = Value(flags, "predict-from")) {
-    double observe = 0.25;
-    if (const std::string* o = Value(flags, "observe")) observe = ParseFraction(*o, "--observe");
-    try {
-      prediction = plan::PredictTrainingFromRun(runs.Resolve(*from), observe, request);
-    } catch (const InputError& e) {
-      throw InputError(fmt::format("--predict-from: {}", e.what()));
-    }
-  }
+int RunTrain(const CommonFlags& flags) {
+  const auto outcome = plan::PlanTrainingFromSettings(Settings(flags));
   if (flags.json) {
-    Print(plan::ToJson(result, prediction).dump(2) + "\n");
+    Print(plan::ToJson(outcome.plan, outcome.prediction).dump(2) + "\n");
   } else if (flags.csv) {
-    Print(plan::ToCsv(result));
+    Print(plan::ToCsv(outcome.plan));
   } else {
-    Print(plan::RenderTable(result, prediction));
+    Print(plan::RenderTable(outcome.plan, outcome.prediction));
   }
   return 0;
 }
