@@ -456,6 +456,17 @@ EnergyReport Meter::EndWindow(WindowId id) {
   return impl_->ReportLocked(window.second, end, std::move(window.first));
 }
 
+EnergyReport Meter::WindowSoFar(WindowId id) const {
+  std::lock_guard lock(impl_->data_mutex);
+  const auto it = impl_->open_windows.find(id);
+  if (it == impl_->open_windows.end()) {
+    throw InputError(fmt::format("window {} was not begun or has already ended", id));
+  }
+  const auto& timeline = impl_->timeline;
+  const double end = timeline.size() > 0 ? timeline.time_s(timeline.size() - 1) : 0;
+  return impl_->ReportLocked(it->second.second, end, it->second.first);
+}
+
 EnergyReport Meter::Between(double begin_s, double end_s, std::string name) const {
   std::lock_guard lock(impl_->data_mutex);
   return impl_->ReportLocked(begin_s, end_s, std::move(name));

@@ -116,6 +116,9 @@ class Meter {
   // Windows may overlap and nest.
   WindowId BeginWindow(std::string name);
   EnergyReport EndWindow(WindowId id);
+  // An open window's report so far: from its beginning to the latest sample, without ending
+  // it or taking a sample (live progress). Throws InputError when `id` is not open.
+  EnergyReport WindowSoFar(WindowId id) const;
 
   // Report for any span of the timeline (seconds since start), interpolating at the edges.
   EnergyReport Between(double begin_s, double end_s, std::string name = "") const;
