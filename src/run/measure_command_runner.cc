@@ -122,8 +122,8 @@ MeasureCommandResult MeasureCommand(const MeasureCommandOptions& options) {
 
   auto probes = energy::ProbeAll(options.sources);
   for (const auto& p : probes) {
-    result.probes.push_back(
-        {p.source_name, p.status, p.reason, p.fix, p.source ? p.source->domains().size() : 0});
+    result.probes.push_back({p.source_name, p.status, p.reason, p.fix,
+                             p.source ? p.source->domains().size() : 0, p.details});
   }
   sampling::Meter meter = sampling::Meter::FromProbe(std::move(probes), options.meter);
   meter.Start();
@@ -213,26 +213,57 @@ MeasureCommandResult MeasureCommand(const MeasureCommandOptions& options) {
   return result;
 }
 
-RunRecord MeasureRecord(const MeasureCommandOptions& options, const MeasureCommandResult& result) {
+RunRecord MeasureRunRecord(const MeasureRunParts& parts) {
   RunRecord r;
   r.kind = "measure";
+  r.name = parts.name;
+  r.start_unix_s = parts.start_unix_s;
+  r.end_unix_s = parts.end_unix_s;
+  r.config = parts.config.is_object() ? parts.config : nlohmann::json::object();
+  r.config["workload"] = parts.workload;
+  r.config["interval_s"] = std::chrono::duration<double>(parts.meter.interval).count();
+  if (parts.baseline_duration) {
+    r.config["baseline_s"] = std::chrono::duration<double>(*parts.baseline_duration).count();
+  }
+  r.fingerprint = parts.fingerprint;
+  r.timeline = parts.timeline;
+  if (parts.baseline) r.energy.push_back(*parts.baseline);
+  r.warnings = parts.warnings;
+  if (!parts.measurement) return r;
+  const sampling::EnergyReport& measurement = *parts.measurement;
+  r.energy.push_back(measurement);
+  std::string domains;
+  for (const auto& d : measurement.total_domains) domains += (domains.empty() ? "" : ", ") + d;
+  const std::string provenance =
+      fmt::format("{}: {}", measurement.any_modelled ? "modelled in part" : "measured",
+                  domains.empty() ? "no energy domain" : domains);
+  r.metrics.push_back({"duration", measurement.duration_s, "s", "measured: wall clock"});
+  r.metrics.push_back({"energy", measurement.total_joules, "J", provenance});
+  r.metrics.push_back({"mean_power", measurement.mean_watts, "W", provenance});
+  if (measurement.total_attributable_joules) {
+    r.metrics.push_back({"attributable_energy", *measurement.total_attributable_joules, "J",
+                         provenance + " minus the idle baseline"});
+  }
+  return r;
+}
+
+RunRecord MeasureRecord(const MeasureCommandOptions& options, const MeasureCommandResult& result) {
   std::string command_line;
   for (const auto& a : options.command) command_line += (command_line.empty() ? "" : " ") + a;
-  r.name = options.name.empty() ? command_line : options.name;
-  r.start_unix_s = result.start_unix_s;
-  r.end_unix_s = result.end_unix_s;
-  r.config = {
-      {"command", options.command},
-      {"workload", command_line},
-      {"interval_s", std::chrono::duration<double>(options.meter.interval).count()},
-  };
-  if (options.baseline) {
-    r.config["baseline_s"] = std::chrono::duration<double>(*options.baseline).count();
-  }
-  r.fingerprint = options.fingerprint;
-  r.timeline = result.timeline;
-  if (result.baseline) r.energy.push_back(*result.baseline);
-  r.warnings = result.warnings;
+  MeasureRunParts parts;
+  parts.name = options.name.empty() ? command_line : options.name;
+  parts.workload = command_line;
+  parts.config = {{"command", options.command}};
+  parts.meter = options.meter;
+  parts.baseline_duration = options.baseline;
+  parts.fingerprint = options.fingerprint;
+  parts.start_unix_s = result.start_unix_s;
+  parts.end_unix_s = result.end_unix_s;
+  parts.baseline = result.baseline;
+  if (result.started && result.end_unix_s > 0) parts.measurement = result.measurement;
+  parts.timeline = result.timeline;
+  parts.warnings = result.warnings;
+  RunRecord r = MeasureRunRecord(parts);
   if (!result.started) {
     r.status = RunStatus::kFailed;
     r.warnings.push_back(result.start_error);
@@ -243,22 +274,7 @@ RunRecord MeasureRecord(const MeasureCommandOptions& options, const MeasureComma
     r.warnings.push_back(fmt::format("interrupted by {}: the command did not run to its end",
                                      strsignal(*result.interrupted_by)));
   }
-  if (result.end_unix_s > 0) {
-    r.energy.push_back(result.measurement);
-    r.config["exit_code"] = result.exit_code;
-    std::string domains;
-    for (const auto& d : result.measurement.total_domains) domains += (domains.empty() ? "" : ", ") + d;
-    const std::string provenance =
-        fmt::format("{}: {}", result.measurement.any_modelled ? "modelled in part" : "measured",
-                    domains.empty() ? "no energy domain" : domains);
-    r.metrics.push_back({"duration", result.measurement.duration_s, "s", "measured: wall clock"});
-    r.metrics.push_back({"energy", result.measurement.total_joules, "J", provenance});
-    r.metrics.push_back({"mean_power", result.measurement.mean_watts, "W", provenance});
-    if (result.measurement.total_attributable_joules) {
-      r.metrics.push_back({"attributable_energy", *result.measurement.total_attributable_joules,
-                           "J", provenance + " minus the idle baseline"});
-    }
-  }
+  if (result.end_unix_s > 0) r.config["exit_code"] = result.exit_code;
   return r;
 }
 

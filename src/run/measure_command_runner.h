@@ -36,6 +36,7 @@ struct ProbeSummary {
   std::string reason;
   std::string fix;
   std::size_t domain_count = 0;
+  std::vector<std::string> details;  // extra facts (driver version, GPU names, ...)
 };
 
 struct MeasureCommandResult {
@@ -59,6 +60,29 @@ struct MeasureCommandResult {
 // Throws InputError when options.command is empty. Never throws because the command
 // cannot be started: the result says so (started=false, exit_code=127).
 MeasureCommandResult MeasureCommand(const MeasureCommandOptions& options);
+
+// What every measure run's record holds, however its work ran (a command, or the caller's own
+// code in a MeasureSession).
+struct MeasureRunParts {
+  std::string name;      // the run's label
+  std::string workload;  // what ran, as `runs list` shows it: the command line, "python train.py"
+  nlohmann::json config = nlohmann::json::object();  // more configuration (e.g. the command)
+  sampling::MeterOptions meter;
+  std::optional<std::chrono::nanoseconds> baseline_duration;
+  nlohmann::json fingerprint = nlohmann::json::object();
+  double start_unix_s = 0;
+  double end_unix_s = 0;  // 0 while running
+  std::optional<sampling::EnergyReport> baseline;
+  std::optional<sampling::EnergyReport> measurement;  // from start to end, once ended
+  sampling::Timeline timeline;
+  std::vector<std::string> warnings;
+};
+
+// Kind "measure"; config: the parts' config with workload, interval_s and baseline_s; energy:
+// the baseline and measurement windows; metrics (with a measurement): duration, energy,
+// mean_power and attributable_energy (with a baseline), each with its provenance. The status is
+// left kRunning for the caller to set.
+RunRecord MeasureRunRecord(const MeasureRunParts& parts);
 
 // The run record of a measure run: kind "measure", the command and settings as config, the
 // baseline and measurement energy windows, the timeline, metrics (duration, energy, mean
