@@ -26,6 +26,8 @@ packages=(
   # a certificate made by openssl, nghttpd (a real HTTP/2 server), wrk (the reference load
   # generator).
   libcurl4-openssl-dev libfreeipmi-dev libevent-dev nghttp2-server wrk openssl python3
+  # The Python binding (python/): pybind11 and the headers of Debian's Python.
+  pybind11-dev python3-dev
 )
 if [ "$with_torch" = 1 ]; then
   # OpenBLAS must come with libtorch: without it Debian's libtorch falls back to the
