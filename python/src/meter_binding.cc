@@ -157,6 +157,9 @@ class Session {
       });
     }
     if (completed) return;
+    if (PyErr_Occurred() == nullptr) {
+      throw InputError("the meter was stopped (from another thread) during its baseline");
+    }
     py::error_already_set pending;  // the exception the signal handler raised
     {
       py::gil_scoped_release release;

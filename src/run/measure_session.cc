@@ -172,10 +172,11 @@ bool MeasureSession::Begin(const std::function<bool()>& interrupted) {
       const auto left = deadline - std::chrono::steady_clock::now();
       if (left <= std::chrono::nanoseconds::zero()) break;
       std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(left, kInterruptPoll));
-      stopped = interrupted && interrupted();
+      stopped = (interrupted && interrupted()) || !running();
     }
     sampling::EnergyReport report = s.meter->EndWindow(id);
     std::lock_guard lock(s.mutex);
+    if (s.ended) return false;  // End() from another thread
     if (stopped) {
       // Kept as measured, but not used as the idle power: it is shorter than asked.
       s.warnings.push_back(fmt::format("the baseline was interrupted after {:.3g} s of {:.3g} s",
@@ -190,6 +191,7 @@ bool MeasureSession::Begin(const std::function<bool()>& interrupted) {
     s.baseline = std::move(report);
   }
   std::lock_guard lock(s.mutex);
+  if (s.ended) return false;
   s.start_unix_s = UnixNow();
   s.measurement_id = s.meter->BeginWindow("measurement");
   s.measuring = true;
