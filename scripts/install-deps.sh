@@ -28,6 +28,9 @@ packages=(
   libcurl4-openssl-dev libfreeipmi-dev libevent-dev nghttp2-server wrk openssl python3
   # The Python binding (python/): pybind11 and the headers of Debian's Python.
   pybind11-dev python3-dev
+  # The Prometheus exporter (prometheus-cpp's data model and text format) and, for its tests,
+  # a real Prometheus server started on loopback by the test, and its linter promtool.
+  prometheus-cpp-dev prometheus
 )
 if [ "$with_torch" = 1 ]; then
   # OpenBLAS must come with libtorch: without it Debian's libtorch falls back to the

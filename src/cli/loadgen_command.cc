@@ -445,6 +445,7 @@ const CommandRegistration kLoadgen{{
                      "Or the server's cgroup v2 directory (e.g. /sys/fs/cgroup/system.slice/"
                      "x.service), for the same attribution");
       AddRunFlags(app, f->run);
+      AddMetricsListenFlag(app, f->run);
       return [f] { return Run(*f); };
     },
     40,

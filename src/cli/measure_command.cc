@@ -139,6 +139,7 @@ const CommandRegistration kMeasure{{
       app.add_option("--timeline", flags->timeline_csv,
                      "Write every sample (cumulative joules and power per domain) to this CSV");
       AddRunFlags(app, flags->run);
+      AddMetricsListenFlag(app, flags->run);
       app.add_option("command", flags->command, "The command and its arguments, after '--'");
       return [flags] { return Run(*flags); };
     },

@@ -1,14 +1,17 @@
 // What every run command (measure, loadgen, infer, train) shares around its run: the flags
-// --db, --no-store, --quiet, --name, and the observers they switch on: storing (unless
-// --no-store or $JOULEBENCH_NO_STORE), live progress on stderr (unless --quiet), and stopping
-// early on SIGINT/SIGTERM.
+// --db, --no-store, --quiet, --name, --metrics-listen, and the observers they switch on:
+// storing (unless --no-store or $JOULEBENCH_NO_STORE), live progress on stderr (unless
+// --quiet), stopping early on SIGINT/SIGTERM, and a Prometheus endpoint with the run's
+// metrics (with --metrics-listen).
 #pragma once
 
 #include <CLI/CLI.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "joulebench/exporter/metrics_server.h"
 #include "joulebench/report/progress_observer.h"
 #include "joulebench/run/run_observer.h"
 #include "joulebench/store/stop_on_signals.h"
@@ -21,16 +24,20 @@ struct RunFlags {
   bool no_store = false;
   bool quiet = false;
   std::string name;  // the run's label in the store
+  std::string metrics_listen;  // HOST:PORT of a Prometheus endpoint for the run; "" = none
 };
 
 // Adds --db, --no-store, --quiet and (with_name) --name.
 void AddRunFlags(CLI::App& app, RunFlags& flags, bool with_name = true);
+// Adds --metrics-listen HOST:PORT (the run's metrics for Prometheus while it runs).
+void AddMetricsListenFlag(CLI::App& app, RunFlags& flags);
 
 class CliRunObservers {
  public:
-  // Opens the store first (a bad --db fails here, before anything runs). stop_on_signals:
-  // install SIGINT/SIGTERM handlers that ask the run to stop (not for `measure`, which
-  // passes those signals on to its command).
+  // Opens the store first (a bad --db fails here, before anything runs), then the metrics
+  // endpoint (a port in use fails here too). stop_on_signals: install SIGINT/SIGTERM handlers
+  // that ask the run to stop (not for `measure`, which passes those signals on to its
+  // command).
   CliRunObservers(const RunFlags& flags, bool stop_on_signals);
 
   run::RunObserver* observer() { return &all_; }
@@ -45,6 +52,7 @@ class CliRunObservers {
   std::optional<store::StoringObserver> storing_;
   report::ProgressObserver progress_;
   std::optional<store::StopOnSignals> stop_;
+  std::unique_ptr<exporter::MetricsServer> metrics_;
   run::RunObservers all_;
 };
 

@@ -81,6 +81,9 @@ struct HttpServer::Impl {
       batch.swap(impl->replies);
     }
     for (auto& [req, reply] : batch) Send(req, reply);
+    // Stop() asks through this event: a loopbreak from another thread before the loop runs
+    // would be lost (event_base_loop clears it on entry) and the join would wait forever.
+    if (impl->stopped.load(std::memory_order_acquire)) event_base_loopbreak(impl->base);
   }
 };
 
@@ -195,7 +198,7 @@ void HttpServer::Start() {
 void HttpServer::Stop() {
   if (impl_->stopped.exchange(true)) return;
   if (impl_->loop.joinable()) {
-    event_base_loopbreak(impl_->base);
+    event_active(impl_->notify, 0, 0);
     impl_->loop.join();
   }
 }

@@ -4,6 +4,8 @@
 
 #include <mutex>
 
+#include "joulebench/load/latency_histogram.h"
+
 namespace joulebench::load {
 
 struct ObserverHooks::State {
@@ -35,6 +37,9 @@ void ObserverHooks::Connect(TestSettings& settings, PeakSearchSettings* search) 
     }
     if (!phase.empty()) observer->OnPhase(phase, std::nullopt);
     observer->OnProgress(throughput_per_s, watts);
+  };
+  settings.on_window_latencies = [observer](const LatencyHistogram& window) {
+    observer->OnLatencies(window);
   };
   if (search != nullptr) {
     search->on_probe = [hooks = *this](int probe, double rate_qps) {

@@ -338,6 +338,7 @@ ScenarioResult RunScenario(SystemUnderTest& sut, QuerySampleLibrary& qsl,
                         settings.wait_for_steady_state, steady, settings.max_warmup_ms * kMsToNs);
   result.run_begin_steady_s = static_cast<double>(begin_ns) / 1e9;
   if (settings.on_window) monitor.set_on_window(settings.on_window);
+  if (settings.on_window_latencies) monitor.set_on_window_latencies(settings.on_window_latencies);
   monitor.Start();
 
   Run run{sut,        settings, begin_ns,

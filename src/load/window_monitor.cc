@@ -56,7 +56,11 @@ void WindowMonitor::Loop() {
     }
     if (stopping) {
       const std::int64_t now_ns = SteadyNowNs() - run_begin_ns_;
-      if (now_ns - begin_ns >= window_ns_ / 2) CloseWindow(begin_ns, now_ns);
+      if (now_ns - begin_ns >= window_ns_ / 2) {
+        CloseWindow(begin_ns, now_ns);
+      } else {
+        ReportTailLatencies();
+      }
       return;
     }
     CloseWindow(begin_ns, end_ns);
@@ -88,6 +92,7 @@ void WindowMonitor::CloseWindow(std::int64_t begin_ns, std::int64_t end_ns) {
         warnings_.push_back(fmt::format("power signal failed: {}", e.what()));
     }
   }
+  ReportLatencies(window);
   windows_.push_back(w);
   last_throughput_.store(w.throughput_per_s, std::memory_order_relaxed);
   Detect(w, end_ns);
@@ -97,6 +102,27 @@ void WindowMonitor::CloseWindow(std::int64_t begin_ns, std::int64_t end_ns) {
                  measure_start_ns_.load(std::memory_order_acquire) != kNotYet);
     } catch (const std::exception& e) {
       if (warnings_.size() < 10) warnings_.push_back(fmt::format("window observer failed: {}", e.what()));
+    }
+  }
+}
+
+void WindowMonitor::ReportTailLatencies() {
+  if (!on_window_latencies_) return;
+  current_->Reset();
+  completer_.MergeAllInto(*current_);
+  LatencyHistogram tail(*current_);
+  tail.Subtract(*previous_);
+  std::swap(previous_, current_);
+  ReportLatencies(tail);
+}
+
+void WindowMonitor::ReportLatencies(const LatencyHistogram& window) {
+  if (!on_window_latencies_ || window.count() == 0) return;
+  try {
+    on_window_latencies_(window);
+  } catch (const std::exception& e) {
+    if (warnings_.size() < 10) {
+      warnings_.push_back(fmt::format("window latency observer failed: {}", e.what()));
     }
   }
 }

@@ -37,6 +37,12 @@ class WindowMonitor {
     on_window_ = std::move(on_window);
   }
 
+  // Called on the monitor's thread with each window's latencies, the last partial window
+  // included; set before Start().
+  void set_on_window_latencies(std::function<void(const LatencyHistogram&)> on_latencies) {
+    on_window_latencies_ = std::move(on_latencies);
+  }
+
   void Start();
   // Stops the thread; the partial last window is kept if it is at least half a window long.
   void Stop();
@@ -64,6 +70,10 @@ class WindowMonitor {
  private:
   void Loop();
   void CloseWindow(std::int64_t begin_ns, std::int64_t end_ns);
+  // Hands the latencies completed since the last window to on_window_latencies_ without
+  // closing a window (the run's tail, shorter than half a window).
+  void ReportTailLatencies();
+  void ReportLatencies(const LatencyHistogram& window);
   // Feeds the steady-state detector with the window just closed.
   void Detect(const WindowStats& w, std::int64_t end_ns);
 
@@ -91,6 +101,7 @@ class WindowMonitor {
   bool stop_ = false;
   std::thread thread_;
   std::function<void(double, double, bool)> on_window_;
+  std::function<void(const LatencyHistogram&)> on_window_latencies_;
 };
 
 }  // namespace joulebench::load

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cmath>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -39,6 +40,7 @@ struct Meter::Impl {
   std::vector<std::unique_ptr<energy::Source>> sources;
   std::vector<std::size_t> offsets;  // first domain index of each source
   std::vector<energy::DomainInfo> domains;
+  std::vector<std::string> domain_sources;
   std::vector<bool> in_total;
 
   // Owned by whoever holds sample_mutex (the sampler thread, or a caller while it is not
@@ -55,6 +57,8 @@ struct Meter::Impl {
   mutable std::mutex data_mutex;
   double start_unix_s = 0;
   TimelineStore timeline;
+  std::vector<bool> read_ok;                             // per domain: the newest read succeeded
+  std::vector<std::uint64_t> failed_reads;               // per domain
   std::vector<std::pair<double, std::string>> warnings;  // (time_s, text)
   std::size_t warnings_taken = 0;
   std::map<std::string, double> baseline_watts;
@@ -78,10 +82,14 @@ struct Meter::Impl {
       throw InputError(fmt::format("sampling interval {} is out of range; use 1ms to 1h",
                                    FormatDuration(Seconds(options.interval))));
     }
+    if (options.keep < std::chrono::nanoseconds::zero()) {
+      throw InputError("the meter's sample retention must not be negative");
+    }
     for (const auto& source : sources) {
       offsets.push_back(domains.size());
       const auto& ds = source->domains();
       domains.insert(domains.end(), ds.begin(), ds.end());
+      domain_sources.insert(domain_sources.end(), ds.size(), std::string(source->name()));
     }
     std::set<std::string> names;
     for (const auto& d : domains) names.insert(d.name);
@@ -90,6 +98,8 @@ struct Meter::Impl {
     for (const auto& d : domains) in_total.push_back(d.parent.empty() || !names.contains(d.parent));
     readings.resize(domains.size());
     row.resize(domains.size());
+    read_ok.assign(domains.size(), false);
+    failed_reads.assign(domains.size(), 0);
     for (const auto& d : domains) integrators.emplace_back(d);
     timeline = TimelineStore(domains.size());
   }
@@ -198,6 +208,11 @@ struct Meter::Impl {
     {
       std::lock_guard lock(data_mutex);
       timeline.Append(t_s, row.data());
+      for (std::size_t d = 0; d < domains.size(); ++d) {
+        read_ok[d] = readings[d].ok;
+        if (!readings[d].ok) ++failed_reads[d];
+      }
+      if (options.keep.count() > 0) timeline.DropBefore(t_s - Seconds(options.keep));
     }
     if (force_warning_poll || t_s - last_warning_poll_s >= kWarningPollS) {
       last_warning_poll_s = t_s;
@@ -258,7 +273,7 @@ struct Meter::Impl {
     r.name = std::move(name);
     const std::size_t n = timeline.size();
     if (n == 0) return r;
-    const double first = timeline.time_s(0);
+    const double first = timeline.time_s(timeline.first());
     const double last = timeline.time_s(n - 1);
     begin_s = std::clamp(begin_s, first, last);
     end_s = std::clamp(end_s, begin_s, last);
@@ -271,7 +286,7 @@ struct Meter::Impl {
     // samples merged until they span half an interval, so that an on-demand sample right
     // after a periodic one does not produce a meaningless spike.
     const std::size_t after_begin = timeline.LastAtOrBefore(begin_s);
-    std::size_t first_in = after_begin == n ? 0 : after_begin;
+    std::size_t first_in = after_begin == n ? timeline.first() : after_begin;
     if (timeline.time_s(first_in) < begin_s) ++first_in;
     const std::size_t last_at = timeline.LastAtOrBefore(end_s);
     std::size_t samples = 0;
@@ -287,7 +302,7 @@ struct Meter::Impl {
       e.mean_watts = duration > 0 ? e.joules / duration : 0;
       e.samples = samples;
       const double min_dt = std::max(0.5 * interval_s, domains[d].update_period_s);
-      std::size_t anchor = after_begin == n ? 0 : after_begin;
+      std::size_t anchor = after_begin == n ? timeline.first() : after_begin;
       for (std::size_t i = anchor + 1; i < n && timeline.time_s(anchor) < end_s; ++i) {
         const double dt = timeline.time_s(i) - timeline.time_s(anchor);
         if (dt < min_dt && i + 1 < n && timeline.time_s(i) < end_s) continue;
@@ -483,7 +498,7 @@ double Meter::RecentTotalWatts(std::chrono::nanoseconds span) const {
   const auto& tl = impl_->timeline;
   if (tl.size() < 2) return 0;
   const double end = tl.time_s(tl.size() - 1);
-  const double begin = std::max(tl.time_s(0), end - Seconds(span));
+  const double begin = std::max(tl.time_s(tl.first()), end - Seconds(span));
   if (end <= begin) return 0;
   double joules = 0;
   for (std::size_t d = 0; d < impl_->domains.size(); ++d) {
@@ -500,6 +515,7 @@ Timeline Meter::SnapshotFrom(std::size_t first_sample) const {
   t.start_unix_s = impl_->start_unix_s;
   t.domains = impl_->domains;
   const auto& tl = impl_->timeline;
+  first_sample = std::max(first_sample, tl.first());
   const std::size_t n = tl.size() > first_sample ? tl.size() - first_sample : 0;
   t.time_s.reserve(n);
   t.joules.assign(impl_->domains.size(), {});
@@ -527,6 +543,37 @@ double Meter::SamplerCpuSeconds() const {
   }
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
+
+void Meter::ReadLive(std::chrono::nanoseconds power_span, LiveReadings& out) const {
+  const Impl& m = *impl_;
+  const std::size_t domain_count = m.domains.size();
+  out.joules.resize(domain_count);
+  out.watts.resize(domain_count);
+  out.read_ok.resize(domain_count);
+  out.failed_reads.resize(domain_count);
+  std::lock_guard lock(m.data_mutex);
+  const TimelineStore& tl = m.timeline;
+  out.start_unix_s = m.start_unix_s;
+  out.samples = tl.size();
+  if (tl.size() == 0) {
+    out.time_s = 0;
+    std::fill(out.joules.begin(), out.joules.end(), 0.0);
+    std::fill(out.watts.begin(), out.watts.end(), std::nan(""));
+  } else {
+    const std::size_t last = tl.size() - 1;
+    out.time_s = tl.time_s(last);
+    const double begin = std::max(tl.time_s(tl.first()), out.time_s - Seconds(power_span));
+    const double span_s = out.time_s - begin;
+    for (std::size_t d = 0; d < domain_count; ++d) {
+      out.joules[d] = tl.joules(last, d);
+      out.watts[d] = span_s > 0 ? (out.joules[d] - tl.JoulesAt(d, begin)) / span_s : std::nan("");
+    }
+  }
+  std::copy(m.read_ok.begin(), m.read_ok.end(), out.read_ok.begin());
+  std::copy(m.failed_reads.begin(), m.failed_reads.end(), out.failed_reads.begin());
+}
+
+const std::vector<std::string>& Meter::domain_sources() const { return impl_->domain_sources; }
 
 std::vector<std::string> Meter::TakeWarnings() {
   std::lock_guard lock(impl_->data_mutex);

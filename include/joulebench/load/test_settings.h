@@ -9,6 +9,8 @@
 
 namespace joulebench::load {
 
+class LatencyHistogram;
+
 enum class Scenario {
   // All queries issued at once in one IssueQuery call; metric = samples per second from the
   // issue to the last completion.
@@ -99,6 +101,10 @@ struct TestSettings {
   // Called on the window thread after each statistics window: its throughput, its mean
   // power (NaN without a power signal) and whether the measured part has begun.
   std::function<void(double throughput_per_s, double watts, bool measuring)> on_window;
+  // Called on the window thread with the latencies of the queries completed in each window,
+  // the last partial window included (however short), so that the windows of a run add up to
+  // every completed query.
+  std::function<void(const LatencyHistogram& window)> on_window_latencies;
 };
 
 // Throws InputError naming the field and the accepted range.

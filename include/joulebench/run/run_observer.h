@@ -10,6 +10,10 @@
 #include "joulebench/run/run_record.h"
 #include "joulebench/sampling/meter.h"
 
+namespace joulebench::load {
+class LatencyHistogram;
+}  // namespace joulebench::load
+
 namespace joulebench::run {
 
 class RunObserver {
@@ -23,6 +27,10 @@ class RunObserver {
   virtual void OnPhase(std::string_view phase, std::optional<double> eta_s) {}
   // Latest throughput (per second of the run's unit of work; 0 when none) and total power.
   virtual void OnProgress(double throughput_per_s, double watts) {}
+  // Latencies of the queries a load-generator run completed in one statistics window (warm-up
+  // included), called from the load generator's window thread; for live exports such as a
+  // Prometheus histogram. Runs without queries (measure, train) never call it.
+  virtual void OnLatencies(const load::LatencyHistogram& window) {}
   // Results so far (after a window, a peak probe, a load level): worth persisting now.
   virtual void OnPartial(const RunRecord& record) {}
   // The run ended; record.status says how (complete, incomplete after a stop, failed).
@@ -45,6 +53,9 @@ class RunObservers : public RunObserver {
   }
   void OnProgress(double throughput_per_s, double watts) override {
     for (auto* o : observers_) o->OnProgress(throughput_per_s, watts);
+  }
+  void OnLatencies(const load::LatencyHistogram& window) override {
+    for (auto* o : observers_) o->OnLatencies(window);
   }
   void OnPartial(const RunRecord& r) override {
     for (auto* o : observers_) o->OnPartial(r);

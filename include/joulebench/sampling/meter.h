@@ -24,6 +24,25 @@ namespace joulebench::sampling {
 struct MeterOptions {
   // Sampling period; 1 ms to 1 h. Default 100 ms.
   std::chrono::nanoseconds interval = std::chrono::milliseconds(100);
+  // Samples older than this may be dropped (a block of 4096 at a time), so that a meter that
+  // runs for days (`joulebench export`) holds bounded memory; windows, reports and snapshots
+  // then reach back only this far. 0 (default): every sample is kept.
+  std::chrono::nanoseconds keep = std::chrono::nanoseconds::zero();
+};
+
+// The newest state of every domain, for exporters that read a running meter (a Prometheus
+// scrape) without copying its timeline. Per-domain vectors are in Meter::domains() order.
+struct LiveReadings {
+  double start_unix_s = 0;  // when the first sample was taken
+  double time_s = 0;        // the newest sample, seconds since the first
+  std::size_t samples = 0;  // samples taken so far (dropped ones included)
+  // Cumulative joules since the first sample: wrap-corrected, so a counter domain's value
+  // never decreases.
+  std::vector<double> joules;
+  // Mean power over the last `power_span` before the newest sample; NaN before two samples.
+  std::vector<double> watts;
+  std::vector<bool> read_ok;                // the newest read of the domain succeeded
+  std::vector<std::uint64_t> failed_reads;  // reads that failed since the meter started
 };
 
 // Energy of one domain over a window.
@@ -134,6 +153,11 @@ class Meter {
   Timeline SnapshotFrom(std::size_t first_sample) const;
   // Number of samples so far.
   std::size_t sample_count() const;
+  // The newest sample, each domain's recent power and read health. Reuses `out`'s storage
+  // and holds the meter's data lock only while copying: a scrape never stalls the sampler.
+  void ReadLive(std::chrono::nanoseconds power_span, LiveReadings& out) const;
+  // Name of the source that reads each domain ("powercap", "nvml", ...), in domains() order.
+  const std::vector<std::string>& domain_sources() const;
   // Warnings from sources and the sampler (each once).
   std::vector<std::string> TakeWarnings();
   // CPU time the sampling thread has used since Start() (CLOCK_THREAD_CPUTIME of that

@@ -189,6 +189,7 @@ const CommandRegistration kInfer{{
       app.add_option("--seed", f->seed, "Seed of weights and documents (default 1)");
       app.add_flag("--json", f->json, "Print the run record as JSON");
       AddRunFlags(app, f->run, /*with_name=*/false);
+      AddMetricsListenFlag(app, f->run);
       return [f] { return Run(*f); };
     },
     40,
