@@ -26,6 +26,9 @@ packages=(
   # a certificate made by openssl, nghttpd (a real HTTP/2 server), wrk (the reference load
   # generator).
   libcurl4-openssl-dev libfreeipmi-dev libevent-dev nghttp2-server wrk openssl python3
+  # Multi-node runs (--mpi) and their tests: Open MPI's library and mpirun, and a one-node
+  # Slurm cluster the tests start on loopback (munge, slurmctld, slurmd, srun/sbatch).
+  libopenmpi-dev openmpi-bin munge slurmctld slurmd slurm-client
 )
 if [ "$with_torch" = 1 ]; then
   # OpenBLAS must come with libtorch: without it Debian's libtorch falls back to the
