@@ -262,9 +262,9 @@ plan::Sourced ScalingFrom(const std::string& text, const std::string& origin,
 }
 
 int RunTrain(CommonFlags& flags) {
-  auto specs = MergeConfig(
-      flags, "train",
-      {"sequences", "instances", "scaling-efficiency", "scaling-from", "predict-from", "observe"});
+  auto specs = MergeConfig(flags, "train",
+                           {"sequences", "instances", "scaling-efficiency", "scaling-from",
+                            "from-run", "predict-from", "observe"});
   plan::TrainingRequest request;
   const std::string* sequences = Value(flags, "sequences");
   if (!sequences) throw InputError("--sequences: required, e.g. 450M");
@@ -276,15 +276,26 @@ int RunTrain(CommonFlags& flags) {
   request.instances = static_cast<int>(n);
   const std::string* efficiency = Value(flags, "scaling-efficiency");
   const std::string* scaling_from = Value(flags, "scaling-from");
-  if (efficiency && scaling_from) {
-    throw InputError("--scaling-efficiency and --scaling-from: give one of them");
+  const std::string* from_run = Value(flags, "from-run");
+  if ((efficiency != nullptr) + (scaling_from != nullptr) + (from_run != nullptr) > 1) {
+    throw InputError(
+        "--scaling-efficiency, --scaling-from and --from-run each give the scaling efficiency: "
+        "give one of them");
   }
+  std::vector<std::string> efficiency_notes;
   if (efficiency) {
     request.scaling_efficiency = plan::Sourced{ParseFraction(*efficiency, "--scaling-efficiency"),
                                                Given(flags, "scaling-efficiency")};
   } else if (scaling_from) {
     request.scaling_efficiency = ScalingFrom(*scaling_from, Given(flags, "scaling-from").substr(7),
                                              plan::DefaultRunResolver());
+  } else if (from_run) {
+    try {
+      request.scaling_efficiency = plan::ScalingEfficiencyOfRun(
+          plan::DefaultRunResolver().Resolve(*from_run), request.instances, &efficiency_notes);
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("--from-run: {}", e.what()));
+    }
   }
   if (const std::string* b = Value(flags, "baseline")) request.baseline = *b;
   request.carbon = Carbon(flags);
@@ -296,7 +307,17 @@ int RunTrain(CommonFlags& flags) {
   for (const auto& spec : specs) {
     candidates.push_back(plan::ResolveTrainingCandidate(spec, context));
   }
-  const auto result = plan::PlanTraining(request, std::move(candidates));
+  if (!efficiency && !scaling_from && !from_run) {
+    // A candidate from a multi-node run brings the efficiency it measured.
+    if (auto measured = plan::CandidatesScalingEfficiency(candidates)) {
+      request.scaling_efficiency = *measured;
+      efficiency_notes.push_back(
+          "the scaling efficiency is the one a candidate's multi-node run measured (replacing "
+          "the default 1.0); --scaling-efficiency or --from-run choose another");
+    }
+  }
+  auto result = plan::PlanTraining(request, std::move(candidates));
+  result.notes.insert(result.notes.end(), efficiency_notes.begin(), efficiency_notes.end());
   std::optional<plan::TrainingPrediction> prediction;
   if (const std::string* from = Value(flags, "predict-from")) {
     double observe = 0.25;
@@ -340,6 +361,9 @@ const CommandRegistration kPlan{Command{
                "Fraction of linear scaling, (0, 1] (default 1.0)");
       AddValue(*train, *train_flags, "scaling-from",
                "Scaling efficiency measured at two sizes: N1:RATE1,N2:RATE2");
+      AddValue(*train, *train_flags, "from-run",
+               "Scaling efficiency measured by a multi-node train run (train --mpi; stored id "
+               "or JSON file)");
       AddValue(*train, *train_flags, "predict-from",
                "A train run (JSON file or stored id) to predict from its first steps");
       AddValue(*train, *train_flags, "observe",
