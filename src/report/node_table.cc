@@ -48,7 +48,7 @@ std::string FormatNodeTable(const run::RunRecord& record) {
                        watts, cpu);
   }
   out += fmt::format("  {:<{}}  {:>12}\n", "sum of the nodes",
-                     id_width + host_width + ranks_width + 9 + 6, FormatJoules(sum));
+                     id_width + host_width + ranks_width + 9 + 6 + 9, FormatJoules(sum));
   bool any_rank_line = false;
   for (const auto& n : record.nodes) {
     for (const auto& r : n.ranks) {

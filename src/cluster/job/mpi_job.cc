@@ -212,6 +212,7 @@ std::string MpiJob::library_version() const {
   int length = 0;
   MPI_Get_library_version(text, &length);
   std::string version(text, static_cast<std::size_t>(std::max(length, 0)));
+  version.resize(std::strlen(version.c_str()));  // the length counts the terminating NUL
   if (const auto newline = version.find('\n'); newline != std::string::npos) version.resize(newline);
   return version;
 }
