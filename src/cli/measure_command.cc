@@ -1,4 +1,5 @@
-// joulebench measure [--interval D] [--baseline D] [--json] [--timeline FILE.csv] [--mpi] -- CMD ARGS...
+// joulebench measure [--interval D] [--baseline D] [--json] [--timeline FILE.csv] [--mpi] -- CMD
+// ARGS...
 #include <fmt/format.h>
 
 #include <algorithm>

@@ -57,8 +57,9 @@ CpuEnergy CpuDomainEnergy(const sampling::EnergyReport& report) {
   auto is_package = [](energy::Component c) {
     return c == energy::Component::kCpuPackage || c == energy::Component::kCpu;
   };
-  const bool any_package = std::any_of(report.domains.begin(), report.domains.end(),
-                                       [&](const auto& d) { return is_package(d.domain.component); });
+  const bool any_package =
+      std::any_of(report.domains.begin(), report.domains.end(),
+                  [&](const auto& d) { return is_package(d.domain.component); });
   CpuEnergy cpu;
   for (const auto& d : report.domains) {
     const auto c = d.domain.component;

@@ -24,7 +24,8 @@ void CheckNodeId(const std::string& id, std::string_view what) {
     throw InputError(fmt::format("{} is empty; give a node name such as node07", what));
   }
   if (id.size() > 255) {
-    throw InputError(fmt::format("{} '{}...' is longer than 255 characters", what, id.substr(0, 32)));
+    throw InputError(
+        fmt::format("{} '{}...' is longer than 255 characters", what, id.substr(0, 32)));
   }
   for (const char c : id) {
     const auto u = static_cast<unsigned char>(c);
@@ -70,9 +71,9 @@ std::string ExpandNodePattern(std::string_view pattern, std::string_view node_id
     } else if (next == '%') {
       out += '%';
     } else {
-      throw InputError(fmt::format(
-          "{} '{}': '%{}' is not a pattern; use %n for the node id or %% for a '%'", what,
-          pattern, next == '\0' ? std::string() : std::string(1, next)));
+      throw InputError(
+          fmt::format("{} '{}': '%{}' is not a pattern; use %n for the node id or %% for a '%'",
+                      what, pattern, next == '\0' ? std::string() : std::string(1, next)));
     }
     ++i;
   }

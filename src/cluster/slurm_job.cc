@@ -40,8 +40,8 @@ std::vector<std::string> ExpandBracket(std::string_view inside, std::string_view
     const auto lo = ParseNonNegative(lo_text);
     const auto hi = ParseNonNegative(hi_text);
     if (!lo || !hi || *hi < *lo) {
-      throw InputError(fmt::format(
-          "host list '{}': '{}' is not a range of numbers like 01-04 or 7", hostlist, range));
+      throw InputError(fmt::format("host list '{}': '{}' is not a range of numbers like 01-04 or 7",
+                                   hostlist, range));
     }
     if (static_cast<std::size_t>(*hi - *lo) >= kMaxHosts) {
       throw InputError(fmt::format("host list '{}' names more than {} hosts", hostlist, kMaxHosts));
@@ -61,7 +61,8 @@ void ExpandItem(std::string_view item, std::string_view hostlist, std::vector<st
   while (i < item.size()) {
     const std::size_t open = item.find('[', i);
     if (open != i) {
-      const std::string_view literal = item.substr(i, open == std::string_view::npos ? open : open - i);
+      const std::string_view literal =
+          item.substr(i, open == std::string_view::npos ? open : open - i);
       if (literal.find(']') != std::string_view::npos) {
         throw InputError(fmt::format("host list '{}': ']' without '['", hostlist));
       }
@@ -92,8 +93,8 @@ void ExpandItem(std::string_view item, std::string_view hostlist, std::vector<st
   }
 }
 
-std::optional<int> IntVariable(const EnvironmentLookup& env, std::initializer_list<std::string_view> names,
-                               SlurmJob& job) {
+std::optional<int> IntVariable(const EnvironmentLookup& env,
+                               std::initializer_list<std::string_view> names, SlurmJob& job) {
   for (auto name : names) {
     const auto value = env(name);
     if (!value) continue;
@@ -175,7 +176,8 @@ std::vector<int> ExpandTasksPerNode(std::string_view spec) {
           "tasks per node '{}': '{}' is not COUNT or COUNT(xREPEAT), e.g. 2(x3)", spec, item));
     }
     if (out.size() + static_cast<std::size_t>(repeat) > kMaxHosts) {
-      throw InputError(fmt::format("tasks per node '{}' covers more than {} nodes", spec, kMaxHosts));
+      throw InputError(
+          fmt::format("tasks per node '{}' covers more than {} nodes", spec, kMaxHosts));
     }
     out.insert(out.end(), static_cast<std::size_t>(repeat), static_cast<int>(*tasks));
   }
@@ -197,8 +199,8 @@ std::optional<SlurmJob> SlurmJobFromEnvironment(const EnvironmentLookup& env) {
     try {
       job.nodes = ExpandHostlist(job.nodelist);
     } catch (const InputError& e) {
-      job.warnings.push_back(fmt::format("SLURM_JOB_NODELIST: {}; the node list is not recorded",
-                                         e.what()));
+      job.warnings.push_back(
+          fmt::format("SLURM_JOB_NODELIST: {}; the node list is not recorded", e.what()));
     }
   }
   job.ntasks = IntVariable(env, {"SLURM_NTASKS", "SLURM_NPROCS"}, job);
@@ -213,7 +215,8 @@ std::optional<SlurmJob> SlurmJobFromEnvironment(const EnvironmentLookup& env) {
       job.tasks_per_node = ExpandTasksPerNode(*value);
       job.tasks_per_node_spec = *value;
     } catch (const InputError& e) {
-      job.warnings.push_back(fmt::format("{}: {}; the task layout is not recorded", name, e.what()));
+      job.warnings.push_back(
+          fmt::format("{}: {}; the task layout is not recorded", name, e.what()));
     }
     break;
   }

@@ -199,7 +199,9 @@ double ParseWithUnits(std::string_view text, std::string_view what, double& scal
 void PerInstanceFromMultiNodeRun(const CandidateSpec& spec, const ResolvedRun& run,
                                  TrainingCandidate& candidate) {
   const auto nodes = static_cast<double>(run.record.nodes.size());
-  const auto from_run = [](const Sourced& s) { return s.provenance.rfind("measured run:", 0) == 0; };
+  const auto from_run = [](const Sourced& s) {
+    return s.provenance.rfind("measured run:", 0) == 0;
+  };
   if (spec.Find("throughput") == nullptr && from_run(candidate.sequences_per_s)) {
     if (const run::Metric* reference = run.record.FindMetric("reference_sequences_per_s");
         reference != nullptr && reference->value > 0) {
@@ -388,9 +390,10 @@ Sourced TrainingThroughputOfRun(const ResolvedRun& run) {
 Sourced ScalingEfficiencyOfRun(const ResolvedRun& run, int instances,
                                std::vector<std::string>* notes) {
   if (!run.record.kind.empty() && run.record.kind != "train") {
-    throw InputError(fmt::format("{} is a '{}' run; a scaling efficiency comes from a train run "
-                                 "on several nodes (train --mpi)",
-                                 run.label, run.record.kind));
+    throw InputError(
+        fmt::format("{} is a '{}' run; a scaling efficiency comes from a train run "
+                    "on several nodes (train --mpi)",
+                    run.label, run.record.kind));
   }
   const run::Metric* m = run.record.FindMetric("scaling_efficiency");
   if (m == nullptr || !(m->value > 0)) {

@@ -60,7 +60,8 @@ std::string FormatNodeTable(const run::RunRecord& record) {
       if (r.cpu_share) {
         line += fmt::format(" = {:.1f} % of the node's busy CPU time", *r.cpu_share * 100);
       }
-      if (r.cpu_joules) line += fmt::format(" -> {} of its CPU energy", FormatJoules(*r.cpu_joules));
+      if (r.cpu_joules)
+        line += fmt::format(" -> {} of its CPU energy", FormatJoules(*r.cpu_joules));
       if (r.exit_code) line += fmt::format("; exit code {}", *r.exit_code);
       if (r.status != "complete") line += fmt::format(" [{}]", r.status);
       out += line + "\n";

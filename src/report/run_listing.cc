@@ -241,13 +241,13 @@ std::string RunCsv(const run::RunRecord& r) {
     for (const auto& n : r.nodes) {
       const sampling::EnergyReport* m = n.FindEnergy("measurement");
       for (const auto& u : n.ranks) {
-        out += fmt::format(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{}\n", CsvField(n.node_id), CsvField(n.hostname),
-            CsvField(n.status), n.leader_rank, u.rank, CsvField(u.status),
-            u.exit_code ? std::to_string(*u.exit_code) : "", CsvNumber(u.cpu_s),
-            u.cpu_share ? CsvNumber(*u.cpu_share) : "", u.cpu_joules ? CsvNumber(*u.cpu_joules) : "",
-            m ? CsvNumber(m->total_joules) : "", m ? CsvNumber(m->mean_watts) : "",
-            n.cpu_joules ? CsvNumber(*n.cpu_joules) : "");
+        out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\n", CsvField(n.node_id),
+                           CsvField(n.hostname), CsvField(n.status), n.leader_rank, u.rank,
+                           CsvField(u.status), u.exit_code ? std::to_string(*u.exit_code) : "",
+                           CsvNumber(u.cpu_s), u.cpu_share ? CsvNumber(*u.cpu_share) : "",
+                           u.cpu_joules ? CsvNumber(*u.cpu_joules) : "",
+                           m ? CsvNumber(m->total_joules) : "", m ? CsvNumber(m->mean_watts) : "",
+                           n.cpu_joules ? CsvNumber(*n.cpu_joules) : "");
       }
     }
   }

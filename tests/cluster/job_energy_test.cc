@@ -62,10 +62,9 @@ TEST(SumNodeEnergy, DomainsOutsideANodesTotalStayOutsideTheJobs) {
 }
 
 TEST(SumNodeEnergy, AttributableOnlyWhenEveryNodeHasABaseline) {
-  EXPECT_DOUBLE_EQ(
-      *SumNodeEnergy("measurement", {Node("a", 40, 10, 20.0), Node("b", 25, 5, 10.0)})
-           .total_attributable_joules,
-      30);
+  EXPECT_DOUBLE_EQ(*SumNodeEnergy("measurement", {Node("a", 40, 10, 20.0), Node("b", 25, 5, 10.0)})
+                        .total_attributable_joules,
+                   30);
   EXPECT_FALSE(SumNodeEnergy("measurement", {Node("a", 40, 10, 20.0), Node("b", 25, 5)})
                    .total_attributable_joules.has_value());
 }

@@ -47,20 +47,28 @@ class SimulatedCluster {
     std::vector<std::string> args = MpirunOptions();
     const std::string d = dir_.path().string();
     // Rank `busy_rank` spends CPU time before it waits: its share of its node must show it.
-    const std::string script =
-        "if [ \"$OMPI_COMM_WORLD_RANK\" = \"" + busy_rank +
-        "\" ]; then i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; fi; "
-        "echo $PPID > " + d + "/started.tmp.$OMPI_COMM_WORLD_RANK && mv " + d +
-        "/started.tmp.$OMPI_COMM_WORLD_RANK " + d + "/started.$OMPI_COMM_WORLD_RANK; "
-        "while [ ! -e " + d + "/go ]; do sleep 0.02; done";
+    const std::string script = "if [ \"$OMPI_COMM_WORLD_RANK\" = \"" + busy_rank +
+                               "\" ]; then i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; fi; "
+                               "echo $PPID > " +
+                               d + "/started.tmp.$OMPI_COMM_WORLD_RANK && mv " + d +
+                               "/started.tmp.$OMPI_COMM_WORLD_RANK " + d +
+                               "/started.$OMPI_COMM_WORLD_RANK; "
+                               "while [ ! -e " +
+                               d + "/go ]; do sleep 0.02; done";
     bool first = true;
     for (const auto& [node, ranks] : layout) {
       if (!first) args.push_back(":");
       first = false;
-      std::vector<std::string> context = {
-          "-n", std::to_string(ranks), JOULEBENCH_BIN, "measure", "--mpi", "--node-id", node,
-          "--sysfs-root", d + "/%n/sys", "--disable", "nvml", "--disable", "neuron",
-          "--disable", "model", "--interval", "20ms", "--db", db(), "--quiet"};
+      std::vector<std::string> context = {"-n",           std::to_string(ranks),
+                                          JOULEBENCH_BIN, "measure",
+                                          "--mpi",        "--node-id",
+                                          node,           "--sysfs-root",
+                                          d + "/%n/sys",  "--disable",
+                                          "nvml",         "--disable",
+                                          "neuron",       "--disable",
+                                          "model",        "--interval",
+                                          "20ms",         "--db",
+                                          db(),           "--quiet"};
       context.insert(context.end(), extra_flags.begin(), extra_flags.end());
       context.insert(context.end(), {"--", "sh", "-c", script});
       args.insert(args.end(), context.begin(), context.end());
@@ -125,10 +133,9 @@ json OnlyStoredRun(const std::string& db) {
   EXPECT_EQ(runs.size(), 1u) << list.out;
   if (runs.empty()) return json::object();
   const std::string id = runs[0].contains("id") ? runs[0]["id"].dump() : "1";
-  const ProcessResult show =
-      RunJoulebench({"runs", "show", runs[0]["id"].is_string() ? runs[0]["id"].get<std::string>()
-                                                                : id,
-                     "--db", db, "--json"});
+  const ProcessResult show = RunJoulebench(
+      {"runs", "show", runs[0]["id"].is_string() ? runs[0]["id"].get<std::string>() : id, "--db",
+       db, "--json"});
   EXPECT_EQ(show.exit_code, 0) << show.err;
   return json::parse(show.out);
 }
@@ -136,11 +143,12 @@ json OnlyStoredRun(const std::string& db) {
 #if JOULEBENCH_TEST_MPI
 
 TEST(MpiMeasure, JobTotalIsTheSumOfTheNodesAndASharedNodeCountsOnce) {
-  ASSERT_NE(FindInPath("mpirun"), "") << "mpirun not found: scripts/install-deps.sh installs openmpi-bin";
+  ASSERT_NE(FindInPath("mpirun"), "")
+      << "mpirun not found: scripts/install-deps.sh installs openmpi-bin";
   SimulatedCluster cluster({"node-a", "node-b"});
   auto env = MpirunEnvironment();
-  env.insert(env.end(), {"SLURM_JOB_ID=4242", "SLURM_JOB_NODELIST=node-[a-b]x",
-                         "SLURM_TASKS_PER_NODE=2,1"});
+  env.insert(env.end(),
+             {"SLURM_JOB_ID=4242", "SLURM_JOB_NODELIST=node-[a-b]x", "SLURM_TASKS_PER_NODE=2,1"});
   // Ranks 0 and 1 on node-a, rank 2 on node-b; rank 1 burns CPU.
   Mpirun mpirun(cluster.MpirunArgs({{"node-a", 2}, {"node-b", 1}}, {"--json"}, "1"), env);
   const auto pids = cluster.WaitForStarted(3);
@@ -197,7 +205,8 @@ TEST(MpiMeasure, JobTotalIsTheSumOfTheNodesAndASharedNodeCountsOnce) {
 }
 
 TEST(MpiMeasure, AKilledRankLeavesTheRunStoredIncompleteWithWhatTheOthersMeasured) {
-  ASSERT_NE(FindInPath("mpirun"), "") << "mpirun not found: scripts/install-deps.sh installs openmpi-bin";
+  ASSERT_NE(FindInPath("mpirun"), "")
+      << "mpirun not found: scripts/install-deps.sh installs openmpi-bin";
   SimulatedCluster cluster({"node-a", "node-b"});
   Mpirun mpirun(cluster.MpirunArgs({{"node-a", 2}, {"node-b", 1}}, {"--mpi-timeout", "20s"}),
                 MpirunEnvironment());

@@ -34,8 +34,8 @@ TEST(ExpandHostlist, TopLevelCommasSeparateHostsAndGroupsMultiply) {
 }
 
 TEST(ExpandHostlist, MalformedListsNameTheList) {
-  for (const std::string bad : {"node[1-3", "node1-3]", "node[3-1]", "node[a-b]", "n[[1]]",
-                                "node[1-]"}) {
+  for (const std::string bad :
+       {"node[1-3", "node1-3]", "node[3-1]", "node[a-b]", "n[[1]]", "node[1-]"}) {
     try {
       ExpandHostlist(bad);
       ADD_FAILURE() << bad << " was accepted";
@@ -100,9 +100,8 @@ TEST(SlurmJobFromEnvironment, AStepsTaskLayoutWinsOverTheJobs) {
 }
 
 TEST(SlurmJobFromEnvironment, TasksPerNodeFromNtasksPerNodeCoverEveryNode) {
-  const auto job = SlurmJobFromEnvironment(Env({{"SLURM_JOB_ID", "9"},
-                                                {"SLURM_JOB_NODELIST", "n[1-3]"},
-                                                {"SLURM_NTASKS_PER_NODE", "8"}}));
+  const auto job = SlurmJobFromEnvironment(Env(
+      {{"SLURM_JOB_ID", "9"}, {"SLURM_JOB_NODELIST", "n[1-3]"}, {"SLURM_NTASKS_PER_NODE", "8"}}));
   ASSERT_TRUE(job.has_value());
   EXPECT_EQ(job->tasks_per_node, (std::vector<int>{8, 8, 8}));
 }

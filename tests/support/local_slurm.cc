@@ -69,8 +69,9 @@ LocalSlurm::LocalSlurm() : node_(ShortHostname()) {
   const std::string slurmctld = Sbin("slurmctld");
   const std::string slurmd = Sbin("slurmd");
   if (munged.empty() || slurmctld.empty() || slurmd.empty() || FindInPath("srun").empty()) {
-    error_ = "munged, slurmctld, slurmd or srun not found: scripts/install-deps.sh installs munge, "
-             "slurmctld, slurmd and slurm-client";
+    error_ =
+        "munged, slurmctld, slurmd or srun not found: scripts/install-deps.sh installs munge, "
+        "slurmctld, slurmd and slurm-client";
     return;
   }
   // munged wants its socket's directory searchable by all and its key private.
@@ -102,17 +103,18 @@ LocalSlurm::LocalSlurm() : node_(ShortHostname()) {
          << "ReturnToService=2\nSchedulerType=sched/builtin\n"
          << "SelectType=select/cons_tres\nSelectTypeParameters=CR_Core\n"
          << "JobCompType=jobcomp/none\nAccountingStorageType=accounting_storage/none\n"
-         << "NodeName=" << node_ << " NodeAddr=127.0.0.1 CPUs="
-         << std::max(1u, std::thread::hardware_concurrency()) << " RealMemory=1000 State=UNKNOWN\n"
+         << "NodeName=" << node_
+         << " NodeAddr=127.0.0.1 CPUs=" << std::max(1u, std::thread::hardware_concurrency())
+         << " RealMemory=1000 State=UNKNOWN\n"
          << "PartitionName=debug Nodes=" << node_
          << " Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:8\n";
   }
-  Start(munged, {"-F", "-f", "--socket=" + (d / "munge.sock").string(),
-                 "--key-file=" + (d / "munge.key").string(),
-                 "--log-file=" + (d / "munged.log").string(),
-                 "--pid-file=" + (d / "munged.pid").string(),
-                 "--seed-file=" + (d / "munged.seed").string()},
-        "munged.out");
+  Start(
+      munged,
+      {"-F", "-f", "--socket=" + (d / "munge.sock").string(),
+       "--key-file=" + (d / "munge.key").string(), "--log-file=" + (d / "munged.log").string(),
+       "--pid-file=" + (d / "munged.pid").string(), "--seed-file=" + (d / "munged.seed").string()},
+      "munged.out");
   for (int i = 0; i < 100 && !std::filesystem::exists(d / "munge.sock"); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
@@ -183,8 +185,8 @@ ProcessResult LocalSlurm::Run(const std::string& client, const std::vector<std::
 
 std::string LocalSlurm::Logs() const {
   std::string out;
-  for (const char* log : {"munged.out", "slurmctld.log", "slurmd.log", "slurmctld.out",
-                          "slurmd.out"}) {
+  for (const char* log :
+       {"munged.out", "slurmctld.log", "slurmd.log", "slurmctld.out", "slurmd.out"}) {
     out += std::string(log) + ":\n" + Tail(dir_.path() / log);
   }
   return out;

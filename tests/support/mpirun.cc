@@ -22,13 +22,20 @@ std::string FindInPath(const std::string& program) {
 }
 
 std::vector<std::string> MpirunOptions() {
-  return {"--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "--mca", "btl",
-          "self,vader", "--mca", "btl_vader_single_copy_mechanism", "none"};
+  return {"--allow-run-as-root",
+          "--oversubscribe",
+          "--bind-to",
+          "none",
+          "--mca",
+          "btl",
+          "self,vader",
+          "--mca",
+          "btl_vader_single_copy_mechanism",
+          "none"};
 }
 
 std::vector<std::string> MpirunEnvironment() {
-  return {"JOULEBENCH_NO_STORE=0", "OMPI_ALLOW_RUN_AS_ROOT=1",
-          "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1"};
+  return {"JOULEBENCH_NO_STORE=0", "OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1"};
 }
 
 Mpirun::Mpirun(const std::vector<std::string>& args, const std::vector<std::string>& env,

@@ -186,8 +186,13 @@ run::RunRecord SampleRunRecord(std::size_t samples) {
   a.cpu_joules = 812.5;
   a.cpu_domains = "rapl/package-0";
   a.attribution = "modelled: CPU-time share x (rapl/package-0)";
-  a.ranks = {{.rank = 0, .pid = 4242, .status = "complete", .exit_code = 0, .cpu_s = 7.125,
-              .cpu_share = 0.5, .cpu_joules = 406.25},
+  a.ranks = {{.rank = 0,
+              .pid = 4242,
+              .status = "complete",
+              .exit_code = 0,
+              .cpu_s = 7.125,
+              .cpu_share = 0.5,
+              .cpu_joules = 406.25},
              {.rank = 1, .pid = 4243, .status = "complete", .exit_code = 3, .cpu_s = 1.5}};
   a.sources = {"powercap: 2 domain(s)", "nvml: absent (no libnvidia-ml)"};
   a.warnings = {"a warning of node07"};

@@ -41,12 +41,35 @@ TEST(MpiTrain, DataParallelReplicasStayIdenticalAndTheRunMeasuresItsScaling) {
   for (const auto& [node, ranks] : {std::pair{"node-a", "2"}, std::pair{"node-b", "1"}}) {
     if (!first) args.push_back(":");
     first = false;
-    args.insert(args.end(),
-                {"-n", ranks, JOULEBENCH_BIN, "train", "--mpi", "--node-id", node,
-                 "--sysfs-root", (dir.path() / "%n" / "sys").string(), "--disable", "nvml",
-                 "--disable", "neuron", "--disable", "model", "--model", "bert-tiny", "--seq-len",
-                 "16", "--batch", "2", "--steps", "5", "--sequences", "1M", "--db", db, "--quiet",
-                 "--json"});
+    args.insert(args.end(), {"-n",
+                             ranks,
+                             JOULEBENCH_BIN,
+                             "train",
+                             "--mpi",
+                             "--node-id",
+                             node,
+                             "--sysfs-root",
+                             (dir.path() / "%n" / "sys").string(),
+                             "--disable",
+                             "nvml",
+                             "--disable",
+                             "neuron",
+                             "--disable",
+                             "model",
+                             "--model",
+                             "bert-tiny",
+                             "--seq-len",
+                             "16",
+                             "--batch",
+                             "2",
+                             "--steps",
+                             "5",
+                             "--sequences",
+                             "1M",
+                             "--db",
+                             db,
+                             "--quiet",
+                             "--json"});
   }
   Mpirun mpirun(args, MpirunEnvironment());
   const ProcessResult r = mpirun.Finish();
@@ -85,8 +108,8 @@ TEST(MpiTrain, DataParallelReplicasStayIdenticalAndTheRunMeasuresItsScaling) {
   ASSERT_EQ(list.exit_code, 0) << list.err;
   const json runs = json::parse(list.out);
   ASSERT_EQ(runs.size(), 1u);
-  const std::string id = runs[0].at("id").is_string() ? runs[0].at("id").get<std::string>()
-                                                      : runs[0].at("id").dump();
+  const std::string id =
+      runs[0].at("id").is_string() ? runs[0].at("id").get<std::string>() : runs[0].at("id").dump();
   const ProcessResult plan = RunJoulebench(
       {"plan", "train", "--db", db, "--sequences", "1M", "--instances", "4", "--from-run", id,
        "--candidate", "name=x,throughput=100/s,power=100W,price=1/h", "--candidate",
@@ -102,10 +125,10 @@ TEST(MpiTrain, DataParallelReplicasStayIdenticalAndTheRunMeasuresItsScaling) {
 
   // A candidate from the run is one node: the first node's throughput alone, and the run's
   // efficiency replaces the default 1.0.
-  const ProcessResult from_candidate = RunJoulebench(
-      {"plan", "train", "--db", db, "--sequences", "1M", "--instances", "2", "--candidate",
-       "run=" + id + ",name=cluster,price=1/h", "--candidate",
-       "name=y,throughput=50/s,power=80W,price=0.5/h", "--json"});
+  const ProcessResult from_candidate =
+      RunJoulebench({"plan", "train", "--db", db, "--sequences", "1M", "--instances", "2",
+                     "--candidate", "run=" + id + ",name=cluster,price=1/h", "--candidate",
+                     "name=y,throughput=50/s,power=80W,price=0.5/h", "--json"});
   ASSERT_EQ(from_candidate.exit_code, 0) << from_candidate.err;
   const json c = json::parse(from_candidate.out);
   EXPECT_NEAR(c.at("request").at("scaling_efficiency").at("value").get<double>(),
@@ -120,10 +143,10 @@ TEST(MpiTrain, PlanFromARunWithoutMeasuredScalingSaysWhy) {
                      "2", "--gemm-duration", "0s", "--json"});
   ASSERT_EQ(train.exit_code, 0) << train.err;
   dir.Write("one.json", train.out);
-  const ProcessResult plan = RunJoulebench(
-      {"plan", "train", "--sequences", "1M", "--instances", "4", "--from-run", file, "--candidate",
-       "name=x,throughput=100/s,power=100W,price=1/h", "--candidate",
-       "name=y,throughput=50/s,power=80W,price=0.5/h"});
+  const ProcessResult plan =
+      RunJoulebench({"plan", "train", "--sequences", "1M", "--instances", "4", "--from-run", file,
+                     "--candidate", "name=x,throughput=100/s,power=100W,price=1/h", "--candidate",
+                     "name=y,throughput=50/s,power=80W,price=0.5/h"});
   EXPECT_EQ(plan.exit_code, 2);
   EXPECT_NE(plan.err.find("--from-run: run"), std::string::npos) << plan.err;
   EXPECT_NE(plan.err.find("measured no scaling efficiency"), std::string::npos) << plan.err;

@@ -7,12 +7,11 @@
 #pragma once
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace joulebench::cluster {
 
@@ -33,10 +32,10 @@ struct SlurmJob {
   // Slurm gave none of them.
   std::string tasks_per_node_spec;
   std::vector<int> tasks_per_node;
-  std::optional<int> ntasks;         // SLURM_NTASKS (or SLURM_NPROCS)
-  std::optional<int> nnodes;         // SLURM_JOB_NUM_NODES (or SLURM_NNODES)
-  std::optional<int> cpus_per_task;  // SLURM_CPUS_PER_TASK
-  std::optional<int> procid;         // SLURM_PROCID: this task's rank in the step
+  std::optional<int> ntasks;          // SLURM_NTASKS (or SLURM_NPROCS)
+  std::optional<int> nnodes;          // SLURM_JOB_NUM_NODES (or SLURM_NNODES)
+  std::optional<int> cpus_per_task;   // SLURM_CPUS_PER_TASK
+  std::optional<int> procid;          // SLURM_PROCID: this task's rank in the step
   std::vector<std::string> warnings;  // variables that were set but could not be read
 };
 

@@ -3,12 +3,11 @@
 // own energy is the sum of its nodes (docs/cluster.md).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "joulebench/sampling/meter.h"
 
@@ -50,8 +49,8 @@ struct NodeResult {
   // the model's CPU) and their names; absent when the node has no CPU domain.
   std::optional<double> cpu_joules;
   std::string cpu_domains;
-  std::string attribution;  // provenance of every RankUsage::cpu_joules of this node
-  std::vector<RankUsage> ranks;  // the ranks on this node, in rank order
+  std::string attribution;           // provenance of every RankUsage::cpu_joules of this node
+  std::vector<RankUsage> ranks;      // the ranks on this node, in rank order
   std::vector<std::string> sources;  // what the leader's probe found, one line per source
   std::vector<std::string> warnings;
 

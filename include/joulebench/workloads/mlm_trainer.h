@@ -37,7 +37,7 @@ struct TrainStep {
   // the ranks, each on its own shard).
   double loss = 0;
   double duration_s = 0;      // wall time of the whole step (data, forward, backward, update)
-  std::int64_t sequences = 0; // batch_size x grad_accum (this rank's)
+  std::int64_t sequences = 0;  // batch_size x grad_accum (this rank's)
   std::int64_t predicted_tokens = 0;
   double learning_rate = 0;   // used by this step
 };

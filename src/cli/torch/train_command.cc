@@ -106,7 +106,8 @@ int Run(const TrainFlags& f) {
   if (!f.baseline.empty()) o.baseline = ParseDuration(f.baseline, "--baseline");
   o.gemm_peak_duration = ParseDuration(f.gemm_duration, "--gemm-duration", true);
   if (f.mpi.mpi) return RunOnCluster(f, std::move(o));
-  if (!f.mpi.node_id.empty()) throw InputError("--node-id applies to multi-node runs only; add --mpi");
+  if (!f.mpi.node_id.empty())
+    throw InputError("--node-id applies to multi-node runs only; add --mpi");
   o.sources = ResolveSourceOptions(f.sources);
   CliRunObservers observers(f.run, /*stop_on_signals=*/true);
   o.observer = observers.observer();

@@ -39,7 +39,8 @@ double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 
 std::string ProbeLine(const energy::ProbeResult& p) {
   if (p.status == energy::ProbeStatus::kAvailable) {
-    return fmt::format("{}: {} domain(s)", p.source_name, p.source ? p.source->domains().size() : 0);
+    return fmt::format("{}: {} domain(s)", p.source_name,
+                       p.source ? p.source->domains().size() : 0);
   }
   return fmt::format("{}: {} ({})", p.source_name, energy::ProbeStatusName(p.status), p.reason);
 }
@@ -181,8 +182,8 @@ class Worker {
     }
     if (start_error_.empty()) {
       if (const int rc = command_.Start(program_, options_.measure.command); rc != 0) {
-        start_error_ = fmt::format("cannot start the command '{}': {}",
-                                   options_.measure.command[0], std::strerror(rc));
+        start_error_ = fmt::format("cannot start the command '{}': {}", options_.measure.command[0],
+                                   std::strerror(rc));
       }
     }
     if (!start_error_.empty()) {
@@ -253,8 +254,9 @@ class Worker {
     if (abort) StopCommand();
     if (state_ == State::kRunning && !exit_ && command_.pid() > 0) exit_ = command_.Wait();
     if (state_ != State::kRunning && start_error_.empty()) {
-      start_error_ = "the job ended before the command started (a rank was lost, or rank 0 was "
-                     "interrupted)";
+      start_error_ =
+          "the job ended before the command started (a rank was lost, or rank 0 was "
+          "interrupted)";
     }
     json j = {{"rank", job_.rank()}, {"cpu_s", exit_ ? exit_->cpu_s : 0.0}};
     if (exit_) j["exit_code"] = exit_->exit_code;
@@ -271,9 +273,9 @@ class Worker {
       node.sources = source_lines_;
       node.warnings = meter_->TakeWarnings();
       if (node.machine_busy_cpu_s == std::nullopt && window_) {
-        node.warnings.push_back(fmt::format(
-            "{}/stat cannot be read: the ranks' CPU shares of this node are unknown",
-            options_.measure.sources.procfs_root.string()));
+        node.warnings.push_back(
+            fmt::format("{}/stat cannot be read: the ranks' CPU shares of this node are unknown",
+                        options_.measure.sources.procfs_root.string()));
       }
       j["node"] = run::ToJson(node);
       j["samples"] = NewSamples();
@@ -358,9 +360,10 @@ class Coordinator {
     if (!interrupted_ && root_worker_.interrupted_by() != 0) {
       interrupted_ = true;
       interrupted_at_ = now;
-      warnings_.push_back(fmt::format("interrupted by {} on rank 0: the commands did not all run "
-                                      "to their end",
-                                      strsignal(root_worker_.interrupted_by())));
+      warnings_.push_back(
+          fmt::format("interrupted by {} on rank 0: the commands did not all run "
+                      "to their end",
+                      strsignal(root_worker_.interrupted_by())));
       // Stored at once: mpirun sends SIGKILL a second after SIGTERM.
       if (phase_ == Phase::kRunning) observer_.OnPartial(BuildRecord(false));
     }

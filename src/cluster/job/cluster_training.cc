@@ -47,9 +47,7 @@ class MpiGroup : public workloads::DataParallelGroup {
   void AllReduceSum(std::span<float> values) override {
     job_.AllReduceSum(group_, values, interrupted_);
   }
-  void Broadcast(std::span<float> values) override {
-    job_.Broadcast(group_, values, interrupted_);
-  }
+  void Broadcast(std::span<float> values) override { job_.Broadcast(group_, values, interrupted_); }
   std::uint32_t AgreeOr(std::uint32_t bits) override {
     if (on_step_) on_step_();
     return job_.AllReduceOr(group_, bits, interrupted_);
@@ -70,7 +68,8 @@ class ReferenceObserver : public run::RunObserver {
  public:
   explicit ReferenceObserver(run::RunObserver* real, bool root) : real_(real), root_(root) {}
   void OnPhase(std::string_view phase, std::optional<double> eta_s) override {
-    if (root_ && real_ != nullptr) real_->OnPhase(fmt::format("1-node reference: {}", phase), eta_s);
+    if (root_ && real_ != nullptr)
+      real_->OnPhase(fmt::format("1-node reference: {}", phase), eta_s);
   }
   void OnProgress(double throughput_per_s, double watts) override {
     if (root_ && real_ != nullptr) real_->OnProgress(throughput_per_s, watts);
@@ -88,7 +87,10 @@ class ReferenceObserver : public run::RunObserver {
 class JobObserver : public run::RunObserver {
  public:
   JobObserver(MpiJob& job, run::RunObserver* real, const ClusterTrainingOptions& options)
-      : job_(job), real_(real), options_(options), root_(job.rank() == 0),
+      : job_(job),
+        real_(real),
+        options_(options),
+        root_(job.rank() == 0),
         ranks_(static_cast<std::size_t>(job.size())) {}
 
   void OnBegin(const run::RunRecord& record, const sampling::Meter& meter) override {
@@ -96,10 +98,11 @@ class JobObserver : public run::RunObserver {
     if (job_.is_node_leader()) {
       json domains = json::array();
       for (const auto& d : meter.domains()) domains.push_back(run::ToJson(d));
-      job_.Send(Channel::kUp, 0, kHello,
-                Pack(json{{"rank", job_.rank()},
-                          {"domains", std::move(domains)},
-                          {"start_unix_s", meter.SnapshotFrom(meter.sample_count()).start_unix_s}}));
+      job_.Send(
+          Channel::kUp, 0, kHello,
+          Pack(json{{"rank", job_.rank()},
+                    {"domains", std::move(domains)},
+                    {"start_unix_s", meter.SnapshotFrom(meter.sample_count()).start_unix_s}}));
     }
     if (!root_ || real_ == nullptr) return;
     run::RunRecord header = record;
@@ -128,8 +131,7 @@ class JobObserver : public run::RunObserver {
 
   // After RunTraining returned `local` on this rank: every rank reports to rank 0, which
   // stores the job and lets the ranks go.
-  ClusterTrainingResult Finish(const run::RunRecord& local,
-                               std::optional<double> reference_per_s,
+  ClusterTrainingResult Finish(const run::RunRecord& local, std::optional<double> reference_per_s,
                                const std::string& reference_provenance) {
     SendFinal(local);
     ClusterTrainingResult result;
@@ -151,9 +153,9 @@ class JobObserver : public run::RunObserver {
     for (std::size_t r = 0; r < ranks_.size(); ++r) {
       if (ranks_[r].final_report) continue;
       ranks_lost_ = true;
-      warnings_.push_back(fmt::format(
-          "rank {} on node {} sent no final report and was taken as lost", r,
-          job_.ranks()[r].node_id));
+      warnings_.push_back(
+          fmt::format("rank {} on node {} sent no final report and was taken as lost", r,
+                      job_.ranks()[r].node_id));
       if (job_.node_leader(NodeIndex(static_cast<int>(r))) == static_cast<int>(r)) {
         merger_.CloseNode(job_.ranks()[r].node_id);
       }
@@ -381,8 +383,8 @@ class JobObserver : public run::RunObserver {
     r.metrics.push_back({"sequences_per_s_per_node", per_s->value / nodes, "1/s",
                          fmt::format("measured: sequences_per_s / {} node(s)", nodes)});
     if (!reference_per_s || !(*reference_per_s > 0) || nodes < 2) return;
-    r.metrics.push_back({"reference_sequences_per_s", *reference_per_s, "1/s",
-                         reference_provenance});
+    r.metrics.push_back(
+        {"reference_sequences_per_s", *reference_per_s, "1/s", reference_provenance});
     const double efficiency = per_s->value / (nodes * *reference_per_s);
     r.metrics.push_back(
         {"scaling_efficiency", efficiency, "1",
@@ -464,11 +466,11 @@ std::optional<double> MeasureReference(MpiJob& job, const ClusterTrainingOptions
     }
   }
   if (per_s == nullptr || reference.status != run::RunStatus::kComplete) return std::nullopt;
-  provenance = fmt::format(
-      "measured: sequences_per_s of node {} alone ({} rank(s)) before the job, {} ({})",
-      job.ranks().front().node_id, first.size(), reference.verdict,
-      reference.verdict_reasons.empty() ? reference.steady_state_criterion
-                                        : reference.verdict_reasons.front());
+  provenance =
+      fmt::format("measured: sequences_per_s of node {} alone ({} rank(s)) before the job, {} ({})",
+                  job.ranks().front().node_id, first.size(), reference.verdict,
+                  reference.verdict_reasons.empty() ? reference.steady_state_criterion
+                                                    : reference.verdict_reasons.front());
   return per_s->value;
 }
 

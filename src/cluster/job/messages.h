@@ -2,10 +2,9 @@
 // tagged by kind. Reports go up to rank 0 on Channel::kUp, orders come down on kDown.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "joulebench/cluster/mpi_job.h"
 #include "joulebench/cluster/slurm_job.h"
@@ -14,16 +13,16 @@
 namespace joulebench::cluster {
 
 enum Tag : int {
-  kHello = 101,     // up: a rank is ready; a leader adds its node's domains and probe
-  kStart,           // down: begin the "baseline" or "measurement" window now
-  kReady,           // up: the baseline is measured
-  kProgress,        // up, every second: CPU time so far; a leader adds energy and new samples
-  kAlive,           // down, every second: rank 0 is there
-  kDone,            // up: the rank's command ended
-  kEnd,             // down: end the window now (abort: stop the command first)
-  kFinal,           // up: the rank's last report; a leader adds the node's windows
-  kFinished,        // down: the job is stored; ranks may leave
-  kReferenceDone,   // down: the 1-node reference of a training run is over
+  kHello = 101,    // up: a rank is ready; a leader adds its node's domains and probe
+  kStart,          // down: begin the "baseline" or "measurement" window now
+  kReady,          // up: the baseline is measured
+  kProgress,       // up, every second: CPU time so far; a leader adds energy and new samples
+  kAlive,          // down, every second: rank 0 is there
+  kDone,           // up: the rank's command ended
+  kEnd,            // down: end the window now (abort: stop the command first)
+  kFinal,          // up: the rank's last report; a leader adds the node's windows
+  kFinished,       // down: the job is stored; ranks may leave
+  kReferenceDone,  // down: the 1-node reference of a training run is over
 };
 
 inline std::string Pack(const nlohmann::json& j) {

@@ -83,8 +83,8 @@ struct MpiJob::Impl {
   MPI_Comm Comm(Group group, std::string_view what) const {
     const MPI_Comm comm = group == Group::kWorld ? world : first_node;
     if (comm == MPI_COMM_NULL) {
-      throw RuntimeError(fmt::format("MPI: {} on the first node's ranks, from rank {} outside it",
-                                     what, rank));
+      throw RuntimeError(
+          fmt::format("MPI: {} on the first node's ranks, from rank {} outside it", what, rank));
     }
     return comm;
   }
@@ -103,8 +103,8 @@ struct MpiJob::Impl {
       if (!pending.empty()) Progress();
       if (interrupted && interrupted()) {
         abandoned = true;
-        throw RankLostError(fmt::format("rank {}: interrupted while waiting for the other ranks ({})",
-                                        rank, what));
+        throw RankLostError(
+            fmt::format("rank {}: interrupted while waiting for the other ranks ({})", rank, what));
       }
       const auto now = Clock::now();
       if (now > deadline) {
@@ -213,7 +213,8 @@ std::string MpiJob::library_version() const {
   MPI_Get_library_version(text, &length);
   std::string version(text, static_cast<std::size_t>(std::max(length, 0)));
   version.resize(std::strlen(version.c_str()));  // the length counts the terminating NUL
-  if (const auto newline = version.find('\n'); newline != std::string::npos) version.resize(newline);
+  if (const auto newline = version.find('\n'); newline != std::string::npos)
+    version.resize(newline);
   return version;
 }
 
@@ -236,8 +237,8 @@ void MpiJob::Send(Channel channel, int dest, int tag, std::string payload) {
                            impl_->ChannelComm(channel), &p.request);
   if (rc != MPI_SUCCESS) {
     impl_->pending.pop_back();
-    throw RankLostError(fmt::format("rank {}: cannot send to rank {}: {}", impl_->rank, dest,
-                                    ErrorText(rc)));
+    throw RankLostError(
+        fmt::format("rank {}: cannot send to rank {}: {}", impl_->rank, dest, ErrorText(rc)));
   }
 }
 
@@ -300,8 +301,7 @@ std::uint32_t MpiJob::AllReduceOr(Group group, std::uint32_t bits,
   const MPI_Comm comm = impl_->Comm(group, "an agreement");
   std::uint32_t result = bits;
   MPI_Request request = MPI_REQUEST_NULL;
-  Check(MPI_Iallreduce(&bits, &result, 1, MPI_UINT32_T, MPI_BOR, comm, &request),
-        "MPI_Iallreduce");
+  Check(MPI_Iallreduce(&bits, &result, 1, MPI_UINT32_T, MPI_BOR, comm, &request), "MPI_Iallreduce");
   impl_->Wait(request, "agreeing on the next step", interrupted, impl_->timeout);
   return result;
 }

@@ -37,7 +37,8 @@ void MpiJob::Broadcast(Group, std::span<float>, const std::function<bool()>&) {}
 std::uint32_t MpiJob::AllReduceOr(Group, std::uint32_t bits, const std::function<bool()>&) {
   return bits;
 }
-void MpiJob::Barrier(Group, const std::function<bool()>&, std::optional<std::chrono::milliseconds>) {}
+void MpiJob::Barrier(Group, const std::function<bool()>&,
+                     std::optional<std::chrono::milliseconds>) {}
 void MpiJob::Abandon(int) {}
 void MpiJob::AbandonAfterRoot(int) {}
 bool MpiJob::abandoned() const { return false; }

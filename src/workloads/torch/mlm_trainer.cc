@@ -101,13 +101,14 @@ MlmTrainer::MlmTrainer(const ModelConfig& config, const TrainOptions& options)
   impl_->device = torch_impl::ToDevice(impl_->options.torch.device);
   // Data-parallel ranks draw different documents (their shards); rank 0's equal a lone run's.
   const unsigned long long shard =
-      options.data_parallel != nullptr ? static_cast<unsigned long long>(options.data_parallel->rank())
-                                       : 0ULL;
-  impl_->documents = std::make_unique<DocumentGenerator>(DocumentOptions{
-      .seq_len = options.seq_len,
-      .vocab_size = config.vocab_size,
-      .seed = options.torch.seed + shard * 1000003ULL,
-      .full_length = true});
+      options.data_parallel != nullptr
+          ? static_cast<unsigned long long>(options.data_parallel->rank())
+          : 0ULL;
+  impl_->documents = std::make_unique<DocumentGenerator>(
+      DocumentOptions{.seq_len = options.seq_len,
+                      .vocab_size = config.vocab_size,
+                      .seed = options.torch.seed + shard * 1000003ULL,
+                      .full_length = true});
   impl_->masker = std::make_unique<MlmMasker>(MlmOptions{
       .vocab_size = config.vocab_size, .seed = options.torch.seed + 1 + shard * 1000003ULL});
   for (std::int64_t i = 0; i < options.corpus_batches; ++i) {
@@ -229,12 +230,11 @@ double MlmTrainer::ReplicaWeightDifference() {
     impl_->Flatten(false, 0);
     reference = impl_->flat.clone();
   });
-  group->Broadcast(std::span<float>(reference.data_ptr<float>(),
-                                    static_cast<std::size_t>(reference.numel())));
+  group->Broadcast(
+      std::span<float>(reference.data_ptr<float>(), static_cast<std::size_t>(reference.numel())));
   float difference = 0;
-  torch_impl::Guarded("comparing replicas", [&] {
-    difference = (impl_->flat - reference).abs().max().item<float>();
-  });
+  torch_impl::Guarded("comparing replicas",
+                      [&] { difference = (impl_->flat - reference).abs().max().item<float>(); });
   group->AllReduceSum(std::span<float>(&difference, 1));
   return difference;
 }

@@ -2,7 +2,6 @@
 #include "joulebench/workloads/training_run.h"
 
 #include <fmt/format.h>
-
 #include <time.h>
 
 #include <algorithm>
@@ -11,8 +10,8 @@
 #include "joulebench/cluster/mpi_job.h"
 #include "joulebench/error.h"
 #include "joulebench/load/power_signal.h"
-#include "joulebench/sampling/cpu_share.h"
 #include "joulebench/load/steady_state_detector.h"
+#include "joulebench/sampling/cpu_share.h"
 #include "joulebench/units.h"
 #include "joulebench/workloads/gemm_peak.h"
 #include "workloads/torch/run_metrics.h"
@@ -31,10 +30,10 @@ double Percentile(std::vector<double> values, double p) {
 
 // What the ranks of a data-parallel run agree on after each step (bitwise OR).
 enum AgreeBits : std::uint32_t {
-  kStop = 1,           // some rank was asked to stop
-  kSteady = 2,         // rank 0: steady state reached; the next step begins the measurement
+  kStop = 1,            // some rank was asked to stop
+  kSteady = 2,          // rank 0: steady state reached; the next step begins the measurement
   kWarmupTimedOut = 4,  // rank 0: no steady state within max_warmup
-  kDone = 8,           // rank 0: the measured time is over
+  kDone = 8,            // rank 0: the measured time is over
 };
 
 double ProcessCpuSeconds() {
@@ -113,7 +112,7 @@ run::RunRecord RunTraining(const TrainingRunOptions& options) {
   bool warmup_timed_out = false;
   double window_begin = 0;            // first step of the open window
   std::int64_t window_sequences = 0;  // sequences of the open window's steps
-  std::optional<std::string> lost;  // a rank stopped taking part
+  std::optional<std::string> lost;    // a rank stopped taking part
   for (;;) {
     const double begin = load::SteadyNowSeconds();
     StepRecord record_step{begin, begin, 0, 0, 0, std::nullopt};
@@ -251,9 +250,9 @@ run::RunRecord RunTraining(const TrainingRunOptions& options) {
   // The naive projection: this one machine (or this job) at its measured rate for the whole
   // run.
   const double n = options.projected_sequences;
-  const std::string projected = fmt::format(
-      "projected: {:.4g} sequences / measured rate on this {}", n,
-      ranks > 1 ? fmt::format("job of {} ranks", ranks) : std::string("one machine"));
+  const std::string projected =
+      fmt::format("projected: {:.4g} sequences / measured rate on this {}", n,
+                  ranks > 1 ? fmt::format("job of {} ranks", ranks) : std::string("one machine"));
   AddMetric(record, "projected_sequences", n, "1", "given: --sequences");
   AddMetric(record, "projected_time", n / per_s, "s", projected);
   if (options.energy_metrics) {
