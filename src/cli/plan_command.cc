@@ -282,27 +282,28 @@ int RunTrain(CommonFlags& flags) {
         "--scaling-efficiency, --scaling-from and --from-run each give the scaling efficiency: "
         "give one of them");
   }
-  std::vector<std::string> efficiency_notes;
-  if (efficiency) {
-    request.scaling_efficiency = plan::Sourced{ParseFraction(*efficiency, "--scaling-efficiency"),
-                                               Given(flags, "scaling-efficiency")};
-  } else if (scaling_from) {
-    request.scaling_efficiency = ScalingFrom(*scaling_from, Given(flags, "scaling-from").substr(7),
-                                             plan::DefaultRunResolver());
-  } else if (from_run) {
-    try {
-      request.scaling_efficiency = plan::ScalingEfficiencyOfRun(
-          plan::DefaultRunResolver().Resolve(*from_run), request.instances, &efficiency_notes);
-    } catch (const InputError& e) {
-      throw InputError(fmt::format("--from-run: {}", e.what()));
-    }
-  }
   if (const std::string* b = Value(flags, "baseline")) request.baseline = *b;
   request.carbon = Carbon(flags);
   const plan::Catalog catalog = LoadCatalog(flags);
   const plan::DefaultRunResolver runs;
   const auto ccf = energy::CcfCoefficients::Load();
+  // After the context: it lets the resolver find stored runs by id.
   const auto context = Context(flags, catalog, runs, ccf);
+  std::vector<std::string> efficiency_notes;
+  if (efficiency) {
+    request.scaling_efficiency = plan::Sourced{ParseFraction(*efficiency, "--scaling-efficiency"),
+                                               Given(flags, "scaling-efficiency")};
+  } else if (scaling_from) {
+    request.scaling_efficiency =
+        ScalingFrom(*scaling_from, Given(flags, "scaling-from").substr(7), runs);
+  } else if (from_run) {
+    try {
+      request.scaling_efficiency =
+          plan::ScalingEfficiencyOfRun(runs.Resolve(*from_run), request.instances, &efficiency_notes);
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("--from-run: {}", e.what()));
+    }
+  }
   std::vector<plan::TrainingCandidate> candidates;
   for (const auto& spec : specs) {
     candidates.push_back(plan::ResolveTrainingCandidate(spec, context));

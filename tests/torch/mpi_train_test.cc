@@ -127,12 +127,22 @@ TEST(MpiTrain, DataParallelReplicasStayIdenticalAndTheRunMeasuresItsScaling) {
   // efficiency replaces the default 1.0.
   const ProcessResult from_candidate =
       RunJoulebench({"plan", "train", "--db", db, "--sequences", "1M", "--instances", "2",
-                     "--candidate", "run=" + id + ",name=cluster,price=1/h", "--candidate",
-                     "name=y,throughput=50/s,power=80W,price=0.5/h", "--json"});
+                     "--candidate", "run=" + id + ",name=cluster,power=100W,price=1/h",
+                     "--candidate", "name=y,throughput=50/s,power=80W,price=0.5/h", "--json"});
   ASSERT_EQ(from_candidate.exit_code, 0) << from_candidate.err;
   const json c = json::parse(from_candidate.out);
   EXPECT_NEAR(c.at("request").at("scaling_efficiency").at("value").get<double>(),
               std::min(1.0, efficiency->at("value").get<double>()), 1e-12);
+  const json& cluster = c.at("candidates")[0];
+  ASSERT_EQ(cluster.at("name"), "cluster");
+  EXPECT_EQ(cluster.at("inputs").at("sequences_per_s").at("value").get<double>(),
+            reference->at("value").get<double>());
+  EXPECT_NE(cluster.at("inputs")
+                .at("sequences_per_s")
+                .at("provenance")
+                .get<std::string>()
+                .find("reference_sequences_per_s"),
+            std::string::npos);
 }
 
 TEST(MpiTrain, PlanFromARunWithoutMeasuredScalingSaysWhy) {
