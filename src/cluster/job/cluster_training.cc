@@ -139,7 +139,9 @@ class JobObserver : public run::RunObserver {
       WaitForFinished(result);
       return result;
     }
-    const bool interrupted = StopRequested() || local.status != run::RunStatus::kComplete;
+    // After SIGINT/SIGTERM the others are ending too (and mpirun's SIGKILL is near); after a
+    // lost rank, the others' collectives give up within their own timeout.
+    const bool interrupted = StopRequested();
     const auto deadline =
         Clock::now() + (interrupted ? std::chrono::duration_cast<Clock::duration>(kInterruptFinals)
                                     : std::chrono::duration_cast<Clock::duration>(job_.timeout()));
