@@ -31,6 +31,9 @@ packages=(
   # The Prometheus exporter (prometheus-cpp's data model and text format) and, for its tests,
   # a real Prometheus server started on loopback by the test, and its linter promtool.
   prometheus-cpp-dev prometheus
+  # Multi-node runs (--mpi) and their tests: Open MPI's library and mpirun, and a one-node
+  # Slurm cluster the tests start on loopback (munge, slurmctld, slurmd, srun/sbatch).
+  libopenmpi-dev openmpi-bin munge slurmctld slurmd slurm-client
 )
 if [ "$with_torch" = 1 ]; then
   # OpenBLAS must come with libtorch: without it Debian's libtorch falls back to the

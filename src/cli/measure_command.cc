@@ -1,4 +1,5 @@
-// joulebench measure [--interval D] [--baseline D] [--json] [--timeline FILE.csv] -- CMD ARGS...
+// joulebench measure [--interval D] [--baseline D] [--json] [--timeline FILE.csv] [--mpi] -- CMD
+// ARGS...
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -8,9 +9,13 @@
 #include <fstream>
 
 #include "cli/command.h"
+#include "cli/mpi_flags.h"
 #include "cli/run_observers.h"
 #include "cli/source_flags.h"
+#include "cluster/job/cluster_measure.h"
+#include "joulebench/cluster/slurm_job.h"
 #include "joulebench/error.h"
+#include "joulebench/report/node_table.h"
 #include "joulebench/units.h"
 #include "report/energy_report_format.h"
 #include "run/measure_command_runner.h"
@@ -26,6 +31,7 @@ struct MeasureFlags {
   std::string timeline_csv;
   std::vector<std::string> command;
   RunFlags run;
+  MpiFlags mpi;
 };
 
 std::string ProbeLine(const run::ProbeSummary& p) {
@@ -35,9 +41,10 @@ std::string ProbeLine(const run::ProbeSummary& p) {
   return fmt::format("{}: {} ({})", p.source_name, energy::ProbeStatusName(p.status), p.reason);
 }
 
-int Run(const MeasureFlags& flags) {
+// The options of a measure run; with a node id (--mpi), "%n" in the roots becomes it.
+run::MeasureCommandOptions BuildOptions(const MeasureFlags& flags, std::string_view node_id = {}) {
   run::MeasureCommandOptions options;
-  options.sources = ResolveSourceOptions(flags.sources);
+  options.sources = ResolveSourceOptions(flags.sources, node_id);
   // "0", "0ms", "0.0s": a zero period, which ParseDuration would only ask a unit for.
   const auto nonzero = flags.interval.find_first_not_of("0.");
   if (nonzero != 0 && (nonzero == std::string::npos ||
@@ -55,6 +62,11 @@ int Run(const MeasureFlags& flags) {
     throw InputError("measure: no command given after '--'; e.g. joulebench measure -- sleep 5");
   }
   options.command = flags.command;
+  options.name = flags.run.name;
+  return options;
+}
+
+std::ofstream OpenTimelineCsv(const MeasureFlags& flags) {
   std::ofstream timeline_out;
   if (!flags.timeline_csv.empty()) {
     timeline_out.open(flags.timeline_csv, std::ios::trunc);
@@ -63,11 +75,71 @@ int Run(const MeasureFlags& flags) {
                                    std::strerror(errno)));
     }
   }
+  return timeline_out;
+}
+
+// `measure --mpi`: every rank runs the command; rank 0 prints and stores the job.
+int RunOnCluster(const MeasureFlags& flags) {
+  const MpiSetup mpi = ResolveMpiFlags(flags.mpi);
+  cluster::ClusterMeasureOptions options;
+  options.measure = BuildOptions(flags, mpi.node.id);
+  options.slurm = cluster::SlurmJobFromEnvironment();
+  cluster::MpiJob job(mpi.node, mpi.timeout);
+  return RunOnMpiJob(job, [&] {
+    RunFlags run = flags.run;
+    if (job.rank() != 0) {  // rank 0 alone stores and shows progress
+      run.no_store = true;
+      run.quiet = true;
+    }
+    std::ofstream timeline_out;
+    if (job.rank() == 0) timeline_out = OpenTimelineCsv(flags);
+    CliRunObservers observers(run, /*stop_on_signals=*/false);
+    options.measure.observer = observers.observer();
+    const cluster::ClusterMeasureResult result = cluster::MeasureCommandOnCluster(job, options);
+    if (!result.start_error.empty()) {
+      std::fprintf(stderr, "joulebench: error: rank %d: %s\n", job.rank(),
+                   result.start_error.c_str());
+    }
+    if (!result.root) {
+      if (result.ranks_lost) job.AbandonAfterRoot(result.exit_code == 0 ? 1 : result.exit_code);
+      return result.exit_code;
+    }
+    const run::RunRecord& r = result.record;
+    if (timeline_out.is_open()) report::WriteTimelineCsv(r.timeline, timeline_out);
+    std::string out;
+    if (flags.json) {
+      out = run::ToJson(r).dump(2) + "\n";
+    } else {
+      out += fmt::format("{} rank(s) on {} node(s); exit codes:", job.size(), r.nodes.size());
+      for (const auto& n : r.nodes) {
+        for (const auto& rank : n.ranks) {
+          out += rank.exit_code ? fmt::format(" {}", *rank.exit_code) : std::string(" -");
+        }
+      }
+      out += fmt::format(" (rank order); run {}\n", run::RunStatusName(r.status));
+      for (const auto& e : r.energy) out += report::FormatEnergyReportTable(e);
+      out += report::FormatNodeTable(r);
+      for (const auto& w : r.warnings) out += "warning: " + w + "\n";
+    }
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    std::fflush(stdout);
+    observers.PrintStored();
+    if (result.ranks_lost) job.Abandon(result.exit_code == 0 ? 1 : result.exit_code);
+    return result.exit_code;
+  });
+}
+
+int Run(const MeasureFlags& flags) {
+  if (flags.mpi.mpi) return RunOnCluster(flags);
+  if (!flags.mpi.node_id.empty()) {
+    throw InputError("--node-id applies to multi-node runs only; add --mpi");
+  }
+  run::MeasureCommandOptions options = BuildOptions(flags);
+  std::ofstream timeline_out = OpenTimelineCsv(flags);
 
   // SIGINT/SIGTERM are passed on to the command (not a stop request): its end ends the run.
   CliRunObservers observers(flags.run, /*stop_on_signals=*/false);
   options.observer = observers.observer();
-  options.name = flags.run.name;
   const run::MeasureCommandResult result = run::MeasureCommand(options);
   if (!result.started) {
     observers.PrintStored();
@@ -140,6 +212,7 @@ const CommandRegistration kMeasure{{
                      "Write every sample (cumulative joules and power per domain) to this CSV");
       AddRunFlags(app, flags->run);
       AddMetricsListenFlag(app, flags->run);
+      AddMpiFlags(app, flags->mpi);
       app.add_option("command", flags->command, "The command and its arguments, after '--'");
       return [flags] { return Run(*flags); };
     },

@@ -128,6 +128,9 @@ const CommandRegistration kPlan{Command{
                "Fraction of linear scaling, (0, 1] (default 1.0)");
       AddValue(*train, *train_flags, "scaling-from",
                "Scaling efficiency measured at two sizes: N1:RATE1,N2:RATE2");
+      AddValue(*train, *train_flags, "from-run",
+               "Scaling efficiency measured by a multi-node train run (train --mpi; stored id "
+               "or JSON file)");
       AddValue(*train, *train_flags, "predict-from",
                "A train run (JSON file or stored id) to predict from its first steps");
       AddValue(*train, *train_flags, "observe",

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "energy/redfish_source.h"
+#include "joulebench/cluster/node_identity.h"
 #include "joulebench/error.h"
 #include "joulebench/units.h"
 
@@ -181,11 +182,19 @@ void ResolveBmcOptions(const SourceFlags& flags, energy::BmcOptions& bmc) {
   if (!flags.ipmi_host.empty()) bmc.ipmi_host = flags.ipmi_host;
 }
 
-energy::SourceOptions ResolveSourceOptions(const SourceFlags& flags) {
+energy::SourceOptions ResolveSourceOptions(const SourceFlags& flags, std::string_view node_id) {
   energy::SourceOptions options = energy::SourceOptions::FromEnvironment();
   const bool sysfs_from_flag = !flags.sysfs_root.empty();
   if (sysfs_from_flag) options.sysfs_root = flags.sysfs_root;
   if (!flags.procfs_root.empty()) options.procfs_root = flags.procfs_root;
+  if (!node_id.empty()) {
+    options.sysfs_root = cluster::ExpandNodePattern(
+        options.sysfs_root.string(), node_id,
+        sysfs_from_flag ? "--sysfs-root" : "the sysfs root (JOULEBENCH_SYSFS_ROOT)");
+    options.procfs_root = cluster::ExpandNodePattern(
+        options.procfs_root.string(), node_id,
+        flags.procfs_root.empty() ? "the procfs root (JOULEBENCH_PROCFS_ROOT)" : "--procfs-root");
+  }
   if (!flags.nvml_library.empty()) options.nvml_library = flags.nvml_library;
   if (!flags.cpu_family.empty()) options.cpu_family = flags.cpu_family;
   if (!flags.neuron_max_watts.empty()) {

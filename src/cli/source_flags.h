@@ -36,8 +36,10 @@ void AddSourceFlags(CLI::App& app, SourceFlags& flags);
 // The environment's defaults (SourceOptions::FromEnvironment) overridden by the flags, after
 // checking them: roots must be directories, an NVML path must be a shared library, the BMC
 // URL an https URL without credentials, the password file readable and not empty. Throws
-// InputError with one line naming the flag (and never the password).
-energy::SourceOptions ResolveSourceOptions(const SourceFlags& flags);
+// InputError with one line naming the flag (and never the password). With a `node_id` (a
+// multi-node run), "%n" in the sysfs and procfs roots (flag or environment) becomes it, so
+// that each node of a test reads its own fake tree.
+energy::SourceOptions ResolveSourceOptions(const SourceFlags& flags, std::string_view node_id = {});
 
 // The BMC part of ResolveSourceOptions: flags over the environment's values in `bmc`.
 void ResolveBmcOptions(const SourceFlags& flags, energy::BmcOptions& bmc);

@@ -193,6 +193,38 @@ double ParseWithUnits(std::string_view text, std::string_view what, double& scal
   return value;
 }
 
+// A multi-node train run measured the whole job: a candidate is one instance (node). Its
+// throughput is the first node's alone when the run measured it (else the job's over its
+// nodes, scaling losses included), its power the job's mean over its nodes.
+void PerInstanceFromMultiNodeRun(const CandidateSpec& spec, const ResolvedRun& run,
+                                 TrainingCandidate& candidate) {
+  const auto nodes = static_cast<double>(run.record.nodes.size());
+  const auto from_run = [](const Sourced& s) {
+    return s.provenance.rfind("measured run:", 0) == 0;
+  };
+  if (spec.Find("throughput") == nullptr && from_run(candidate.sequences_per_s)) {
+    if (const run::Metric* reference = run.record.FindMetric("reference_sequences_per_s");
+        reference != nullptr && reference->value > 0) {
+      candidate.sequences_per_s = Sourced{reference->value, MetricProvenance(run, *reference)};
+    } else {
+      candidate.sequences_per_s.value /= nodes;
+      candidate.sequences_per_s.provenance += fmt::format(" / {} nodes", run.record.nodes.size());
+      candidate.notes.push_back(fmt::format(
+          "{} ran on {} nodes without a 1-node reference: the throughput per instance is the "
+          "job's over its nodes, its scaling losses included",
+          run.label, run.record.nodes.size()));
+    }
+  }
+  if (spec.Find("power") == nullptr && from_run(candidate.watts)) {
+    candidate.watts.value /= nodes;
+    candidate.watts.provenance += fmt::format(" / {} nodes", run.record.nodes.size());
+  }
+  if (const run::Metric* m = run.record.FindMetric("scaling_efficiency"); m && m->value > 0) {
+    candidate.measured_scaling_efficiency =
+        Sourced{std::min(1.0, m->value), MetricProvenance(run, *m)};
+  }
+}
+
 }  // namespace
 
 const std::string* CandidateSpec::Find(std::string_view key) const {
@@ -355,6 +387,63 @@ Sourced TrainingThroughputOfRun(const ResolvedRun& run) {
   return Sourced{m->value, MetricProvenance(run, *m)};
 }
 
+Sourced ScalingEfficiencyOfRun(const ResolvedRun& run, int instances,
+                               std::vector<std::string>* notes) {
+  if (!run.record.kind.empty() && run.record.kind != "train") {
+    throw InputError(
+        fmt::format("{} is a '{}' run; a scaling efficiency comes from a train run "
+                    "on several nodes (train --mpi)",
+                    run.label, run.record.kind));
+  }
+  const run::Metric* m = run.record.FindMetric("scaling_efficiency");
+  if (m == nullptr || !(m->value > 0)) {
+    throw InputError(fmt::format(
+        "{} measured no scaling efficiency: it ran on one node, or with --no-scaling-reference; "
+        "give --scaling-efficiency or --scaling-from instead",
+        run.label));
+  }
+  const run::Metric* nodes = run.record.FindMetric("nodes");
+  const int measured_nodes = nodes != nullptr ? static_cast<int>(nodes->value) : 0;
+  if (notes != nullptr && measured_nodes > 0 && instances > 0 && measured_nodes != instances) {
+    notes->push_back(fmt::format(
+        "the scaling efficiency was measured on {} nodes; this plan is for {} instances, where "
+        "it may differ",
+        measured_nodes, instances));
+  }
+  double efficiency = m->value;
+  if (efficiency > 1) {
+    if (notes != nullptr) {
+      notes->push_back(fmt::format(
+          "{} measured a scaling efficiency of {:.3f} (above 1: noise or a first node slowed by "
+          "the others); capped at 1.0",
+          run.label, efficiency));
+    }
+    efficiency = 1.0;
+  }
+  return Sourced{efficiency, MetricProvenance(run, *m)};
+}
+
+std::optional<Sourced> CandidatesScalingEfficiency(
+    const std::vector<TrainingCandidate>& candidates) {
+  std::optional<Sourced> found;
+  std::string from;
+  for (const auto& c : candidates) {
+    if (!c.measured_scaling_efficiency) continue;
+    if (found && found->value != c.measured_scaling_efficiency->value) {
+      throw InputError(fmt::format(
+          "candidates {} and {} come from multi-node runs that measured different scaling "
+          "efficiencies ({:.3f} and {:.3f}); choose one with --from-run RUN or "
+          "--scaling-efficiency",
+          from, c.name, found->value, c.measured_scaling_efficiency->value));
+    }
+    if (!found) {
+      found = c.measured_scaling_efficiency;
+      from = c.name;
+    }
+  }
+  return found;
+}
+
 TrainingCandidate ResolveTrainingCandidate(const CandidateSpec& spec,
                                            const CandidateContext& context) {
   Common c = ResolveCommon(spec, context, "train");
@@ -407,6 +496,7 @@ TrainingCandidate ResolveTrainingCandidate(const CandidateSpec& spec,
                                            c.machine->name, c.no_model_reason)
                              : std::string(" or run=FILE of a measured train run")));
   }
+  if (c.run && c.run->record.nodes.size() > 1) PerInstanceFromMultiNodeRun(spec, *c.run, candidate);
   return candidate;
 }
 

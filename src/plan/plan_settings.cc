@@ -8,6 +8,7 @@
 
 #include "joulebench/energy/ccf_coefficients.h"
 #include "joulebench/error.h"
+#include "joulebench/plan/candidate_spec.h"
 #include "joulebench/plan/carbon_data.h"
 #include "joulebench/plan/catalog.h"
 #include "joulebench/plan/plan_file.h"
@@ -21,7 +22,8 @@ const std::vector<std::string> kCommonSettings{"baseline",      "region", "grid-
                                                "instance-type", "price",  "catalog"};
 const std::vector<std::string> kInferenceSettings{"sla", "latency-bound", "utilisation"};
 const std::vector<std::string> kTrainingSettings{
-    "sequences", "instances", "scaling-efficiency", "scaling-from", "predict-from", "observe"};
+    "sequences", "instances",    "scaling-efficiency", "scaling-from",
+    "from-run",  "predict-from", "observe"};
 
 std::vector<std::string> WithCommon(std::vector<std::string> names) {
   names.insert(names.end(), kCommonSettings.begin(), kCommonSettings.end());
@@ -215,16 +217,27 @@ TrainingPlanOutcome PlanTrainingFromSettings(PlanSettings s) {
   request.instances = static_cast<int>(n);
   const std::string* efficiency = Value(s, "scaling-efficiency");
   const std::string* scaling_from = Value(s, "scaling-from");
-  if (efficiency && scaling_from) {
-    throw InputError("--scaling-efficiency and --scaling-from: give one of them");
+  const std::string* from_run = Value(s, "from-run");
+  if ((efficiency != nullptr) + (scaling_from != nullptr) + (from_run != nullptr) > 1) {
+    throw InputError(
+        "--scaling-efficiency, --scaling-from and --from-run each give the scaling efficiency: "
+        "give one of them");
   }
   const DefaultRunResolver runs;
+  std::vector<std::string> efficiency_notes;
   if (efficiency) {
     request.scaling_efficiency =
         Sourced{ParseFraction(*efficiency, "--scaling-efficiency"), Given(s, "scaling-efficiency")};
   } else if (scaling_from) {
     request.scaling_efficiency =
         ScalingFrom(*scaling_from, Given(s, "scaling-from").substr(7), runs);
+  } else if (from_run) {
+    try {
+      request.scaling_efficiency =
+          ScalingEfficiencyOfRun(runs.Resolve(*from_run), request.instances, &efficiency_notes);
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("--from-run: {}", e.what()));
+    }
   }
   if (const std::string* b = Value(s, "baseline")) request.baseline = *b;
   request.carbon = Carbon(s);
@@ -235,7 +248,18 @@ TrainingPlanOutcome PlanTrainingFromSettings(PlanSettings s) {
   for (const auto& spec : s.candidates) {
     candidates.push_back(ResolveTrainingCandidate(spec, context));
   }
+  if (!efficiency && !scaling_from && !from_run) {
+    // A candidate from a multi-node run brings the efficiency it measured.
+    if (auto measured = CandidatesScalingEfficiency(candidates)) {
+      request.scaling_efficiency = *measured;
+      efficiency_notes.push_back(
+          "the scaling efficiency is the one a candidate's multi-node run measured (replacing "
+          "the default 1.0); --scaling-efficiency or --from-run choose another");
+    }
+  }
   TrainingPlanOutcome outcome{PlanTraining(request, std::move(candidates)), std::nullopt};
+  outcome.plan.notes.insert(outcome.plan.notes.end(), efficiency_notes.begin(),
+                            efficiency_notes.end());
   if (const std::string* from = Value(s, "predict-from")) {
     double observe = 0.25;
     if (const std::string* o = Value(s, "observe")) observe = ParseFraction(*o, "--observe");

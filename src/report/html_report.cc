@@ -450,6 +450,59 @@ std::string RunsTable(const std::vector<run::RunRecord>& runs) {
   return out + "</tbody></table>\n";
 }
 
+// Multi-node runs: one row per node (its ranks, status, energy of the measurement, mean power,
+// CPU energy and the ranks' modelled shares of it), then the sum, which is the run's energy.
+std::string NodesSection(const std::vector<run::RunRecord>& runs) {
+  std::string rows;
+  BarChart chart;
+  chart.id = "chart-nodes";
+  chart.title = "Energy of the measurement per node (the run's energy is their sum)";
+  chart.y_label = "energy (J)";
+  for (const auto& r : runs) {
+    if (r.nodes.empty()) continue;
+    double sum = 0;
+    Bar bar;
+    bar.label = fmt::format("run {}", r.id);
+    for (const auto& n : r.nodes) {
+      const sampling::EnergyReport* m = n.FindEnergy("measurement");
+      std::string ranks;
+      for (const auto& u : n.ranks) {
+        std::string rank = fmt::format("{}: {:.3g} CPU-s", u.rank, u.cpu_s);
+        if (u.cpu_share) rank += fmt::format(", {:.1f} %", *u.cpu_share * 100);
+        if (u.cpu_joules) rank += ", " + FormatJoules(*u.cpu_joules);
+        if (u.status != "complete") rank += " (" + u.status + ")";
+        ranks += (ranks.empty() ? "" : "; ") + rank;
+      }
+      rows += fmt::format(
+          "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td>"
+          "<td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>\n",
+          HtmlEscape(r.id), HtmlEscape(n.node_id), HtmlEscape(n.hostname), HtmlEscape(n.status),
+          m ? Num(m->total_joules) : "-", m ? Num(m->mean_watts) : "-",
+          n.cpu_joules ? Num(*n.cpu_joules) : "-", HtmlEscape(ranks),
+          HtmlEscape(n.attribution.empty() ? "-" : n.attribution));
+      if (m) {
+        sum += m->total_joules;
+        bar.segments.push_back({n.node_id, m->total_joules});
+      }
+    }
+    rows += fmt::format(
+        "<tr class=\"sum\"><td>{}</td><td colspan=\"3\">sum of the nodes</td>"
+        "<td class=\"num\">{}</td><td colspan=\"4\"></td></tr>\n",
+        HtmlEscape(r.id), Num(sum));
+    bar.annotation = FormatJoules(sum);
+    chart.bars.push_back(std::move(bar));
+  }
+  if (rows.empty()) return "";
+  return "<h2>Nodes</h2>\n<p>A multi-node run has one meter per node, read by the node's lowest "
+         "rank; its energy is the sum of its nodes. Each rank's share of its node's CPU energy "
+         "is modelled from CPU time.</p>\n"
+         "<table id=\"nodes\"><thead><tr><th>run</th><th>node</th><th>host</th><th>status</th>"
+         "<th>energy (J)</th><th>mean power (W)</th><th>CPU energy (J)</th>"
+         "<th>ranks: CPU time, share of the node's busy CPU, CPU energy</th>"
+         "<th>attribution</th></tr></thead><tbody>\n" +
+         rows + "</tbody></table>\n" + RenderBarChart(chart);
+}
+
 constexpr const char* kStyle = R"css(
 body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:920px;color:#222}
 h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}
@@ -553,6 +606,7 @@ std::string RenderHtmlReport(const std::vector<run::RunRecord>& runs,
   out += "<h2>Power and energy</h2>\n";
   out += PowerChart(runs, options.max_points_per_series);
   out += EnergyChart(runs);
+  out += NodesSection(runs);
   out += "<h2>Throughput and latency</h2>\n";
   out += WindowCharts(runs);
   out += PeakChart(runs);

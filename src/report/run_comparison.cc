@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace joulebench::report {
@@ -178,6 +179,14 @@ RunComparison CompareRuns(const std::vector<run::RunRecord>& runs) {
       if (other.shape != first.shape) {
         c.flags.push_back(fmt::format("runs {} and {} use different shapes ('{}' vs '{}')",
                                       first.id, other.id, first.shape, other.shape));
+      }
+      const std::size_t first_nodes = std::max<std::size_t>(1, runs[0].nodes.size());
+      const std::size_t other_nodes = std::max<std::size_t>(1, runs[i].nodes.size());
+      if (first_nodes != other_nodes) {
+        c.flags.push_back(fmt::format(
+            "runs {} and {} ran on {} and {} node(s): their energy and throughput are of the whole "
+            "job",
+            first.id, other.id, first_nodes, other_nodes));
       }
     }
   }

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "joulebench/report/node_table.h"
 #include "joulebench/units.h"
 #include "report/energy_report_format.h"
 
@@ -180,6 +181,7 @@ std::string FormatRunDetails(const run::RunRecord& r) {
                          FormatWatts(p.watts_total));
     }
   }
+  out += FormatNodeTable(r);
   out += fmt::format("Timeline: {} samples of {} domains; {} windows; {} latency buckets\n",
                      r.timeline.time_s.size(), r.timeline.domains.size(), r.windows.size(),
                      r.latency_histogram.size());
@@ -231,6 +233,23 @@ std::string RunCsv(const run::RunRecord& r) {
   out += "# latency_histogram\nupper_bound_s,count\n";
   for (const auto& [upper, count] : r.latency_histogram) {
     out += fmt::format("{},{}\n", CsvNumber(upper), count);
+  }
+  if (!r.nodes.empty()) {
+    out +=
+        "# nodes\nnode_id,hostname,status,leader_rank,rank,rank_status,exit_code,cpu_s,cpu_share,"
+        "rank_cpu_joules,node_joules,node_mean_watts,node_cpu_joules\n";
+    for (const auto& n : r.nodes) {
+      const sampling::EnergyReport* m = n.FindEnergy("measurement");
+      for (const auto& u : n.ranks) {
+        out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\n", CsvField(n.node_id),
+                           CsvField(n.hostname), CsvField(n.status), n.leader_rank, u.rank,
+                           CsvField(u.status), u.exit_code ? std::to_string(*u.exit_code) : "",
+                           CsvNumber(u.cpu_s), u.cpu_share ? CsvNumber(*u.cpu_share) : "",
+                           u.cpu_joules ? CsvNumber(*u.cpu_joules) : "",
+                           m ? CsvNumber(m->total_joules) : "", m ? CsvNumber(m->mean_watts) : "",
+                           n.cpu_joules ? CsvNumber(*n.cpu_joules) : "");
+      }
+    }
   }
   out += "# timeline\ntime_s";
   for (const auto& d : r.timeline.domains) out += "," + CsvField(d.name + " (J)");

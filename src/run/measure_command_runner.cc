@@ -2,73 +2,19 @@
 
 #include <fmt/format.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <thread>
 
 #include "joulebench/error.h"
-
-extern char** environ;
+#include "run/command_process.h"
 
 namespace joulebench::run {
 namespace {
-
-std::atomic<pid_t> g_child{0};
-std::atomic<int> g_interrupt_signal{0};
-std::atomic<int> g_pending_forward{0};
-
-// Forwards SIGINT/SIGTERM sent by another process (kill, a job scheduler). A terminal's
-// Ctrl-C (si_code > 0: sent by the kernel) already reaches the command, which shares our
-// process group: forwarding it would deliver it twice.
-void ForwardSignal(int sig, siginfo_t* info, void*) {
-  g_interrupt_signal.store(sig);
-  const bool from_process = info == nullptr || info->si_code <= 0;
-  if (!from_process) return;
-  const pid_t child = g_child.load();
-  if (child > 0) {
-    kill(child, sig);
-  } else {
-    g_pending_forward.store(sig);
-  }
-}
-
-class SignalForwarding {
- public:
-  SignalForwarding() {
-    for (int i = 0; i < 2; ++i) {
-      struct sigaction current {};
-      sigaction(kSignals[i], nullptr, &current);
-      // A signal this process ignores (nohup, background job) stays ignored for the command.
-      installed_[i] = current.sa_handler != SIG_IGN;
-      if (!installed_[i]) continue;
-      struct sigaction sa {};
-      sa.sa_sigaction = ForwardSignal;
-      sa.sa_flags = SA_SIGINFO | SA_RESTART;
-      sigemptyset(&sa.sa_mask);
-      sigaction(kSignals[i], &sa, &previous_[i]);
-    }
-  }
-  ~SignalForwarding() {
-    for (int i = 0; i < 2; ++i) {
-      if (installed_[i]) sigaction(kSignals[i], &previous_[i], nullptr);
-    }
-    g_child.store(0);
-  }
-  SignalForwarding(const SignalForwarding&) = delete;
-  SignalForwarding& operator=(const SignalForwarding&) = delete;
-
- private:
-  static constexpr int kSignals[2] = {SIGINT, SIGTERM};
-  bool installed_[2] = {false, false};
-  struct sigaction previous_[2]{};
-};
 
 double UnixNow() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -145,26 +91,10 @@ MeasureCommandResult MeasureCommand(const MeasureCommandOptions& options) {
     result.baseline = meter.MeasureBaseline(*options.baseline);
   }
 
-  std::vector<std::string> argv_storage = options.command;
-  std::vector<char*> argv;
-  for (auto& a : argv_storage) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  g_interrupt_signal.store(0);
-  g_pending_forward.store(0);
-  SignalForwarding forwarding;
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t empty_mask;
-  sigemptyset(&empty_mask);
-  posix_spawnattr_setsigmask(&attr, &empty_mask);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-
+  CommandProcess command;
   result.start_unix_s = UnixNow();
   const sampling::WindowId window = meter.BeginWindow("measurement");
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, program.c_str(), nullptr, &attr, argv.data(), environ);
-  posix_spawnattr_destroy(&attr);
+  const int rc = command.Start(program, options.command);
   if (rc != 0) {
     meter.EndWindow(window);
     meter.Stop();
@@ -174,20 +104,15 @@ MeasureCommandResult MeasureCommand(const MeasureCommandOptions& options) {
     return result;
   }
   result.started = true;
-  g_child.store(pid);
-  if (const int pending = g_pending_forward.exchange(0); pending != 0) kill(pid, pending);
   observer.OnPhase("measuring", std::nullopt);
 
-  int status = 0;
+  CommandExit exit;
   if (options.observer == nullptr) {
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    exit = command.Wait();
   } else {
     // Polled so that power can be shown about once a second while the command runs.
     auto next_progress = std::chrono::steady_clock::now();
-    while (true) {
-      const pid_t done = waitpid(pid, &status, WNOHANG);
-      if (done == pid || (done < 0 && errno != EINTR)) break;
+    while (!command.TryWait(exit)) {
       if (std::chrono::steady_clock::now() >= next_progress) {
         observer.OnProgress(0, meter.RecentTotalWatts(std::chrono::seconds(1)));
         next_progress += std::chrono::seconds(1);
@@ -195,18 +120,13 @@ MeasureCommandResult MeasureCommand(const MeasureCommandOptions& options) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
-  g_child.store(0);
   result.measurement = meter.EndWindow(window);
   result.end_unix_s = UnixNow();
   meter.Stop();
 
-  if (WIFEXITED(status)) {
-    result.exit_code = WEXITSTATUS(status);
-  } else if (WIFSIGNALED(status)) {
-    result.terminating_signal = WTERMSIG(status);
-    result.exit_code = 128 + WTERMSIG(status);
-  }
-  if (const int sig = g_interrupt_signal.load(); sig != 0) result.interrupted_by = sig;
+  result.exit_code = exit.exit_code;
+  result.terminating_signal = exit.terminating_signal;
+  if (const int sig = command.interrupted_by(); sig != 0) result.interrupted_by = sig;
   result.timeline = meter.Snapshot();
   result.warnings = meter.TakeWarnings();
   if (options.observer != nullptr) observer.OnEnd(MeasureRecord(options, result));

@@ -387,7 +387,89 @@ std::vector<T> ParseArray(const json& object, std::string_view key, std::string_
   return out;
 }
 
+json OptionalNumber(const std::optional<double>& v) { return v ? Number(*v) : json(nullptr); }
+
+std::optional<int> GetOptionalInt(const json& object, std::string_view key, std::string_view path) {
+  const json* v = Field(object, key);
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  if (!v->is_number_integer()) BadShape(fmt::format("{}.{}", path, key), "is not a whole number");
+  return v->get<int>();
+}
+
+NodeResult NodeResultFromJsonAt(const json& j, std::string_view path) {
+  RequireObject(j, path);
+  NodeResult n;
+  n.node_id = GetString(j, "node_id", path);
+  n.hostname = GetString(j, "hostname", path);
+  n.node_id_source = GetString(j, "node_id_source", path);
+  n.leader_rank = GetOptionalInt(j, "leader_rank", path).value_or(0);
+  n.status = GetString(j, "status", path);
+  n.energy = ParseArray<sampling::EnergyReport>(j, "energy", path, EnergyReportFromJsonAt);
+  n.machine_busy_cpu_s = GetOptionalDouble(j, "machine_busy_cpu_s", path);
+  n.cpu_joules = GetOptionalDouble(j, "cpu_joules", path);
+  n.cpu_domains = GetString(j, "cpu_domains", path);
+  n.attribution = GetString(j, "attribution", path);
+  n.ranks = ParseArray<RankUsage>(j, "ranks", path, [](const json& r, std::string_view at) {
+    RankUsage u;
+    u.rank = GetOptionalInt(r, "rank", at).value_or(0);
+    u.pid = GetOptionalInt(r, "pid", at).value_or(0);
+    u.status = GetString(r, "status", at);
+    u.exit_code = GetOptionalInt(r, "exit_code", at);
+    u.cpu_s = GetDouble(r, "cpu_s", at);
+    u.cpu_share = GetOptionalDouble(r, "cpu_share", at);
+    u.cpu_joules = GetOptionalDouble(r, "cpu_joules", at);
+    return u;
+  });
+  n.sources = GetStrings(j, "sources", path);
+  n.warnings = GetStrings(j, "warnings", path);
+  return n;
+}
+
 }  // namespace
+
+const sampling::EnergyReport* NodeResult::FindEnergy(std::string_view window) const {
+  for (const auto& e : energy) {
+    if (e.name == window) return &e;
+  }
+  return nullptr;
+}
+
+double NodeResult::Joules(std::string_view window) const {
+  const sampling::EnergyReport* e = FindEnergy(window);
+  return e != nullptr ? e->total_joules : 0;
+}
+
+nlohmann::json ToJson(const NodeResult& n) {
+  json energy = json::array();
+  for (const auto& e : n.energy) energy.push_back(ToJson(e));
+  json ranks = json::array();
+  for (const auto& r : n.ranks) {
+    ranks.push_back(json{{"rank", r.rank},
+                         {"pid", r.pid},
+                         {"status", r.status},
+                         {"exit_code", r.exit_code ? json(*r.exit_code) : json(nullptr)},
+                         {"cpu_s", Number(r.cpu_s)},
+                         {"cpu_share", OptionalNumber(r.cpu_share)},
+                         {"cpu_joules", OptionalNumber(r.cpu_joules)}});
+  }
+  return json{{"node_id", n.node_id},
+              {"hostname", n.hostname},
+              {"node_id_source", n.node_id_source},
+              {"leader_rank", n.leader_rank},
+              {"status", n.status},
+              {"energy", std::move(energy)},
+              {"machine_busy_cpu_s", OptionalNumber(n.machine_busy_cpu_s)},
+              {"cpu_joules", OptionalNumber(n.cpu_joules)},
+              {"cpu_domains", n.cpu_domains},
+              {"attribution", n.attribution},
+              {"ranks", std::move(ranks)},
+              {"sources", n.sources},
+              {"warnings", n.warnings}};
+}
+
+NodeResult NodeResultFromJson(const nlohmann::json& json) {
+  return NodeResultFromJsonAt(json, "node");
+}
 
 std::string_view RunStatusName(RunStatus s) {
   switch (s) {
@@ -472,29 +554,35 @@ nlohmann::json ToJson(const RunRecord& r) {
   for (const auto& m : r.metrics) metrics.push_back(ToJson(m));
   json steady{{"at_s", nullptr}, {"criterion", r.steady_state_criterion}};
   if (r.steady_state_at_s) steady["at_s"] = Number(*r.steady_state_at_s);
-  return json{{"schema", kRunSchema},
-              {"id", r.id},
-              {"kind", r.kind},
-              {"name", r.name},
-              {"start_unix_s", Number(r.start_unix_s)},
-              {"end_unix_s", Number(r.end_unix_s)},
-              {"start_time", r.start_unix_s > 0 ? FormatIsoTime(r.start_unix_s) : ""},
-              {"end_time", r.end_unix_s > 0 ? FormatIsoTime(r.end_unix_s) : ""},
-              {"status", RunStatusName(r.status)},
-              {"verdict", r.verdict},
-              {"verdict_reasons", r.verdict_reasons},
-              {"config", r.config},
-              {"fingerprint", r.fingerprint},
-              {"timeline", ToJson(r.timeline)},
-              {"energy", std::move(energy)},
-              {"windows", std::move(windows)},
-              {"steady_state", std::move(steady)},
-              {"latency_histogram", std::move(histogram)},
-              {"histograms", std::move(named)},
-              {"power_curve", std::move(curve)},
-              {"peak_probes", std::move(probes)},
-              {"metrics", std::move(metrics)},
-              {"warnings", r.warnings}};
+  json out{{"schema", kRunSchema},
+           {"id", r.id},
+           {"kind", r.kind},
+           {"name", r.name},
+           {"start_unix_s", Number(r.start_unix_s)},
+           {"end_unix_s", Number(r.end_unix_s)},
+           {"start_time", r.start_unix_s > 0 ? FormatIsoTime(r.start_unix_s) : ""},
+           {"end_time", r.end_unix_s > 0 ? FormatIsoTime(r.end_unix_s) : ""},
+           {"status", RunStatusName(r.status)},
+           {"verdict", r.verdict},
+           {"verdict_reasons", r.verdict_reasons},
+           {"config", r.config},
+           {"fingerprint", r.fingerprint},
+           {"timeline", ToJson(r.timeline)},
+           {"energy", std::move(energy)},
+           {"windows", std::move(windows)},
+           {"steady_state", std::move(steady)},
+           {"latency_histogram", std::move(histogram)},
+           {"histograms", std::move(named)},
+           {"power_curve", std::move(curve)},
+           {"peak_probes", std::move(probes)},
+           {"metrics", std::move(metrics)},
+           {"warnings", r.warnings}};
+  if (!r.nodes.empty()) {
+    json nodes = json::array();
+    for (const auto& n : r.nodes) nodes.push_back(ToJson(n));
+    out["nodes"] = std::move(nodes);
+  }
+  return out;
 }
 
 RunRecord RunRecordFromJson(const nlohmann::json& j) {
@@ -596,6 +684,7 @@ RunRecord RunRecordFromJson(const nlohmann::json& j) {
     return metric;
   });
   r.warnings = GetStrings(j, "warnings", path);
+  r.nodes = ParseArray<NodeResult>(j, "nodes", path, NodeResultFromJsonAt);
   return r;
 }
 

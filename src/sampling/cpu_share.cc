@@ -92,6 +92,20 @@ bool MachineCpuSeconds(const std::filesystem::path& stat, double* busy_s, double
 
 }  // namespace
 
+std::optional<MachineCpuTimes> ReadMachineCpuTimes(const std::filesystem::path& procfs_root) {
+  MachineCpuTimes t;
+  if (!MachineCpuSeconds(procfs_root / "stat", &t.busy_s, &t.total_s)) return std::nullopt;
+  return t;
+}
+
+std::optional<double> ReadProcessCpuSeconds(const std::filesystem::path& procfs_root, int pid) {
+  try {
+    return ProcessCpuSeconds(procfs_root / std::to_string(pid) / "stat", nullptr);
+  } catch (const std::exception&) {  // std::stoull on a damaged file
+    return std::nullopt;
+  }
+}
+
 double CpuShareWindow::server_share() const {
   return machine_busy_cpu_s > 0 ? std::clamp(server_cpu_s / machine_busy_cpu_s, 0.0, 1.0) : 0.0;
 }

@@ -150,7 +150,7 @@ std::size_t ReplaceResults(Database& db, std::int64_t id, const run::RunRecord& 
     s.Run();
   }
   for (std::string_view table :
-       {"energy_reports", "windows", "metrics", "power_curve", "peak_probes"}) {
+       {"energy_reports", "windows", "metrics", "power_curve", "peak_probes", "run_nodes"}) {
     if (table == "windows" && append_windows) continue;
     db.Prepare(fmt::format("DELETE FROM {} WHERE run_id = ?1", table)).Bind(1, id).Run();
   }
@@ -222,6 +222,16 @@ std::size_t ReplaceResults(Database& db, std::int64_t id, const run::RunRecord& 
       BindNumber(s, 3, p.rate_per_s);
       BindNumber(s, 4, p.latency_percentile_s);
       s.Bind(5, std::int64_t{p.valid ? 1 : 0});
+      s.Run();
+    }
+  }
+  {
+    Statement s = db.Prepare(
+        "INSERT INTO run_nodes (run_id, seq, node_id, status, node) VALUES (?1, ?2, ?3, ?4, ?5)");
+    for (std::size_t i = 0; i < r.nodes.size(); ++i) {
+      s.Bind(1, id).Bind(2, static_cast<std::int64_t>(i));
+      s.Bind(3, std::string_view(r.nodes[i].node_id)).Bind(4, std::string_view(r.nodes[i].status));
+      s.Bind(5, run::ToJson(r.nodes[i]).dump());
       s.Run();
     }
   }
@@ -409,6 +419,13 @@ run::RunRecord ReadRun(Database& db, std::int64_t id) {
         "ORDER BY seq");
     s.Bind(1, id);
     while (s.Step()) r.peak_probes.push_back({NanIfNull(s, 0), NanIfNull(s, 1), s.Int(2) != 0});
+  }
+  {
+    Statement s = db.Prepare("SELECT node FROM run_nodes WHERE run_id = ?1 ORDER BY seq");
+    s.Bind(1, id);
+    while (s.Step()) {
+      r.nodes.push_back(run::NodeResultFromJson(ParseJsonColumn(s, 0, "node", id)));
+    }
   }
   return r;
 }

@@ -93,7 +93,21 @@ constexpr std::string_view kMigration3 = R"sql(
 ALTER TABLE runs ADD COLUMN histograms TEXT NOT NULL DEFAULT '[]';
 )sql";
 
-constexpr std::array<std::string_view, 3> kMigrations = {kMigration1, kMigration2, kMigration3};
+// Version 4: the per-node breakdown of multi-node runs (--mpi), one row per node holding the
+// node's document as in a run's JSON "nodes" (docs/json-schema.md).
+constexpr std::string_view kMigration4 = R"sql(
+CREATE TABLE run_nodes (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  node_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  node TEXT NOT NULL,
+  PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<std::string_view, 4> kMigrations = {kMigration1, kMigration2, kMigration3,
+                                                         kMigration4};
 
 int PragmaInt(Database& db, std::string_view pragma) {
   Statement s = db.Prepare(fmt::format("PRAGMA {}", pragma));

@@ -86,10 +86,18 @@ run::RunRecord StoringObserver::WithoutTimelineLocked(const run::RunRecord& reco
   copy.peak_probes = record.peak_probes;
   copy.metrics = record.metrics;
   copy.warnings = record.warnings;
+  if (meter_ != nullptr && meter_->domains().empty() && !record.timeline.domains.empty()) {
+    // A run no single meter measured (a multi-node run: every node's timeline merged) brings
+    // its timeline in the record; the writer appends what is new of it.
+    copy.timeline = record.timeline;
+    copy.nodes = record.nodes;
+    return copy;
+  }
   if (meter_ != nullptr) {
     copy.timeline.domains = meter_->domains();
     copy.timeline.joules.assign(copy.timeline.domains.size(), {});
   }
+  copy.nodes = record.nodes;
   return copy;
 }
 

@@ -67,12 +67,13 @@ TEST_F(ReportInBrowser, RendersEveryChartWithoutScriptErrorsAndShowsTheNameAsTex
   EXPECT_EQ(root_tag.find("data-script-errors"), std::string::npos) << root_tag;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(dom.out, m, std::regex("data-charts-drawn=\"(\\d+)\"")));
-  // All 11 charts; the plan's energy chart stays empty as this plan gives no energy.
-  EXPECT_EQ(std::stoi(m[1]), 11);
+  // All 12 charts (the sample run has nodes); the plan's energy chart stays empty as this plan
+  // gives no energy.
+  EXPECT_EQ(std::stoi(m[1]), 12);
   for (const char* id :
        {"chart-power", "chart-energy", "chart-throughput", "chart-latency", "chart-peak",
         "chart-power-load", "chart-cmp-throughput", "chart-cmp-energy", "chart-cmp-power",
-        "chart-cmp-instances", "chart-cmp-cost"}) {
+        "chart-cmp-instances", "chart-cmp-cost", "chart-nodes"}) {
     std::regex figure(std::string("<figure class=\"chart\" id=\"") + id +
                       "\" data-points=\"([1-9][0-9]*)\">");
     EXPECT_TRUE(std::regex_search(dom.out, figure)) << id;

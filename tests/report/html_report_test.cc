@@ -1,5 +1,6 @@
 #include "joulebench/report/html_report.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -13,7 +14,7 @@ namespace {
 const char* kCharts[] = {"chart-power",          "chart-energy",     "chart-throughput",
                          "chart-latency",        "chart-peak",       "chart-power-load",
                          "chart-cmp-throughput", "chart-cmp-energy", "chart-cmp-power",
-                         "chart-cmp-instances",  "chart-cmp-cost"};
+                         "chart-cmp-instances",  "chart-cmp-cost",   "chart-nodes"};
 
 // The opening tag of the figure with this id ("" when absent).
 std::string FigureTag(const std::string& html, const std::string& id) {
@@ -45,6 +46,30 @@ TEST(HtmlReport, EveryChartIsDrawnForAFullRunWithAPlan) {
     EXPECT_GT(std::stoi(m[1]), 0) << id;
   }
   EXPECT_NE(html.find("table id=\"provenance\""), std::string::npos);
+  EXPECT_NE(html.find("table id=\"nodes\""), std::string::npos);
+}
+
+TEST(HtmlReport, NodesTableShowsEachNodeAndTheirSum) {
+  run::RunRecord r = testing::SampleRunRecord(20);
+  std::string html = RenderHtmlReport({r});
+  const auto table = html.substr(html.find("<table id=\"nodes\""));
+  const std::string rows = table.substr(0, table.find("</table>"));
+  EXPECT_NE(rows.find("node07"), std::string::npos);
+  EXPECT_NE(rows.find("node08"), std::string::npos);
+  EXPECT_NE(rows.find("partial"), std::string::npos);
+  double sum = 0;
+  for (const auto& n : r.nodes) sum += n.Joules();
+  EXPECT_NE(rows.find(fmt::format("<td class=\"num\">{:.4g}</td>", sum)), std::string::npos)
+      << rows;
+  EXPECT_NE(rows.find("modelled: CPU-time share"), std::string::npos);
+}
+
+TEST(HtmlReport, RunsOnOneMachineHaveNoNodesSection) {
+  run::RunRecord r = testing::SampleRunRecord(20);
+  r.nodes.clear();
+  std::string html = RenderHtmlReport({r});
+  EXPECT_EQ(html.find("<h2>Nodes</h2>"), std::string::npos);
+  EXPECT_TRUE(FigureTag(html, "chart-nodes").empty());
 }
 
 TEST(HtmlReport, ReadsInstancesAndCostFromThePlannersJson) {

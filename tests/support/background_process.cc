@@ -9,6 +9,7 @@
 
 #include <cstring>
 #include <stdexcept>
+#include <string_view>
 
 extern char** environ;
 
@@ -32,7 +33,17 @@ BackgroundProcess::BackgroundProcess(const std::string& program,
   for (auto& a : argv_storage) argv.push_back(a.data());
   argv.push_back(nullptr);
   std::vector<std::string> env_storage;
-  for (char** e = environ; *e; ++e) env_storage.emplace_back(*e);
+  // An entry in `env` replaces the inherited variable of the same name (as RunProcess does).
+  auto overridden = [&env](std::string_view entry) {
+    const auto name = entry.substr(0, entry.find('=') + 1);
+    for (const auto& e : env) {
+      if (std::string_view(e).substr(0, e.find('=') + 1) == name) return true;
+    }
+    return false;
+  };
+  for (char** e = environ; *e; ++e) {
+    if (!overridden(*e)) env_storage.emplace_back(*e);
+  }
   env_storage.insert(env_storage.end(), env.begin(), env.end());
   std::vector<char*> envp;
   for (auto& e : env_storage) envp.push_back(e.data());

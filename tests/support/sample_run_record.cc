@@ -174,6 +174,37 @@ run::RunRecord SampleRunRecord(std::size_t samples) {
       {"network_energy", 1.25e-6, "J", "modelled: ccf-2026 coefficients"},
   };
   r.warnings = {"NVML absent: no GPU power", "counter wrapped twice"};
+  // Two nodes of a multi-node run: one complete with its windows, one whose leader was lost.
+  run::NodeResult a;
+  a.node_id = "node07";
+  a.hostname = "node07.cluster";
+  a.node_id_source = "JOULEBENCH_NODE_ID";
+  a.leader_rank = 0;
+  a.status = "complete";
+  a.energy = {baseline, e};
+  a.machine_busy_cpu_s = 14.25;
+  a.cpu_joules = 812.5;
+  a.cpu_domains = "rapl/package-0";
+  a.attribution = "modelled: CPU-time share x (rapl/package-0)";
+  a.ranks = {{.rank = 0,
+              .pid = 4242,
+              .status = "complete",
+              .exit_code = 0,
+              .cpu_s = 7.125,
+              .cpu_share = 0.5,
+              .cpu_joules = 406.25},
+             {.rank = 1, .pid = 4243, .status = "complete", .exit_code = 3, .cpu_s = 1.5}};
+  a.sources = {"powercap: 2 domain(s)", "nvml: absent (no libnvidia-ml)"};
+  a.warnings = {"a warning of node07"};
+  run::NodeResult b;
+  b.node_id = "node08";
+  b.hostname = "node08.cluster";
+  b.node_id_source = "hostname";
+  b.leader_rank = 2;
+  b.status = "partial";
+  b.energy = {e};
+  b.ranks = {{.rank = 2, .pid = 99, .status = "lost", .cpu_s = 0.25}};
+  r.nodes = {a, b};
   return r;
 }
 
@@ -277,6 +308,36 @@ void ExpectSameRunRecord(const run::RunRecord& e, const run::RunRecord& a) {
     EXPECT_EQ(e.metrics[i].provenance, a.metrics[i].provenance);
   }
   EXPECT_EQ(e.warnings, a.warnings);
+  ASSERT_EQ(e.nodes.size(), a.nodes.size());
+  for (std::size_t i = 0; i < e.nodes.size(); ++i) {
+    const run::NodeResult& en = e.nodes[i];
+    const run::NodeResult& an = a.nodes[i];
+    EXPECT_EQ(en.node_id, an.node_id);
+    EXPECT_EQ(en.hostname, an.hostname);
+    EXPECT_EQ(en.node_id_source, an.node_id_source);
+    EXPECT_EQ(en.leader_rank, an.leader_rank);
+    EXPECT_EQ(en.status, an.status);
+    ASSERT_EQ(en.energy.size(), an.energy.size());
+    for (std::size_t k = 0; k < en.energy.size(); ++k) {
+      ExpectSameEnergyReport(en.energy[k], an.energy[k]);
+    }
+    EXPECT_EQ(en.machine_busy_cpu_s, an.machine_busy_cpu_s);
+    EXPECT_EQ(en.cpu_joules, an.cpu_joules);
+    EXPECT_EQ(en.cpu_domains, an.cpu_domains);
+    EXPECT_EQ(en.attribution, an.attribution);
+    ASSERT_EQ(en.ranks.size(), an.ranks.size());
+    for (std::size_t k = 0; k < en.ranks.size(); ++k) {
+      EXPECT_EQ(en.ranks[k].rank, an.ranks[k].rank);
+      EXPECT_EQ(en.ranks[k].pid, an.ranks[k].pid);
+      EXPECT_EQ(en.ranks[k].status, an.ranks[k].status);
+      EXPECT_EQ(en.ranks[k].exit_code, an.ranks[k].exit_code);
+      EXPECT_EQ(en.ranks[k].cpu_s, an.ranks[k].cpu_s);
+      EXPECT_EQ(en.ranks[k].cpu_share, an.ranks[k].cpu_share);
+      EXPECT_EQ(en.ranks[k].cpu_joules, an.ranks[k].cpu_joules);
+    }
+    EXPECT_EQ(en.sources, an.sources);
+    EXPECT_EQ(en.warnings, an.warnings);
+  }
 }
 
 }  // namespace joulebench::testing

@@ -67,6 +67,19 @@ TrainingCandidate ResolveTrainingCandidate(const CandidateSpec& spec,
 // for the whole cluster it ran on. Throws InputError naming the run when it has neither.
 Sourced TrainingThroughputOfRun(const ResolvedRun& run);
 
+// The scaling efficiency a multi-node train run measured (metric scaling_efficiency:
+// throughput on its N nodes / (N x its first node's alone)), with the run named in the
+// provenance, and a note when `instances` differs from N. Throws InputError naming the run
+// when it is not a train run or measured none (one node, or --no-scaling-reference).
+Sourced ScalingEfficiencyOfRun(const ResolvedRun& run, int instances,
+                               std::vector<std::string>* notes = nullptr);
+
+// The measured scaling efficiency the candidates bring (from their multi-node runs), to
+// replace the default 1.0: nullopt when none brings one; InputError when several disagree
+// (the user then chooses with --from-run or --scaling-efficiency).
+std::optional<Sourced> CandidatesScalingEfficiency(
+    const std::vector<TrainingCandidate>& candidates);
+
 // "60W", "6.5kW", "500mW" -> watts (> 0). InputError naming `what` otherwise.
 double ParsePowerWatts(std::string_view text, std::string_view what);
 // "0.362/h", "$0.362/h", "8.69/d" -> US dollars per hour (> 0).

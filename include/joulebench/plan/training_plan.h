@@ -26,6 +26,9 @@ struct TrainingCandidate {
   std::optional<Sourced> price_usd_per_hour;
   std::string price_missing_reason;
   std::vector<std::string> notes;
+  // Measured by the multi-node train run the candidate comes from (train --mpi on several
+  // nodes, against its first node alone); absent otherwise.
+  std::optional<Sourced> measured_scaling_efficiency;
 };
 
 struct TrainingRequest {

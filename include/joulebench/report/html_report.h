@@ -7,6 +7,8 @@
 // offered rate from the peak search), chart-power-load (power versus load), and the study-style
 // comparison bars chart-cmp-throughput, chart-cmp-energy, chart-cmp-power, chart-cmp-instances,
 // chart-cmp-cost (the last two need a plan). Then a provenance table (table#provenance).
+// Multi-node runs add a "Nodes" section: table#nodes (one row per node and their sum) and
+// chart-nodes (energy per node).
 #pragma once
 
 #include <cstddef>

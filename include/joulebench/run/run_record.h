@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "joulebench/run/node_result.h"
 #include "joulebench/sampling/meter.h"
 
 namespace joulebench::run {
@@ -87,6 +88,9 @@ struct RunRecord {
   std::vector<PeakProbe> peak_probes;
   std::vector<Metric> metrics;
   std::vector<std::string> warnings;
+  // Multi-node runs (--mpi): what each node measured; the run's energy is their sum. Empty
+  // for a run on one machine.
+  std::vector<NodeResult> nodes;
 
   const Metric* FindMetric(std::string_view metric_name) const;
 };

@@ -38,6 +38,19 @@ struct CpuShareWindow {
   double self_share() const;
 };
 
+// The machine's CPU time so far from PROCFS/stat: busy (every field but idle and iowait)
+// and all of it, in seconds; nullopt when the file cannot be read. Multi-node runs take the
+// busy time of a node over a window from two of these.
+struct MachineCpuTimes {
+  double busy_s = 0;
+  double total_s = 0;
+};
+std::optional<MachineCpuTimes> ReadMachineCpuTimes(const std::filesystem::path& procfs_root);
+
+// utime + stime of PROCFS/PID/stat in seconds (the process's threads, not its children);
+// nullopt when the process is gone or the file cannot be read.
+std::optional<double> ReadProcessCpuSeconds(const std::filesystem::path& procfs_root, int pid);
+
 class CpuShareSampler {
  public:
   // Throws InputError when the pid does not exist or the cgroup has no cpu.stat (naming the

@@ -12,6 +12,8 @@
 // thread) takes one mutex, so the writer (not thread-safe itself) is used by one thread at a
 // time. A storing error never ends the run: the first one is kept (error()) and storing stops.
 // Destroyed without OnEnd (an exception in the run): the writer marks the run incomplete.
+// A run whose meter has no domains but whose records carry a timeline (a multi-node run, its
+// nodes' timelines merged) has that timeline stored instead, appended as it grows.
 #pragma once
 
 #include <condition_variable>

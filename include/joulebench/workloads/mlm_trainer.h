@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "joulebench/workloads/data_parallel.h"
 #include "joulebench/workloads/model_config.h"
 #include "joulebench/workloads/torch_runtime.h"
 
@@ -25,12 +26,18 @@ struct TrainOptions {
   // 0: an endless stream of fresh documents. N > 0: a fixed corpus of N micro-batches,
   // cycled (for convergence checks).
   std::int64_t corpus_batches = 0;
+  // Data-parallel training with other processes (nullptr: alone). Each rank draws its own
+  // documents (seed offset by its rank), starts from rank 0's weights, and sums its
+  // gradients with the others' (fp32, averaged) before every optimizer step. Not owned.
+  DataParallelGroup* data_parallel = nullptr;
 };
 
 struct TrainStep {
-  double loss = 0;            // mean cross-entropy over the predicted tokens of the step
+  // Mean cross-entropy over the predicted tokens of the step (data-parallel: averaged over
+  // the ranks, each on its own shard).
+  double loss = 0;
   double duration_s = 0;      // wall time of the whole step (data, forward, backward, update)
-  std::int64_t sequences = 0; // batch_size x grad_accum
+  std::int64_t sequences = 0;  // batch_size x grad_accum (this rank's)
   std::int64_t predicted_tokens = 0;
   double learning_rate = 0;   // used by this step
 };
@@ -50,6 +57,10 @@ class MlmTrainer {
   // predicted tokens per sequence.
   double FlopsPerStep() const;
   std::int64_t sequences_per_step() const;
+  // Data-parallel: the largest |weight - rank 0's weight| of this replica, summed over every
+  // rank (a collective: every rank calls it at the same step). 0 when the replicas are
+  // identical, as summed gradients keep them; 0 without data parallelism.
+  double ReplicaWeightDifference();
   std::int64_t steps_done() const;
   const ModelConfig& config() const;
   const TrainOptions& options() const;  // device canonicalised

@@ -13,6 +13,7 @@
 #include "joulebench/run/run_observer.h"
 #include "joulebench/run/run_record.h"
 #include "joulebench/sampling/meter.h"
+#include "joulebench/workloads/data_parallel.h"
 #include "joulebench/workloads/mlm_trainer.h"
 
 namespace joulebench::workloads {
@@ -42,9 +43,25 @@ struct TrainingRunOptions {
   // Told about the run as it happens (storing, progress, stop requests); nullptr = none.
   // A stop request ends the run after the current step with status incomplete.
   run::RunObserver* observer = nullptr;
+  // Data-parallel training with other ranks (train --mpi; nullptr: alone). The trainer sums
+  // gradients through it, and the ranks agree after every step on when the measurement
+  // begins and when the run stops: rank 0's steady state and stop rule, any rank's stop
+  // request. Throughput counts every rank's sequences. A rank that stops taking part ends the
+  // run as incomplete. Adds the metrics rank_cpu_time (this process) and
+  // machine_busy_cpu_time (procfs stat) over the measured steps, for per-rank attribution.
+  DataParallelGroup* data_parallel = nullptr;
+  // Adds the energy figures of this process's meter (AddTrainingEnergyMetrics). A multi-node
+  // run turns this off and adds them from the sum of its nodes instead.
+  bool energy_metrics = true;
 };
 
 // Throws InputError / EnvironmentError before anything runs when options or device are bad.
 run::RunRecord RunTraining(const TrainingRunOptions& options);
+
+// The energy figures of a train record: mean power and energy of the measurement, energy per
+// sequence (total, attributable, per domain), and the projected energy of
+// `projected_sequences` at that energy per sequence.
+void AddTrainingEnergyMetrics(run::RunRecord& record, const sampling::EnergyReport& energy,
+                              double sequences, double projected_sequences);
 
 }  // namespace joulebench::workloads

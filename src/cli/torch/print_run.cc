@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "joulebench/report/node_table.h"
 #include "joulebench/units.h"
 #include "report/energy_report_format.h"
 
@@ -43,6 +44,7 @@ void PrintRunRecord(const run::RunRecord& record, bool json) {
       out += fmt::format("  {:<44} {:>16}   {}\n", m.name, FormatValue(m), m.provenance);
     }
     for (const auto& e : record.energy) out += report::FormatEnergyReportTable(e);
+    out += report::FormatNodeTable(record);
     for (const auto& w : record.warnings) out += "warning: " + w + "\n";
   }
   std::fwrite(out.data(), 1, out.size(), stdout);

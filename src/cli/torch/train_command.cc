@@ -2,9 +2,12 @@
 #include <fmt/format.h>
 
 #include "cli/command.h"
+#include "cli/mpi_flags.h"
 #include "cli/run_observers.h"
 #include "cli/source_flags.h"
 #include "cli/torch/print_run.h"
+#include "cluster/job/cluster_training.h"
+#include "joulebench/cluster/slurm_job.h"
 #include "joulebench/error.h"
 #include "joulebench/units.h"
 #include "joulebench/workloads/model_config.h"
@@ -34,7 +37,43 @@ struct TrainFlags {
   std::string gemm_duration = "1s";
   std::uint64_t seed = 1;
   bool json = false;
+  MpiFlags mpi;
+  bool no_scaling_reference = false;
 };
+
+// `train --mpi`: data-parallel across the ranks; rank 0 prints and stores the job.
+int RunOnCluster(const TrainFlags& f, workloads::TrainingRunOptions o) {
+  const MpiSetup mpi = ResolveMpiFlags(f.mpi);
+  cluster::ClusterTrainingOptions options;
+  o.sources = ResolveSourceOptions(f.sources, mpi.node.id);
+  options.training = std::move(o);
+  options.scaling_reference = !f.no_scaling_reference;
+  options.slurm = cluster::SlurmJobFromEnvironment();
+  cluster::MpiJob job(mpi.node, mpi.timeout);
+  return RunOnMpiJob(job, [&] {
+    RunFlags run = f.run;
+    if (job.rank() != 0) {  // rank 0 alone stores and shows progress
+      run.no_store = true;
+      run.quiet = true;
+    }
+    CliRunObservers observers(run, /*stop_on_signals=*/true);
+    options.training.observer = observers.observer();
+    const cluster::ClusterTrainingResult result = cluster::RunTrainingOnCluster(job, options);
+    if (result.root) {
+      PrintRunRecord(result.record, f.json);
+      observers.PrintStored();
+    }
+    const int code = observers.ExitCode(result.ranks_lost ? 1 : 0);
+    if (result.ranks_lost) {
+      if (result.root) {
+        job.Abandon(code);
+      } else {
+        job.AbandonAfterRoot(code);
+      }
+    }
+    return code;
+  });
+}
 
 int Run(const TrainFlags& f) {
   workloads::TrainingRunOptions o;
@@ -66,6 +105,9 @@ int Run(const TrainFlags& f) {
   o.projected_sequences = ParseCount(f.sequences, "--sequences");
   if (!f.baseline.empty()) o.baseline = ParseDuration(f.baseline, "--baseline");
   o.gemm_peak_duration = ParseDuration(f.gemm_duration, "--gemm-duration", true);
+  if (f.mpi.mpi) return RunOnCluster(f, std::move(o));
+  if (!f.mpi.node_id.empty())
+    throw InputError("--node-id applies to multi-node runs only; add --mpi");
   o.sources = ResolveSourceOptions(f.sources);
   CliRunObservers observers(f.run, /*stop_on_signals=*/true);
   o.observer = observers.observer();
@@ -110,6 +152,10 @@ const CommandRegistration kTrain{{
       app.add_flag("--json", f->json, "Print the run record as JSON");
       AddRunFlags(app, f->run, /*with_name=*/false);
       AddMetricsListenFlag(app, f->run);
+      AddMpiFlags(app, f->mpi);
+      app.add_flag("--no-scaling-reference", f->no_scaling_reference,
+                   "With --mpi on several nodes: skip training the first node alone first, so "
+                   "no scaling efficiency is measured");
       return [f] { return Run(*f); };
     },
     41,

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <span>
 
 #include "joulebench/error.h"
 #include "joulebench/workloads/mlm_masking.h"
@@ -27,6 +28,44 @@ struct MlmTrainer::Impl {
   std::vector<std::pair<DocumentBatch, MlmTargets>> corpus;
   std::size_t next_in_corpus = 0;
   std::int64_t steps = 0;
+  torch::Tensor flat;  // data-parallel: the gradients (and the loss) of a step, fp32 on the CPU
+
+  // Copies every parameter's (or its gradient's) values into `flat` from `at`, or back.
+  std::int64_t Flatten(bool gradients, std::int64_t extra) {
+    std::int64_t total = 0;
+    for (const auto& p : model->parameters()) total += p.numel();
+    if (!flat.defined() || flat.numel() != total + extra) {
+      flat = torch::empty({total + extra}, torch::kFloat);
+    }
+    std::int64_t at = 0;
+    for (auto& p : model->parameters()) {
+      const std::int64_t n = p.numel();
+      torch::Tensor source = gradients ? p.grad() : p.detach();
+      if (!source.defined()) {
+        flat.narrow(0, at, n).zero_();
+      } else {
+        flat.narrow(0, at, n).copy_(source.reshape({-1}).to(torch::kCPU, torch::kFloat));
+      }
+      at += n;
+    }
+    return total;
+  }
+
+  void Unflatten(bool gradients) {
+    torch::NoGradGuard no_grad;
+    std::int64_t at = 0;
+    for (auto& p : model->parameters()) {
+      const std::int64_t n = p.numel();
+      torch::Tensor values = flat.narrow(0, at, n).view(p.sizes()).to(p.device(), p.scalar_type());
+      if (gradients) {
+        if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+        p.grad().copy_(values);
+      } else {
+        p.copy_(values);
+      }
+      at += n;
+    }
+  }
 
   std::pair<DocumentBatch, MlmTargets> NextMicroBatch() {
     if (!corpus.empty()) {
@@ -60,13 +99,18 @@ MlmTrainer::MlmTrainer(const ModelConfig& config, const TrainOptions& options)
   SetIntraOpThreads(options.torch.threads);
   KeepFreedHostMemory();
   impl_->device = torch_impl::ToDevice(impl_->options.torch.device);
-  impl_->documents = std::make_unique<DocumentGenerator>(DocumentOptions{
-      .seq_len = options.seq_len,
-      .vocab_size = config.vocab_size,
-      .seed = options.torch.seed,
-      .full_length = true});
-  impl_->masker = std::make_unique<MlmMasker>(
-      MlmOptions{.vocab_size = config.vocab_size, .seed = options.torch.seed + 1});
+  // Data-parallel ranks draw different documents (their shards); rank 0's equal a lone run's.
+  const unsigned long long shard =
+      options.data_parallel != nullptr
+          ? static_cast<unsigned long long>(options.data_parallel->rank())
+          : 0ULL;
+  impl_->documents = std::make_unique<DocumentGenerator>(
+      DocumentOptions{.seq_len = options.seq_len,
+                      .vocab_size = config.vocab_size,
+                      .seed = options.torch.seed + shard * 1000003ULL,
+                      .full_length = true});
+  impl_->masker = std::make_unique<MlmMasker>(MlmOptions{
+      .vocab_size = config.vocab_size, .seed = options.torch.seed + 1 + shard * 1000003ULL});
   for (std::int64_t i = 0; i < options.corpus_batches; ++i) {
     impl_->corpus.push_back(impl_->NextMicroBatch());
   }
@@ -99,6 +143,13 @@ MlmTrainer::MlmTrainer(const ModelConfig& config, const TrainOptions& options)
                         std::make_unique<torch::optim::AdamWOptions>(no_decay_options));
     impl_->optimizer = std::make_unique<torch::optim::AdamW>(std::move(groups), adamw);
   });
+  if (DataParallelGroup* group = options.data_parallel; group != nullptr && group->size() > 1) {
+    // Every replica starts from rank 0's weights (a weights file may exist on its node only).
+    torch_impl::Guarded("copying rank 0's weights", [&] { impl_->Flatten(false, 0); });
+    group->Broadcast(std::span<float>(impl_->flat.data_ptr<float>(),
+                                      static_cast<std::size_t>(impl_->flat.numel())));
+    torch_impl::Guarded("copying rank 0's weights", [&] { impl_->Unflatten(false); });
+  }
 }
 
 MlmTrainer::~MlmTrainer() = default;
@@ -134,9 +185,27 @@ TrainStep MlmTrainer::Step() {
       loss_sum += loss.item<double>();
       step.predicted_tokens += n;
     }
+    step.loss = loss_sum / static_cast<double>(o.grad_accum);
+  });
+  if (DataParallelGroup* group = o.data_parallel; group != nullptr && group->size() > 1) {
+    // One fp32 sum of every gradient, with the step's loss in the last element; then the
+    // mean over the ranks, as DistributedDataParallel averages.
+    std::int64_t total = 0;
+    torch_impl::Guarded("gathering gradients", [&] {
+      total = impl_->Flatten(true, 1);
+      impl_->flat[total].fill_(step.loss);
+    });
+    group->AllReduceSum(std::span<float>(impl_->flat.data_ptr<float>(),
+                                         static_cast<std::size_t>(impl_->flat.numel())));
+    torch_impl::Guarded("averaging gradients", [&] {
+      impl_->flat.div_(static_cast<double>(group->size()));
+      step.loss = impl_->flat[total].item<double>();
+      impl_->Unflatten(true);
+    });
+  }
+  torch_impl::Guarded("training " + impl_->config.name, [&] {
     impl_->optimizer->step();
     torch_impl::Synchronize(impl_->device);
-    step.loss = loss_sum / static_cast<double>(o.grad_accum);
   });
   ++impl_->steps;
   step.sequences = sequences_per_step();
@@ -151,6 +220,23 @@ double MlmTrainer::FlopsPerStep() const {
       1.0, std::round(static_cast<double>(impl_->options.seq_len - 2) * mlm.mask_fraction));
   return static_cast<double>(sequences_per_step()) *
          MlmTrainingFlops(impl_->config, impl_->options.seq_len, masked);
+}
+
+double MlmTrainer::ReplicaWeightDifference() {
+  DataParallelGroup* group = impl_->options.data_parallel;
+  if (group == nullptr || group->size() < 2) return 0;
+  torch::Tensor reference;
+  torch_impl::Guarded("comparing replicas", [&] {
+    impl_->Flatten(false, 0);
+    reference = impl_->flat.clone();
+  });
+  group->Broadcast(
+      std::span<float>(reference.data_ptr<float>(), static_cast<std::size_t>(reference.numel())));
+  float difference = 0;
+  torch_impl::Guarded("comparing replicas",
+                      [&] { difference = (impl_->flat - reference).abs().max().item<float>(); });
+  group->AllReduceSum(std::span<float>(&difference, 1));
+  return difference;
 }
 
 std::int64_t MlmTrainer::sequences_per_step() const {

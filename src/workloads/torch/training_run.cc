@@ -2,13 +2,16 @@
 #include "joulebench/workloads/training_run.h"
 
 #include <fmt/format.h>
+#include <time.h>
 
 #include <algorithm>
 #include <cmath>
 
+#include "joulebench/cluster/mpi_job.h"
 #include "joulebench/error.h"
 #include "joulebench/load/power_signal.h"
 #include "joulebench/load/steady_state_detector.h"
+#include "joulebench/sampling/cpu_share.h"
 #include "joulebench/units.h"
 #include "joulebench/workloads/gemm_peak.h"
 #include "workloads/torch/run_metrics.h"
@@ -25,7 +28,37 @@ double Percentile(std::vector<double> values, double p) {
   return values[lo] + (values[hi] - values[lo]) * (rank - static_cast<double>(lo));
 }
 
+// What the ranks of a data-parallel run agree on after each step (bitwise OR).
+enum AgreeBits : std::uint32_t {
+  kStop = 1,            // some rank was asked to stop
+  kSteady = 2,          // rank 0: steady state reached; the next step begins the measurement
+  kWarmupTimedOut = 4,  // rank 0: no steady state within max_warmup
+  kDone = 8,            // rank 0: the measured time is over
+};
+
+double ProcessCpuSeconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
+
 }  // namespace
+
+void AddTrainingEnergyMetrics(run::RunRecord& record, const sampling::EnergyReport& energy,
+                              double sequences, double projected_sequences) {
+  AddEnergyPerUnitMetrics(record, energy, sequences, "energy_per_sequence");
+  if (!(sequences > 0)) return;
+  const std::string projected = fmt::format(
+      "projected: {:.4g} sequences x measured energy per sequence", projected_sequences);
+  AddMetric(record, "projected_energy", energy.total_joules / sequences * projected_sequences, "J",
+            projected);
+  if (energy.total_attributable_joules) {
+    AddMetric(record, "projected_energy_attributable",
+              *energy.total_attributable_joules / sequences * projected_sequences, "J",
+              fmt::format("projected: {:.4g} sequences x attributable energy per sequence",
+                          projected_sequences));
+  }
+}
 
 run::RunRecord RunTraining(const TrainingRunOptions& options) {
   run::RunRecord record;
@@ -36,7 +69,12 @@ run::RunRecord RunTraining(const TrainingRunOptions& options) {
   if (options.steady_windows < 2) throw InputError("steady-state windows must be at least 2");
   if (options.window.count() <= 0) throw InputError("--window must be longer than 0 s");
   if (!(options.projected_sequences > 0)) throw InputError("--sequences must be > 0");
-  MlmTrainer trainer(config, options.train);
+  DataParallelGroup* const dp = options.data_parallel;
+  const bool root = dp == nullptr || dp->rank() == 0;
+  const std::int64_t ranks = dp != nullptr ? dp->size() : 1;
+  TrainOptions train = options.train;
+  train.data_parallel = dp;
+  MlmTrainer trainer(config, train);
 
   std::optional<GemmPeak> gemm;
   if (options.gemm_peak_duration.count() > 0) {
@@ -61,7 +99,9 @@ run::RunRecord RunTraining(const TrainingRunOptions& options) {
                                       .drift_relative = options.steady_drift_relative});
   struct StepRecord {
     double begin_s, end_s, loss;
-    std::int64_t sequences;
+    std::int64_t sequences;  // every rank's
+    double cpu_begin_s = 0;  // data-parallel: this process's CPU time at the step's begin
+    std::optional<double> busy_begin_s;  // and the machine's busy CPU time
   };
   std::vector<StepRecord> steps;
   const double run_begin = load::SteadyNowSeconds();
@@ -72,13 +112,33 @@ run::RunRecord RunTraining(const TrainingRunOptions& options) {
   bool warmup_timed_out = false;
   double window_begin = 0;            // first step of the open window
   std::int64_t window_sequences = 0;  // sequences of the open window's steps
+  std::optional<std::string> lost;    // a rank stopped taking part
   for (;;) {
     const double begin = load::SteadyNowSeconds();
-    const TrainStep step = trainer.Step();
+    StepRecord record_step{begin, begin, 0, 0, 0, std::nullopt};
+    if (dp != nullptr) {
+      record_step.cpu_begin_s = ProcessCpuSeconds();
+      if (const auto t = sampling::ReadMachineCpuTimes(options.sources.procfs_root)) {
+        record_step.busy_begin_s = t->busy_s;
+      }
+    }
+    TrainStep step;
+    try {
+      step = trainer.Step();
+    } catch (const cluster::RankLostError& e) {
+      if (steps.empty()) throw;
+      lost = e.what();
+      stopped = true;
+      break;
+    }
     const double end = load::SteadyNowSeconds();
-    steps.push_back({begin, end, step.loss, step.sequences});
+    record_step.end_s = end;
+    record_step.loss = step.loss;
+    record_step.sequences = step.sequences * ranks;
+    steps.push_back(record_step);
     if (window_sequences == 0) window_begin = begin;
-    window_sequences += step.sequences;
+    window_sequences += record_step.sequences;
+    std::uint32_t bits = 0;
     if (end - window_begin >= window_s) {
       const double watts = power ? power.mean_watts(window_begin, end) : std::nan("");
       run::WindowSample w;
@@ -88,12 +148,10 @@ run::RunRecord RunTraining(const TrainingRunOptions& options) {
       w.watts = std::isnan(watts) ? 0 : watts;
       record.windows.push_back(w);
       window_sequences = 0;
-      if (!first_measured && detector.AddWindow(w.throughput_per_s, watts)) {
-        first_measured = steps.size();
+      if (root && !first_measured && detector.AddWindow(w.throughput_per_s, watts)) {
+        bits |= kSteady;
         record.steady_state_at_s = end - run_begin;
         record.steady_state_criterion = detector.Criterion(w.end_s - w.begin_s);
-        observer.OnPhase("steady state reached, measuring",
-                         options.steps ? std::nullopt : std::optional<double>(duration_s));
       }
       observer.OnProgress(w.throughput_per_s, w.watts);
     }
@@ -101,18 +159,39 @@ run::RunRecord RunTraining(const TrainingRunOptions& options) {
       observer.OnPartial(record);
       last_partial_s = end;
     }
-    if (observer.StopRequested()) {
+    if (observer.StopRequested()) bits |= kStop;
+    if (root && !first_measured && !(bits & kSteady) && end - run_begin > max_warmup_s) {
+      bits |= kWarmupTimedOut;
+    }
+    if (root && !options.steps && first_measured && *first_measured < steps.size() &&
+        end - steps[*first_measured].begin_s >= duration_s) {
+      bits |= kDone;
+    }
+    if (dp != nullptr) {
+      try {
+        bits = dp->AgreeOr(bits);
+      } catch (const cluster::RankLostError& e) {
+        lost = e.what();
+        stopped = true;
+        break;
+      }
+    }
+    if ((bits & kSteady) && !first_measured) {
+      first_measured = steps.size();
+      observer.OnPhase("steady state reached, measuring",
+                       options.steps ? std::nullopt : std::optional<double>(duration_s));
+    }
+    if (bits & kStop) {
       stopped = true;
       break;
     }
-    if (!first_measured && end - run_begin > max_warmup_s) {
+    if ((bits & kWarmupTimedOut) && !first_measured) {
       warmup_timed_out = true;
       first_measured = std::min<std::size_t>(2, steps.size());
     }
     if (options.steps) {
       if (static_cast<std::int64_t>(steps.size()) >= *options.steps) break;
-    } else if (first_measured && first_measured < steps.size() &&
-               end - steps[*first_measured].begin_s >= duration_s) {
+    } else if (bits & kDone) {
       break;
     }
   }
@@ -164,24 +243,39 @@ run::RunRecord RunTraining(const TrainingRunOptions& options) {
   AddMetric(record, "loss_measured_mean", loss_sum / static_cast<double>(step_s.size()), "nat",
             loss_provenance);
   AddMetric(record, "loss_last_step", steps.back().loss, "nat", loss_provenance);
-  AddEnergyPerUnitMetrics(record, energy, static_cast<double>(sequences), "energy_per_sequence");
   const double flops_per_sequence =
       trainer.FlopsPerStep() / static_cast<double>(trainer.sequences_per_step());
   AddFlopsMetrics(record, per_s * flops_per_sequence, flops_per_sequence, "sequence", gemm);
 
-  // The naive projection: this one machine at its measured rate for the whole run.
+  // The naive projection: this one machine (or this job) at its measured rate for the whole
+  // run.
   const double n = options.projected_sequences;
   const std::string projected =
-      fmt::format("projected: {:.4g} sequences / measured rate on this one machine", n);
+      fmt::format("projected: {:.4g} sequences / measured rate on this {}", n,
+                  ranks > 1 ? fmt::format("job of {} ranks", ranks) : std::string("one machine"));
   AddMetric(record, "projected_sequences", n, "1", "given: --sequences");
   AddMetric(record, "projected_time", n / per_s, "s", projected);
-  if (sequences > 0) {
-    AddMetric(record, "projected_energy", energy.total_joules / static_cast<double>(sequences) * n,
-              "J", projected + " x measured energy per sequence");
-    if (energy.total_attributable_joules) {
-      AddMetric(record, "projected_energy_attributable",
-                *energy.total_attributable_joules / static_cast<double>(sequences) * n, "J",
-                projected + " x attributable energy per sequence");
+  if (options.energy_metrics) {
+    AddTrainingEnergyMetrics(record, energy, static_cast<double>(sequences), n);
+  }
+  if (dp != nullptr && dp->size() > 1 && !lost) {
+    try {
+      AddMetric(record, "replica_weight_difference", trainer.ReplicaWeightDifference(), "1",
+                "measured: largest |weight - rank 0's weight| of each replica after the last "
+                "step, summed over the ranks (0: identical replicas)");
+    } catch (const cluster::RankLostError& e) {
+      record.warnings.push_back(fmt::format("replicas not compared: {}", e.what()));
+    }
+  }
+  if (dp != nullptr) {
+    const StepRecord& first = steps[*first_measured];
+    const std::string cpu = "measured: CLOCK_PROCESS_CPUTIME_ID over the measured steps";
+    AddMetric(record, "rank_cpu_time", ProcessCpuSeconds() - first.cpu_begin_s, "s", cpu);
+    const auto busy = sampling::ReadMachineCpuTimes(options.sources.procfs_root);
+    if (busy && first.busy_begin_s) {
+      AddMetric(record, "machine_busy_cpu_time", busy->busy_s - *first.busy_begin_s, "s",
+                fmt::format("measured: {}/stat busy time over the measured steps",
+                            options.sources.procfs_root.string()));
     }
   }
   record.energy.push_back(std::move(energy));
@@ -198,9 +292,19 @@ run::RunRecord RunTraining(const TrainingRunOptions& options) {
       {"steps_run", steps.size()},
   };
   AddTorchConfig(record, t.torch);
+  if (dp != nullptr) {
+    record.config["workload"]["data_parallel"] = {
+        {"ranks", ranks},
+        {"gradients", "summed over the ranks in fp32 before every optimizer step, then averaged"},
+        {"data", "each rank its own documents (seed + 1000003 x rank)"},
+    };
+  }
   record.status = stopped ? run::RunStatus::kIncomplete : run::RunStatus::kComplete;
-  if (stopped)
+  if (lost) {
+    record.warnings.push_back(fmt::format("{}: results are partial", *lost));
+  } else if (stopped) {
     record.warnings.push_back("stopped on request (SIGINT/SIGTERM): results are partial");
+  }
   meter.Finish(record);
   observer.OnEnd(record);
   return record;
