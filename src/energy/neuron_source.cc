@@ -110,7 +110,9 @@ std::string_view StatusMeaning(Status status) {
   return "";
 }
 
-std::string Describe(int index, const NeuronPowerUtilization& u) {
+}  // namespace
+
+std::string DescribeNeuronPowerUtilization(int index, const NeuronPowerUtilization& u) {
   if (u.status == Status::kValid) {
     return fmt::format(
         "neuron{}: {:.2f} % of maximum device power (average of the minute before {}; min "
@@ -121,8 +123,6 @@ std::string Describe(int index, const NeuronPowerUtilization& u) {
   return fmt::format("neuron{}: {}: {}", index, NeuronPowerStatusName(u.status),
                      StatusMeaning(u.status));
 }
-
-}  // namespace
 
 NeuronSource::NeuronSource(std::vector<Device> devices, double max_device_watts)
     : devices_(std::move(devices)),
@@ -234,7 +234,8 @@ ProbeResult ProbeNeuron(const SourceOptions& options) {
     }
     std::ostringstream text;
     text << in.rdbuf();
-    result.details.push_back(Describe(device.index, ParseNeuronPowerUtilization(text.str())));
+    result.details.push_back(
+        DescribeNeuronPowerUtilization(device.index, ParseNeuronPowerUtilization(text.str())));
     readable.push_back(device);
   }
   if (readable.empty()) {

@@ -272,6 +272,12 @@ ProbeResult ProbeNvml(const SourceOptions& options) {
     }
   }
 
+  return ProbeNvmlLibrary(std::move(lib), path);
+}
+
+ProbeResult ProbeNvmlLibrary(std::unique_ptr<NvmlLibrary> lib, const std::string& path) {
+  ProbeResult result;
+  result.source_name = "nvml";
   const nvml::Return init_rc = lib->init();
   if (init_rc != nvml::kSuccess) {
     result.status = nvml::ErrorStatus(init_rc);

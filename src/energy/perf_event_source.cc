@@ -29,7 +29,13 @@ constexpr KnownEvent kKnownEvents[] = {
     {"energy-psys", "psys", Component::kPlatform},
 };
 
-std::optional<std::uint64_t> ParseEventConfig(std::string_view text) {
+long PerfEventOpen(perf_event_attr* attr, int cpu) {
+  return syscall(SYS_perf_event_open, attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+}  // namespace
+
+std::optional<std::uint64_t> ParsePerfEventConfig(std::string_view text) {
   // "event=0x02" (possibly with other terms separated by commas; only event= matters here).
   const auto pos = text.find("event=");
   if (pos == std::string_view::npos) return std::nullopt;
@@ -46,12 +52,6 @@ std::optional<std::uint64_t> ParseEventConfig(std::string_view text) {
   if (ec != std::errc() || ptr != value.data() + value.size() || value.empty()) return std::nullopt;
   return config;
 }
-
-long PerfEventOpen(perf_event_attr* attr, int cpu) {
-  return syscall(SYS_perf_event_open, attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
-}
-
-}  // namespace
 
 std::vector<int> ParseCpuList(std::string_view text) {
   std::vector<int> cpus;
@@ -101,7 +101,7 @@ std::optional<PowerPmu> ParsePowerPmu(const std::filesystem::path& sysfs_root) {
     if (!code) continue;
     PowerPmuEvent e;
     e.name = std::string(known.event);
-    const auto config = ParseEventConfig(*code);
+    const auto config = ParsePerfEventConfig(*code);
     if (!config) {
       pmu.problems.push_back(fmt::format("{}: cannot parse event code '{}'", e.name, *code));
       continue;

@@ -186,8 +186,13 @@ Catalog Catalog::Load(const std::filesystem::path& instances_csv,
   return catalog;
 }
 
-void Catalog::MergeFile(const std::filesystem::path& csv) {
-  const CsvTable table = CsvTable::Read(csv);
+void Catalog::MergeFile(const std::filesystem::path& csv) { MergeTable(CsvTable::Read(csv)); }
+
+void Catalog::MergeText(std::string_view csv_text, std::string file_label) {
+  MergeTable(CsvTable::Parse(csv_text, std::move(file_label)));
+}
+
+void Catalog::MergeTable(const CsvTable& table) {
   if (!table.HasColumn("name")) {
     throw InputError(
         fmt::format("{}:1: no 'name' column; a catalog file needs at least the "
