@@ -156,6 +156,10 @@ std::string FormatWatts(double watts) {
 }
 
 std::string FormatIsoTime(double unix_seconds) {
+  // ISO 8601's four-digit years: 1970-01-01 up to 9999-12-31. Converting a larger double (a
+  // corrupt run file's start time) to time_t would be undefined behaviour.
+  constexpr double kYear10000 = 253402300800.0;
+  if (!(unix_seconds >= 0 && unix_seconds < kYear10000)) return "";
   const std::time_t t = static_cast<std::time_t>(unix_seconds);
   std::tm tm{};
   gmtime_r(&t, &tm);

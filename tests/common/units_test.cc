@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "joulebench/error.h"
 
 namespace joulebench {
@@ -58,6 +60,16 @@ TEST(Format, PicksAUnitThatFits) {
   EXPECT_EQ(FormatWatts(45.6), "45.60 W");
   EXPECT_EQ(FormatDuration(0.0123), "12.300 ms");
   EXPECT_EQ(FormatIsoTime(0), "1970-01-01T00:00:00Z");
+}
+
+TEST(FormatIsoTime, ATimeOutsideYears1970To9999IsEmpty) {
+  EXPECT_EQ(FormatIsoTime(253402300799.0), "9999-12-31T23:59:59Z");
+  // 1.27e19 s came from a fuzzed run file: converting it to time_t was undefined behaviour.
+  EXPECT_EQ(FormatIsoTime(1.2727878272787887878e19), "");
+  EXPECT_EQ(FormatIsoTime(253402300800.0), "");
+  EXPECT_EQ(FormatIsoTime(-1), "");
+  EXPECT_EQ(FormatIsoTime(std::numeric_limits<double>::quiet_NaN()), "");
+  EXPECT_EQ(FormatIsoTime(std::numeric_limits<double>::infinity()), "");
 }
 
 }  // namespace

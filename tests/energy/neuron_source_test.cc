@@ -53,6 +53,14 @@ bool Contains(const std::string& text, const std::string& part) {
 
 constexpr const char* kValid = "POWER_STATUS_VALID,1732870860,12.34,56.78,34.56\n";
 
+TEST(DescribeNeuronPowerUtilization, ATimeThatIsNotADateIsSaidSo) {
+  const auto u = ParseNeuronPowerUtilization("POWER_STATUS_VALID,9223372036854775807,1,2,3\n");
+  ASSERT_EQ(u.status, Status::kValid);
+  const std::string line = DescribeNeuronPowerUtilization(0, u);
+  EXPECT_TRUE(Contains(line, "9223372036854775807, which is not a date")) << line;
+  EXPECT_TRUE(Contains(line, "3.00 % of maximum device power")) << line;
+}
+
 TEST(ParseNeuronPowerUtilization, ReadsEveryField) {
   const auto u = ParseNeuronPowerUtilization(kValid);
   EXPECT_EQ(u.status, Status::kValid);
