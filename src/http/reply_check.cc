@@ -4,20 +4,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "joulebench/printable_text.h"
+
 namespace joulebench::http {
 namespace {
 
 using nlohmann::json;
 
-std::string Excerpt(std::string_view text) {
-  constexpr std::size_t kMax = 80;
-  std::string out(text.substr(0, kMax));
-  for (char& c : out) {
-    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
-  }
-  if (text.size() > kMax) out += "...";
-  return out;
-}
+// The reason goes into the run's warnings, which are stored as JSON: printable UTF-8 only.
+std::string Excerpt(std::string_view text) { return PrintableText(text.substr(0, 1024), 80); }
 
 bool Fail(std::string* why, std::string reason) {
   if (why != nullptr) *why = std::move(reason);
