@@ -66,6 +66,19 @@ TEST(HttpSutSpecTest, BadSpecsSayWhatIsWrong) {
   EXPECT_NE(Message("http:url=http://x,body=/tmp/b").find("protocol=raw"), std::string::npos);
 }
 
+TEST(HttpSutSpecTest, AHeaderOrUrlWithALineBreakIsRefused) {
+  // Found by fuzzing: a header with "\r\n" would have split the request libcurl sends, and a
+  // URL with a space or a control character only failed later, at every request.
+  EXPECT_NE(Message("http:url=http://h,header=X-A: 1\r\nX-B: 2").find("one line"),
+            std::string::npos);
+  EXPECT_NE(Message("http:url=http://h,header=X-A: 1\nX-B: 2").find("one line"),
+            std::string::npos);
+  EXPECT_NE(Message("http:url=http://h/a b").find("spaces or control"), std::string::npos);
+  EXPECT_NE(Message(std::string("http:url=http://h/a\0b", 21)).find("spaces or control"),
+            std::string::npos);
+  EXPECT_EQ(Message("http:url=http://h/a%20b,header=X-A: a b\tc"), "");
+}
+
 TEST(HttpSutSpecTest, EscapedCommasStayInTheValue) {
   const HttpSutSpec s = ParseHttpSutSpec("http:url=http://h:1/a?x=1%2C2,protocol=raw");
   EXPECT_EQ(s.sut.url, "http://h:1/a?x=1,2");
