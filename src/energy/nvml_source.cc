@@ -11,6 +11,9 @@ namespace joulebench::energy {
 namespace {
 
 constexpr const char* kDefaultLibrary = "libnvidia-ml.so.1";
+// More GPUs than any machine has (an NVLink domain holds 72, a PCIe host 16): a larger count
+// comes from a broken driver, and would have the probe allocate and query billions of devices.
+constexpr unsigned int kMaxGpus = 1024;
 
 std::string_view ArchitectureName(nvml::DeviceArchitecture arch) {
   switch (arch) {
@@ -302,6 +305,14 @@ ProbeResult ProbeNvmlLibrary(std::unique_ptr<NvmlLibrary> lib, const std::string
     result.status = nvml::ErrorStatus(count_rc);
     result.reason = "nvmlDeviceGetCount failed: " + lib->Describe(count_rc);
     result.fix = std::string(nvml::ErrorFix(count_rc));
+    return result;
+  }
+  if (count > kMaxGpus) {
+    result.status = ProbeStatus::kError;
+    result.reason = fmt::format(
+        "nvmlDeviceGetCount reports {} GPUs, more than any machine has (at most {} are read)",
+        count, kMaxGpus);
+    result.fix = "check the NVIDIA driver with nvidia-smi -L; reinstall it if the count is wrong";
     return result;
   }
   if (count == 0) {

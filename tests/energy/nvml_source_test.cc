@@ -172,6 +172,15 @@ TEST(NvmlSource, NoGpuIsAbsent) {
   EXPECT_TRUE(Contains(result.reason, "no GPU")) << result.reason;
 }
 
+TEST(NvmlSource, AGpuCountNoMachineHasIsAnErrorNotBillionsOfQueries) {
+  // Found by fuzzing: a count of 4294967295 made the probe allocate 4 billion GPU records.
+  FakeNvml fake("count=1\ncount_reported=4294967295\n");
+  const ProbeResult r = ProbeNvml(fake.Options());
+  EXPECT_EQ(r.status, ProbeStatus::kError);
+  EXPECT_TRUE(Contains(r.reason, "reports 4294967295 GPUs")) << r.reason;
+  EXPECT_EQ(r.source, nullptr);
+}
+
 TEST(NvmlSource, DeviceCountFailureIsReported) {
   FakeNvml fake("count=1\ncount_error=15\n");
   auto result = ProbeNvml(fake.Options());
