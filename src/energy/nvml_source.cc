@@ -4,8 +4,10 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <cstring>
 
 #include "energy/nvml_error.h"
+#include "joulebench/printable_text.h"
 
 namespace joulebench::energy {
 namespace {
@@ -40,6 +42,12 @@ std::string_view ArchitectureName(nvml::DeviceArchitecture arch) {
     default:
       return "unknown architecture";
   }
+}
+
+// A string NVML wrote into `buffer`: it may fill the buffer without a terminating NUL, and
+// hold bytes that are not UTF-8; the result goes into provenance, which the store keeps.
+std::string NvmlText(const char* buffer, std::size_t size) {
+  return PrintableText(std::string_view(buffer, ::strnlen(buffer, size)));
 }
 
 template <typename Fn>
@@ -80,13 +88,13 @@ void InspectGpu(const NvmlLibrary& lib, GpuFacts& gpu) {
   if (lib.device_name) {
     std::array<char, nvml::kNameBufferSize> buffer{};
     if (lib.device_name(gpu.device, buffer.data(), buffer.size()) == nvml::kSuccess) {
-      gpu.name = buffer.data();
+      gpu.name = NvmlText(buffer.data(), buffer.size());
     }
   }
   if (lib.device_uuid) {
     std::array<char, nvml::kUuidBufferSize> buffer{};
     if (lib.device_uuid(gpu.device, buffer.data(), buffer.size()) == nvml::kSuccess) {
-      gpu.uuid = buffer.data();
+      gpu.uuid = NvmlText(buffer.data(), buffer.size());
     }
   }
   if (lib.device_architecture) {
@@ -157,7 +165,7 @@ NvmlLibrary::~NvmlLibrary() {
 
 std::string NvmlLibrary::Describe(nvml::Return code) const {
   const char* text = error_string ? error_string(code) : nullptr;
-  if (text && *text) return fmt::format("{} ({})", text, nvml::ErrorName(code));
+  if (text && *text) return fmt::format("{} ({})", PrintableText(text, 200), nvml::ErrorName(code));
   return nvml::ErrorName(code);
 }
 
@@ -294,7 +302,7 @@ ProbeResult ProbeNvmlLibrary(std::unique_ptr<NvmlLibrary> lib, const std::string
   if (lib->driver_version) {
     std::array<char, nvml::kDriverVersionBufferSize> buffer{};
     if (lib->driver_version(buffer.data(), buffer.size()) == nvml::kSuccess) {
-      driver = buffer.data();
+      driver = NvmlText(buffer.data(), buffer.size());
     }
   }
   result.details.push_back(fmt::format("NVIDIA driver {}, library {}", driver, path));
