@@ -50,9 +50,12 @@ NeuronPowerUtilization ParseNeuronPowerUtilization(std::string_view text) {
   const std::string_view min = NextField(text);
   const std::string_view max = NextField(text);
   const std::string_view avg = NextField(text);
-  if (!text.empty() || !ParseField(time, result.unix_time_s) ||
-      !ParseField(min, result.min_percent) || !ParseField(max, result.max_percent) ||
-      !ParseField(avg, result.avg_percent) || !std::isfinite(result.avg_percent)) {
+  // A percentage of maximum power is a number >= 0 ("nan", "inf" and "-2" parse as doubles).
+  auto percent = [](std::string_view field, double& value) {
+    return ParseField(field, value) && std::isfinite(value) && value >= 0;
+  };
+  if (!text.empty() || !ParseField(time, result.unix_time_s) || !percent(min, result.min_percent) ||
+      !percent(max, result.max_percent) || !percent(avg, result.avg_percent)) {
     result = {};
     return result;
   }
