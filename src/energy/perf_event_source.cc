@@ -54,6 +54,9 @@ std::optional<std::uint64_t> ParsePerfEventConfig(std::string_view text) {
 }
 
 std::vector<int> ParseCpuList(std::string_view text) {
+  // Linux supports at most 8192 CPUs (CONFIG_NR_CPUS): a larger number is not a CPU, and a
+  // range up to INT_MAX would never end.
+  constexpr int kMaxCpus = 8192;
   std::vector<int> cpus;
   while (!text.empty()) {
     const auto comma = text.find(',');
@@ -67,7 +70,8 @@ std::vector<int> ParseCpuList(std::string_view text) {
     int last = 0;
     auto parse = [](std::string_view s, int& v) {
       const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-      return ec == std::errc() && ptr == s.data() + s.size() && !s.empty();
+      return ec == std::errc() && ptr == s.data() + s.size() && !s.empty() && v >= 0 &&
+             v < kMaxCpus;
     };
     if (dash == std::string_view::npos) {
       if (!parse(item, first)) return {};
@@ -77,6 +81,7 @@ std::vector<int> ParseCpuList(std::string_view text) {
       return {};
     }
     for (int c = first; c <= last; ++c) cpus.push_back(c);
+    if (cpus.size() > static_cast<std::size_t>(kMaxCpus)) return {};
   }
   return cpus;
 }
