@@ -118,7 +118,9 @@ std::string_view StatusMeaning(Status status) {
 std::string DescribeNeuronPowerUtilization(int index, const NeuronPowerUtilization& u) {
   if (u.status == Status::kValid) {
     std::string time = FormatIsoTime(static_cast<double>(u.unix_time_s));
-    if (time.empty()) time = fmt::format("the driver's time {}, which is not a date", u.unix_time_s);
+    if (time.empty()) {
+      time = fmt::format("the driver's time {}, which is not a date", u.unix_time_s);
+    }
     return fmt::format(
         "neuron{}: {:.2f} % of maximum device power (average of the minute before {}; min "
         "{:.2f} %, max {:.2f} %)",

@@ -15,7 +15,7 @@ TEST(PrintableText, KeepsUtf8AndReplacesControlCharacters) {
 }
 
 TEST(PrintableText, ReplacesBytesThatAreNotUtf8) {
-  EXPECT_EQ(PrintableText("a\xff" "b"), "a?b");
+  EXPECT_EQ(PrintableText(std::string("a\xff") + "b"), "a?b");
   EXPECT_EQ(PrintableText("\xc3"), "?");                 // cut character
   EXPECT_EQ(PrintableText("\xc0\xaf"), "??");            // overlong '/'
   EXPECT_EQ(PrintableText("\xed\xa0\x80"), "???");       // surrogate

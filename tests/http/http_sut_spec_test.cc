@@ -71,8 +71,7 @@ TEST(HttpSutSpecTest, AHeaderOrUrlWithALineBreakIsRefused) {
   // URL with a space or a control character only failed later, at every request.
   EXPECT_NE(Message("http:url=http://h,header=X-A: 1\r\nX-B: 2").find("one line"),
             std::string::npos);
-  EXPECT_NE(Message("http:url=http://h,header=X-A: 1\nX-B: 2").find("one line"),
-            std::string::npos);
+  EXPECT_NE(Message("http:url=http://h,header=X-A: 1\nX-B: 2").find("one line"), std::string::npos);
   EXPECT_NE(Message("http:url=http://h/a b").find("spaces or control"), std::string::npos);
   EXPECT_NE(Message(std::string("http:url=http://h/a\0b", 21)).find("spaces or control"),
             std::string::npos);
