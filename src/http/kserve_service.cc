@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <iterator>
 #include <mutex>
@@ -27,9 +28,17 @@ struct Tensor {
   std::vector<std::int64_t> data;
 };
 
-void Flatten(const json& j, std::vector<std::int64_t>& out) {
+// A tensor holds at most this many values: a 64 MiB body holds fewer than 2^25 numbers, and
+// the bound keeps every product of dimensions (and x 4 for boxes) far from int64 overflow.
+constexpr std::int64_t kMaxTensorElements = std::int64_t{1} << 32;
+
+// The values of `j` in row-major order. Arrays may nest as deep as the shape has dimensions
+// (KServe allows flat and nested data); deeper nesting is refused before it can exhaust the
+// stack of this recursion.
+void Flatten(const json& j, std::size_t depth_left, std::vector<std::int64_t>& out) {
   if (j.is_array()) {
-    for (const auto& v : j) Flatten(v, out);
+    if (depth_left == 0) throw std::invalid_argument("tensor data is nested deeper than its shape");
+    for (const auto& v : j) Flatten(v, depth_left - 1, out);
   } else if (j.is_number_integer()) {
     out.push_back(j.get<std::int64_t>());
   } else {
@@ -51,6 +60,10 @@ Tensor ReadTensor(const json& input) {
       throw std::invalid_argument(fmt::format("input '{}': shape must be positive integers", name));
     }
     t.shape.push_back(d.get<std::int64_t>());
+    if (t.shape.back() > kMaxTensorElements / count) {
+      throw std::invalid_argument(
+          fmt::format("input '{}': shape has more than {} elements", name, kMaxTensorElements));
+    }
     count *= t.shape.back();
   }
   const std::string datatype = input.value("datatype", "");
@@ -63,8 +76,9 @@ Tensor ReadTensor(const json& input) {
     throw std::invalid_argument(fmt::format(
         "input '{}' has no \"data\" (the binary-data extension is not supported)", name));
   }
-  t.data.reserve(static_cast<std::size_t>(count));
-  Flatten(*data, t.data);
+  // Reserve for what the body can hold, not for what the shape claims.
+  t.data.reserve(static_cast<std::size_t>(std::min<std::int64_t>(count, 1 << 20)));
+  Flatten(*data, t.shape.size(), t.data);
   if (static_cast<std::int64_t>(t.data.size()) != count) {
     throw std::invalid_argument(
         fmt::format("input '{}': {} values for shape of {} elements", name, t.data.size(), count));
