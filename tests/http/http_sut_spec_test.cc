@@ -162,6 +162,21 @@ TEST(ReplyCheckTest, OpenAiErrorObjectsFailEvenWith200) {
   EXPECT_FALSE(CheckOpenAiReply(R"({"choices":[{"text":"hi"}]})", true, &why));  // chat: message
 }
 
+TEST(ReplyCheckTest, ARepliesDeepNestingIsQuotedNotReserialised) {
+  // The reasons quoted parts of the reply through json::dump(), which recurses once per
+  // nesting level: a reply of a million nested arrays overflowed the load generator's stack.
+  const std::string deep = std::string(1000000, '[') + std::string(1000000, ']');
+  std::string why;
+  EXPECT_FALSE(CheckKServeReply(R"({"outputs":[)" + deep + "]}", &why));
+  EXPECT_NE(why.find("lacks"), std::string::npos) << why;
+  EXPECT_FALSE(CheckOpenAiReply(R"({"choices":[)" + deep + "]}", false, &why));
+  EXPECT_NE(why.find("first choice has no"), std::string::npos) << why;
+  EXPECT_FALSE(CheckOpenAiReply(R"({"error":)" + deep + "}", false, &why));
+  EXPECT_NE(why.find("reply is an error: {\"error\":[[[["), std::string::npos) << why;
+  EXPECT_FALSE(CheckOpenAiReply(R"({"error":"overloaded"})", false, &why));
+  EXPECT_NE(why.find("reply is an error: overloaded"), std::string::npos) << why;
+}
+
 TEST(SseStreamParserTest, CountsTokensAcrossSplitReads) {
   SseStreamParser p(false);
   std::vector<std::int64_t> times;
