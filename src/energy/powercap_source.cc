@@ -7,9 +7,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <map>
-#include <regex>
 
 #include "energy/sysfs_text.h"
 
@@ -47,17 +47,27 @@ double MaxWatts(const std::filesystem::path& dir) {
 }  // namespace
 
 std::optional<PowercapZoneId> ParsePowercapZoneId(const std::string& id) {
-  static const std::regex kPattern(R"(^(intel-rapl|intel-rapl-mmio)((:[0-9]+)+)$)");
-  std::smatch m;
-  if (!std::regex_match(id, m, kPattern)) return std::nullopt;
-  PowercapZoneId z{id, m[1].str(), {}};
-  const std::string rest = m[2].str();
-  std::size_t pos = 0;
-  while (pos < rest.size()) {
-    const std::size_t next = rest.find(':', pos + 1);
-    z.path.push_back(std::stoi(rest.substr(pos + 1, next - pos - 1)));
-    pos = next == std::string::npos ? rest.size() : next;
+  PowercapZoneId z;
+  std::string_view rest = id;
+  for (const std::string_view family : {"intel-rapl-mmio", "intel-rapl"}) {
+    if (rest.starts_with(family)) {
+      z.family = std::string(family);
+      rest.remove_prefix(family.size());
+      break;
+    }
   }
+  if (z.family.empty() || rest.empty()) return std::nullopt;
+  // ":<index>" once per level; an index too large for an int is not a zone (std::stoi threw).
+  while (!rest.empty()) {
+    if (rest.size() < 2 || rest[0] != ':' || rest[1] < '0' || rest[1] > '9') return std::nullopt;
+    rest.remove_prefix(1);
+    int index = 0;
+    const auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), index);
+    if (ec != std::errc()) return std::nullopt;
+    z.path.push_back(index);
+    rest.remove_prefix(static_cast<std::size_t>(ptr - rest.data()));
+  }
+  z.id = id;
   return z;
 }
 
