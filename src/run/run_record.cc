@@ -389,6 +389,10 @@ std::vector<T> ParseArray(const json& object, std::string_view key, std::string_
 
 }  // namespace
 
+std::string DumpJson(const nlohmann::json& json, int indent) {
+  return json.dump(indent, ' ', /*ensure_ascii=*/false, nlohmann::json::error_handler_t::replace);
+}
+
 std::string_view RunStatusName(RunStatus s) {
   switch (s) {
     case RunStatus::kRunning:
