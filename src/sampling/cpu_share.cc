@@ -94,6 +94,9 @@ struct CpuShareSampler::Impl {
   mutable std::mutex mutex;
   std::vector<Sample> samples;
   double last_server_s = 0;
+  double last_self_s = 0;
+  double last_busy_s = 0;
+  double last_total_s = 0;
   std::atomic<bool> gone{false};
   std::condition_variable wake;
   bool stop = false;
@@ -110,8 +113,17 @@ struct CpuShareSampler::Impl {
       gone.store(true);
     }
     s.server_s = last_server_s;
-    s.self_s = ProcessCpuSeconds(self_path, nullptr).value_or(0);
-    MachineCpuSeconds(machine_path, &s.busy_s, &s.total_s);
+    // A reading that fails (a file cut short, a transient error) keeps the last one: a zero
+    // would make the next window's CPU time a jump from zero.
+    if (const auto self = ProcessCpuSeconds(self_path, nullptr)) last_self_s = *self;
+    s.self_s = last_self_s;
+    double busy_s = 0, total_s = 0;
+    if (MachineCpuSeconds(machine_path, &busy_s, &total_s)) {
+      last_busy_s = busy_s;
+      last_total_s = total_s;
+    }
+    s.busy_s = last_busy_s;
+    s.total_s = last_total_s;
     std::lock_guard lock(mutex);
     samples.push_back(s);
   }
