@@ -473,7 +473,8 @@ std::optional<double> ParseIsoDurationSeconds(const std::string& text) {
     any = true;
     i = end + 1;
   }
-  if (!any) return std::nullopt;
+  // Digits enough make a sum of finite parts infinite: that is not an interval either.
+  if (!any || !std::isfinite(seconds)) return std::nullopt;
   return seconds;
 }
 
