@@ -86,7 +86,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
 
-  for (const auto line : joulebench::fuzz::SplitLines(text.substr(0, 256))) {
+  for (const auto line : joulebench::fuzz::SplitLines(text.substr(0, 1024))) {
     if (const auto seconds = energy::ParseIsoDurationSeconds(std::string(line))) {
       CheckFinite(*seconds, "ISO 8601 duration");
       Check(*seconds >= 0, "negative ISO 8601 duration");
