@@ -384,7 +384,7 @@ int Run(const LoadgenFlags& f) {
 
   std::string out;
   if (f.json) {
-    out = run::ToJson(record).dump(2) + "\n";
+    out = run::DumpJson(run::ToJson(record), 2) + "\n";
   } else {
     out = text;
   }

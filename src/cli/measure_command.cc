@@ -170,7 +170,7 @@ int Run(const MeasureFlags& flags) {
                         {"domains", p.domain_count}});
     }
     j["sources"] = std::move(probes);
-    out = j.dump(2) + "\n";
+    out = run::DumpJson(j, 2) + "\n";
   } else {
     out += fmt::format("command exited with code {}", result.exit_code);
     if (result.terminating_signal) {

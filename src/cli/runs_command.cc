@@ -55,7 +55,7 @@ int List(const RunsOptions& o) {
     runs = store::RunStore::OpenExisting(path).List(filter);
   }
   if (o.json) {
-    std::printf("%s\n", report::RunListJson(runs).dump(2).c_str());
+    std::printf("%s\n", run::DumpJson(report::RunListJson(runs), 2).c_str());
   } else {
     std::fputs(report::FormatRunList(runs).c_str(), stdout);
   }
@@ -66,7 +66,7 @@ int Show(const RunsOptions& o) {
   auto store = store::OpenExistingStore(o.db);
   run::RunRecord record = store.Load(o.ids.at(0));
   if (o.json) {
-    std::printf("%s\n", run::ToJson(record).dump(2).c_str());
+    std::printf("%s\n", run::DumpJson(run::ToJson(record), 2).c_str());
   } else {
     std::fputs(report::FormatRunDetails(record).c_str(), stdout);
   }
@@ -84,11 +84,11 @@ int Export(const RunsOptions& o) {
   std::string text;
   if (o.format == "json") {
     if (records.size() == 1) {
-      text = run::ToJson(records[0]).dump(2) + "\n";
+      text = run::DumpJson(run::ToJson(records[0]), 2) + "\n";
     } else {
       nlohmann::json all = nlohmann::json::array();
       for (const auto& r : records) all.push_back(run::ToJson(r));
-      text = all.dump(2) + "\n";
+      text = run::DumpJson(all, 2) + "\n";
     }
   } else {
     for (std::size_t i = 0; i < records.size(); ++i) {

@@ -58,7 +58,12 @@ std::chrono::nanoseconds ParseDuration(std::string_view text, std::string_view w
       }
       const double ns = value * u.ns;
       if (ns > 9.2e18) throw InputError(fmt::format("{}: '{}' is too long", what, text));
-      return std::chrono::nanoseconds(static_cast<int64_t>(std::llround(ns)));
+      const auto rounded = static_cast<int64_t>(std::llround(ns));
+      if (rounded == 0 && value > 0 && !allow_zero) {
+        throw InputError(
+            fmt::format("{}: '{}' is shorter than 1 ns, the finest resolution", what, text));
+      }
+      return std::chrono::nanoseconds(rounded);
     }
   }
   throw InputError(fmt::format("{}: unknown unit '{}' in '{}'; use ns, us, ms, s, m, h or d",
@@ -90,7 +95,11 @@ double ParseRatePerSecond(std::string_view text, std::string_view what) {
     throw InputError(fmt::format("{}: unknown time unit '/{}' in '{}'; use /s, /min, /h or /d",
                                  what, unit, text));
   }
-  return count / per_seconds;
+  const double rate = count / per_seconds;
+  if (!std::isfinite(rate) || !(rate > 0)) {
+    throw InputError(fmt::format("{}: '{}' is out of range", what, text));
+  }
+  return rate;
 }
 
 double ParseCount(std::string_view text, std::string_view what) {
@@ -116,6 +125,9 @@ double ParseCount(std::string_view text, std::string_view what) {
   }
   if (value <= 0) {
     throw InputError(fmt::format("{}: '{}' must be greater than zero", what, text));
+  }
+  if (!std::isfinite(value * scale)) {
+    throw InputError(fmt::format("{}: '{}' is too large", what, text));
   }
   return value * scale;
 }
@@ -156,6 +168,10 @@ std::string FormatWatts(double watts) {
 }
 
 std::string FormatIsoTime(double unix_seconds) {
+  // ISO 8601's four-digit years: 1970-01-01 up to 9999-12-31. Converting a larger double (a
+  // corrupt run file's start time) to time_t would be undefined behaviour.
+  constexpr double kYear10000 = 253402300800.0;
+  if (!(unix_seconds >= 0 && unix_seconds < kYear10000)) return "";
   const std::time_t t = static_cast<std::time_t>(unix_seconds);
   std::tm tm{};
   gmtime_r(&t, &tm);

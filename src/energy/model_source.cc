@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "energy/procfs_text.h"
 #include "joulebench/error.h"
 
 namespace joulebench::energy {
@@ -34,40 +35,10 @@ std::string ReadWholeFile(const std::filesystem::path& path) {
   return text.str();
 }
 
-// Skips spaces, then parses one unsigned number; returns false at the end of the line.
-bool NextNumber(const char*& p, const char* end, std::uint64_t& value) {
-  while (p < end && (*p == ' ' || *p == '\t')) ++p;
-  if (p >= end || *p == '\n') return false;
-  auto [next, ec] = std::from_chars(p, end, value);
-  if (ec != std::errc()) return false;
-  p = next;
-  return true;
-}
-
 // MemTotal from /proc/meminfo, in kB (the kernel's kB are KiB).
 std::uint64_t MemTotalKib(const std::string& meminfo, const std::filesystem::path& path) {
-  const std::size_t at = meminfo.find("MemTotal:");
-  std::uint64_t kib = 0;
-  if (at != std::string::npos) {
-    const char* p = meminfo.data() + at + std::strlen("MemTotal:");
-    if (NextNumber(p, meminfo.data() + meminfo.size(), kib)) return kib;
-  }
+  if (const auto kib = ParseMemTotalKib(meminfo)) return *kib;
   throw EnvironmentError(fmt::format("{} has no MemTotal line", path.string()));
-}
-
-int CountCpuLines(const std::string& stat) {
-  int count = 0;
-  std::size_t pos = 0;
-  while (pos < stat.size()) {
-    if (stat.compare(pos, 3, "cpu") == 0 && pos + 3 < stat.size() &&
-        std::isdigit(static_cast<unsigned char>(stat[pos + 3]))) {
-      ++count;
-    }
-    pos = stat.find('\n', pos);
-    if (pos == std::string::npos) break;
-    ++pos;
-  }
-  return count;
 }
 
 }  // namespace
@@ -86,7 +57,7 @@ void ModelSource::Open() {
   const std::string set_name(CcfCoefficients::kSetName);
   if (config_.model_cpu) {
     const auto stat_path = config_.procfs_root / "stat";
-    vcpus_ = CountCpuLines(ReadWholeFile(stat_path));
+    vcpus_ = CountProcStatCpus(ReadWholeFile(stat_path));
     if (vcpus_ == 0) {
       throw EnvironmentError(fmt::format("{} lists no cpuN lines", stat_path.string()));
     }
@@ -174,16 +145,9 @@ bool ModelSource::ReadCpuTimes(CpuTimes& times) {
   // The aggregate "cpu " line comes first and is far shorter than 4 KiB.
   const ssize_t n = ::pread(stat_fd_, buffer_.data(), 4096, 0);
   if (n < 5) return false;
-  const char* p = buffer_.data();
-  const char* end = p + n;
-  if (std::strncmp(p, "cpu ", 4) != 0) return false;
-  p += 4;
-  // user nice system idle iowait irq softirq steal (guest and guest_nice are already in user
-  // and nice: proc(5)).
-  std::uint64_t field[8] = {};
-  int count = 0;
-  while (count < 8 && NextNumber(p, end, field[count])) ++count;
-  if (count < 4) return false;
+  const auto ticks = ParseProcStatCpuLine(std::string_view(buffer_.data(), n));
+  if (!ticks) return false;
+  const auto& field = ticks->fields;
   times.busy = field[0] + field[1] + field[2] + field[5] + field[6];
   times.total = times.busy + field[3] + field[4] + field[7];
   return true;
@@ -216,33 +180,17 @@ bool ModelSource::ReadNetworkBytes() {
   const ssize_t n = ::pread(net_fd_, buffer_.data(), buffer_.size(), 0);
   if (n <= 0) return false;
   if (static_cast<std::size_t>(n) == buffer_.size()) warn_net_truncated_ = true;
-  const char* p = buffer_.data();
-  const char* end = p + n;
-  while (p < end) {
-    const char* line_end = static_cast<const char*>(std::memchr(p, '\n', end - p));
-    if (!line_end) break;  // a cut last line (truncated read) is left out
-    const char* colon = static_cast<const char*>(std::memchr(p, ':', line_end - p));
-    if (colon && !std::memchr(p, '|', line_end - p)) {
-      const char* name_begin = p;
-      while (name_begin < colon && *name_begin == ' ') ++name_begin;
-      const std::string_view name(name_begin, static_cast<std::size_t>(colon - name_begin));
-      const char* q = colon + 1;
-      std::uint64_t field[9] = {};
-      int count = 0;
-      while (count < 9 && NextNumber(q, line_end, field[count])) ++count;
-      if (count == 9) {
-        // Receive bytes is field 0, transmit bytes field 8.
-        const std::uint64_t bytes = field[0] + field[8];
-        bool is_new = false;
-        if (Interface* i = FindOrAddInterface(name, bytes, is_new); i && !is_new) {
-          // A counter that went backwards belongs to an interface that was re-created.
-          const std::uint64_t delta = bytes >= i->last_bytes ? bytes - i->last_bytes : bytes;
-          if (i->counted) network_bytes_ += static_cast<double>(delta);
-          i->last_bytes = bytes;
-        }
-      }
+  std::string_view text(buffer_.data(), static_cast<std::size_t>(n));
+  NetDevCounters counters;
+  while (NextNetDevInterface(text, counters)) {
+    const std::uint64_t bytes = counters.receive_bytes + counters.transmit_bytes;
+    bool is_new = false;
+    if (Interface* i = FindOrAddInterface(counters.name, bytes, is_new); i && !is_new) {
+      // A counter that went backwards belongs to an interface that was re-created.
+      const std::uint64_t delta = bytes >= i->last_bytes ? bytes - i->last_bytes : bytes;
+      if (i->counted) network_bytes_ += static_cast<double>(delta);
+      i->last_bytes = bytes;
     }
-    p = line_end + 1;
   }
   return true;
 }

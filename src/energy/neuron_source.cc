@@ -50,9 +50,12 @@ NeuronPowerUtilization ParseNeuronPowerUtilization(std::string_view text) {
   const std::string_view min = NextField(text);
   const std::string_view max = NextField(text);
   const std::string_view avg = NextField(text);
-  if (!text.empty() || !ParseField(time, result.unix_time_s) ||
-      !ParseField(min, result.min_percent) || !ParseField(max, result.max_percent) ||
-      !ParseField(avg, result.avg_percent) || !std::isfinite(result.avg_percent)) {
+  // A percentage of maximum power is a number >= 0 ("nan", "inf" and "-2" parse as doubles).
+  auto percent = [](std::string_view field, double& value) {
+    return ParseField(field, value) && std::isfinite(value) && value >= 0;
+  };
+  if (!text.empty() || !ParseField(time, result.unix_time_s) || !percent(min, result.min_percent) ||
+      !percent(max, result.max_percent) || !percent(avg, result.avg_percent)) {
     result = {};
     return result;
   }
@@ -110,19 +113,22 @@ std::string_view StatusMeaning(Status status) {
   return "";
 }
 
-std::string Describe(int index, const NeuronPowerUtilization& u) {
+}  // namespace
+
+std::string DescribeNeuronPowerUtilization(int index, const NeuronPowerUtilization& u) {
   if (u.status == Status::kValid) {
+    std::string time = FormatIsoTime(static_cast<double>(u.unix_time_s));
+    if (time.empty()) {
+      time = fmt::format("the driver's time {}, which is not a date", u.unix_time_s);
+    }
     return fmt::format(
         "neuron{}: {:.2f} % of maximum device power (average of the minute before {}; min "
         "{:.2f} %, max {:.2f} %)",
-        index, u.avg_percent, FormatIsoTime(static_cast<double>(u.unix_time_s)), u.min_percent,
-        u.max_percent);
+        index, u.avg_percent, time, u.min_percent, u.max_percent);
   }
   return fmt::format("neuron{}: {}: {}", index, NeuronPowerStatusName(u.status),
                      StatusMeaning(u.status));
 }
-
-}  // namespace
 
 NeuronSource::NeuronSource(std::vector<Device> devices, double max_device_watts)
     : devices_(std::move(devices)),
@@ -234,7 +240,8 @@ ProbeResult ProbeNeuron(const SourceOptions& options) {
     }
     std::ostringstream text;
     text << in.rdbuf();
-    result.details.push_back(Describe(device.index, ParseNeuronPowerUtilization(text.str())));
+    result.details.push_back(
+        DescribeNeuronPowerUtilization(device.index, ParseNeuronPowerUtilization(text.str())));
     readable.push_back(device);
   }
   if (readable.empty()) {

@@ -35,6 +35,9 @@ struct NeuronPowerUtilization {
 NeuronPowerUtilization ParseNeuronPowerUtilization(std::string_view text);
 // "POWER_STATUS_VALID", ... as the driver writes them; "unknown status" / "malformed".
 std::string_view NeuronPowerStatusName(NeuronPowerUtilization::Status status);
+// One line for `probe`: "neuron0: 34.56 % of maximum device power (...)" or why there is no
+// reading.
+std::string DescribeNeuronPowerUtilization(int index, const NeuronPowerUtilization& u);
 
 class NeuronSource final : public Source {
  public:

@@ -4,13 +4,18 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <cstring>
 
 #include "energy/nvml_error.h"
+#include "joulebench/printable_text.h"
 
 namespace joulebench::energy {
 namespace {
 
 constexpr const char* kDefaultLibrary = "libnvidia-ml.so.1";
+// More GPUs than any machine has (an NVLink domain holds 72, a PCIe host 16): a larger count
+// comes from a broken driver, and would have the probe allocate and query billions of devices.
+constexpr unsigned int kMaxGpus = 1024;
 
 std::string_view ArchitectureName(nvml::DeviceArchitecture arch) {
   switch (arch) {
@@ -37,6 +42,12 @@ std::string_view ArchitectureName(nvml::DeviceArchitecture arch) {
     default:
       return "unknown architecture";
   }
+}
+
+// A string NVML wrote into `buffer`: it may fill the buffer without a terminating NUL, and
+// hold bytes that are not UTF-8; the result goes into provenance, which the store keeps.
+std::string NvmlText(const char* buffer, std::size_t size) {
+  return PrintableText(std::string_view(buffer, ::strnlen(buffer, size)));
 }
 
 template <typename Fn>
@@ -77,13 +88,13 @@ void InspectGpu(const NvmlLibrary& lib, GpuFacts& gpu) {
   if (lib.device_name) {
     std::array<char, nvml::kNameBufferSize> buffer{};
     if (lib.device_name(gpu.device, buffer.data(), buffer.size()) == nvml::kSuccess) {
-      gpu.name = buffer.data();
+      gpu.name = NvmlText(buffer.data(), buffer.size());
     }
   }
   if (lib.device_uuid) {
     std::array<char, nvml::kUuidBufferSize> buffer{};
     if (lib.device_uuid(gpu.device, buffer.data(), buffer.size()) == nvml::kSuccess) {
-      gpu.uuid = buffer.data();
+      gpu.uuid = NvmlText(buffer.data(), buffer.size());
     }
   }
   if (lib.device_architecture) {
@@ -154,7 +165,7 @@ NvmlLibrary::~NvmlLibrary() {
 
 std::string NvmlLibrary::Describe(nvml::Return code) const {
   const char* text = error_string ? error_string(code) : nullptr;
-  if (text && *text) return fmt::format("{} ({})", text, nvml::ErrorName(code));
+  if (text && *text) return fmt::format("{} ({})", PrintableText(text, 200), nvml::ErrorName(code));
   return nvml::ErrorName(code);
 }
 
@@ -272,6 +283,12 @@ ProbeResult ProbeNvml(const SourceOptions& options) {
     }
   }
 
+  return ProbeNvmlLibrary(std::move(lib), path);
+}
+
+ProbeResult ProbeNvmlLibrary(std::unique_ptr<NvmlLibrary> lib, const std::string& path) {
+  ProbeResult result;
+  result.source_name = "nvml";
   const nvml::Return init_rc = lib->init();
   if (init_rc != nvml::kSuccess) {
     result.status = nvml::ErrorStatus(init_rc);
@@ -285,7 +302,7 @@ ProbeResult ProbeNvml(const SourceOptions& options) {
   if (lib->driver_version) {
     std::array<char, nvml::kDriverVersionBufferSize> buffer{};
     if (lib->driver_version(buffer.data(), buffer.size()) == nvml::kSuccess) {
-      driver = buffer.data();
+      driver = NvmlText(buffer.data(), buffer.size());
     }
   }
   result.details.push_back(fmt::format("NVIDIA driver {}, library {}", driver, path));
@@ -296,6 +313,14 @@ ProbeResult ProbeNvml(const SourceOptions& options) {
     result.status = nvml::ErrorStatus(count_rc);
     result.reason = "nvmlDeviceGetCount failed: " + lib->Describe(count_rc);
     result.fix = std::string(nvml::ErrorFix(count_rc));
+    return result;
+  }
+  if (count > kMaxGpus) {
+    result.status = ProbeStatus::kError;
+    result.reason = fmt::format(
+        "nvmlDeviceGetCount reports {} GPUs, more than any machine has (at most {} are read)",
+        count, kMaxGpus);
+    result.fix = "check the NVIDIA driver with nvidia-smi -L; reinstall it if the count is wrong";
     return result;
   }
   if (count == 0) {

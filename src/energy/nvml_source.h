@@ -67,4 +67,8 @@ class NvmlSource final : public Source {
   std::vector<int> reported_code_;
 };
 
+// The part of ProbeNvml after the library is loaded: nvmlInit, the GPUs and what each offers.
+// `library` has at least the functions ProbeNvml requires; `path` names it in the details.
+ProbeResult ProbeNvmlLibrary(std::unique_ptr<NvmlLibrary> library, const std::string& path);
+
 }  // namespace joulebench::energy

@@ -29,7 +29,13 @@ constexpr KnownEvent kKnownEvents[] = {
     {"energy-psys", "psys", Component::kPlatform},
 };
 
-std::optional<std::uint64_t> ParseEventConfig(std::string_view text) {
+long PerfEventOpen(perf_event_attr* attr, int cpu) {
+  return syscall(SYS_perf_event_open, attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+}  // namespace
+
+std::optional<std::uint64_t> ParsePerfEventConfig(std::string_view text) {
   // "event=0x02" (possibly with other terms separated by commas; only event= matters here).
   const auto pos = text.find("event=");
   if (pos == std::string_view::npos) return std::nullopt;
@@ -47,13 +53,10 @@ std::optional<std::uint64_t> ParseEventConfig(std::string_view text) {
   return config;
 }
 
-long PerfEventOpen(perf_event_attr* attr, int cpu) {
-  return syscall(SYS_perf_event_open, attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
-}
-
-}  // namespace
-
 std::vector<int> ParseCpuList(std::string_view text) {
+  // Linux supports at most 8192 CPUs (CONFIG_NR_CPUS): a larger number is not a CPU, and a
+  // range up to INT_MAX would never end.
+  constexpr int kMaxCpus = 8192;
   std::vector<int> cpus;
   while (!text.empty()) {
     const auto comma = text.find(',');
@@ -67,7 +70,8 @@ std::vector<int> ParseCpuList(std::string_view text) {
     int last = 0;
     auto parse = [](std::string_view s, int& v) {
       const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-      return ec == std::errc() && ptr == s.data() + s.size() && !s.empty();
+      return ec == std::errc() && ptr == s.data() + s.size() && !s.empty() && v >= 0 &&
+             v < kMaxCpus;
     };
     if (dash == std::string_view::npos) {
       if (!parse(item, first)) return {};
@@ -77,6 +81,7 @@ std::vector<int> ParseCpuList(std::string_view text) {
       return {};
     }
     for (int c = first; c <= last; ++c) cpus.push_back(c);
+    if (cpus.size() > static_cast<std::size_t>(kMaxCpus)) return {};
   }
   return cpus;
 }
@@ -101,7 +106,7 @@ std::optional<PowerPmu> ParsePowerPmu(const std::filesystem::path& sysfs_root) {
     if (!code) continue;
     PowerPmuEvent e;
     e.name = std::string(known.event);
-    const auto config = ParseEventConfig(*code);
+    const auto config = ParsePerfEventConfig(*code);
     if (!config) {
       pmu.problems.push_back(fmt::format("{}: cannot parse event code '{}'", e.name, *code));
       continue;

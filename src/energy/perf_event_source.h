@@ -35,6 +35,10 @@ struct PowerPmu {
 // power PMU; throws nothing.
 std::optional<PowerPmu> ParsePowerPmu(const std::filesystem::path& sysfs_root);
 
+// The event code of an events/<name> file: "event=0x02" (other terms, comma-separated, are
+// ignored); nullopt when there is none.
+std::optional<std::uint64_t> ParsePerfEventConfig(std::string_view text);
+
 // Parses a cpumask/cpulist such as "0", "0,28" or "0-3,8".
 std::vector<int> ParseCpuList(std::string_view text);
 

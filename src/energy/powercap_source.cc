@@ -7,9 +7,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <map>
-#include <regex>
 
 #include "energy/sysfs_text.h"
 
@@ -19,27 +19,6 @@ namespace {
 // RAPL updates its energy counters about every millisecond (Intel SDM vol. 3B, "RAPL
 // Interfaces": the energy status MSRs are updated at ~1 kHz).
 constexpr double kRaplUpdatePeriodS = 0.001;
-
-struct ZoneId {
-  std::string id;
-  std::string family;     // "intel-rapl" or "intel-rapl-mmio"
-  std::vector<int> path;  // intel-rapl:0:1 -> {0, 1}
-};
-
-std::optional<ZoneId> ParseZoneId(const std::string& id) {
-  static const std::regex kPattern(R"(^(intel-rapl|intel-rapl-mmio)((:[0-9]+)+)$)");
-  std::smatch m;
-  if (!std::regex_match(id, m, kPattern)) return std::nullopt;
-  ZoneId z{id, m[1].str(), {}};
-  const std::string rest = m[2].str();
-  std::size_t pos = 0;
-  while (pos < rest.size()) {
-    const std::size_t next = rest.find(':', pos + 1);
-    z.path.push_back(std::stoi(rest.substr(pos + 1, next - pos - 1)));
-    pos = next == std::string::npos ? rest.size() : next;
-  }
-  return z;
-}
 
 Component ComponentOf(const std::string& zone_name, bool top_level, bool& known) {
   known = true;
@@ -66,6 +45,31 @@ double MaxWatts(const std::filesystem::path& dir) {
 }
 
 }  // namespace
+
+std::optional<PowercapZoneId> ParsePowercapZoneId(const std::string& id) {
+  PowercapZoneId z;
+  std::string_view rest = id;
+  for (const std::string_view family : {"intel-rapl-mmio", "intel-rapl"}) {
+    if (rest.starts_with(family)) {
+      z.family = std::string(family);
+      rest.remove_prefix(family.size());
+      break;
+    }
+  }
+  if (z.family.empty() || rest.empty()) return std::nullopt;
+  // ":<index>" once per level; an index too large for an int is not a zone (std::stoi threw).
+  while (!rest.empty()) {
+    if (rest.size() < 2 || rest[0] != ':' || rest[1] < '0' || rest[1] > '9') return std::nullopt;
+    rest.remove_prefix(1);
+    int index = 0;
+    const auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), index);
+    if (ec != std::errc()) return std::nullopt;
+    z.path.push_back(index);
+    rest.remove_prefix(static_cast<std::size_t>(ptr - rest.data()));
+  }
+  z.id = id;
+  return z;
+}
 
 std::string PowercapPermissionFix(const std::filesystem::path& powercap_dir) {
   const std::string files = (powercap_dir / "intel-rapl*/energy_uj").string();
@@ -155,11 +159,11 @@ ProbeResult ProbePowercap(const SourceOptions& options) {
     return result;
   }
 
-  std::vector<ZoneId> ids;
+  std::vector<PowercapZoneId> ids;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    if (auto id = ParseZoneId(entry.path().filename().string())) ids.push_back(*id);
+    if (auto id = ParsePowercapZoneId(entry.path().filename().string())) ids.push_back(*id);
   }
-  std::sort(ids.begin(), ids.end(), [](const ZoneId& a, const ZoneId& b) {
+  std::sort(ids.begin(), ids.end(), [](const PowercapZoneId& a, const PowercapZoneId& b) {
     return std::tie(a.family, a.path) < std::tie(b.family, b.path);
   });
   if (ids.empty()) {
@@ -176,7 +180,7 @@ ProbeResult ProbePowercap(const SourceOptions& options) {
 
   // First pass: names, so that parents and psys are known before domains are built.
   struct Found {
-    ZoneId id;
+    PowercapZoneId id;
     std::string zone_name;
     std::string domain_name;
     bool top_level = true;

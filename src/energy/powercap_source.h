@@ -6,12 +6,22 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "joulebench/energy/source.h"
 
 namespace joulebench::energy {
+
+// A zone directory's name: "intel-rapl:0:1" is family "intel-rapl", path {0, 1}.
+struct PowercapZoneId {
+  std::string id;
+  std::string family;     // "intel-rapl" or "intel-rapl-mmio"
+  std::vector<int> path;  // intel-rapl:0:1 -> {0, 1}
+};
+// nullopt for any other name.
+std::optional<PowercapZoneId> ParsePowercapZoneId(const std::string& id);
 
 // One zone's open counter file. Built by ProbePowercap; public for tests and benchmarks.
 struct PowercapZone {

@@ -116,26 +116,20 @@ struct Chassis {
   json doc;
 };
 
-struct ReadingPlan {
-  std::vector<RedfishReadingPart> parts;
-  std::string what;  // "EnvironmentMetrics PowerWatts"
-  double first_watts = 0;
-  std::optional<double> sensing_interval_s;
-  std::string sensing_interval_text;
-  bool ac_input = false;
-};
+using ReadingPlan = RedfishReadingPlan;
 
 // Walks a Redfish service for one power reading. Network problems and refused credentials
 // end discovery (fatal); a missing or null resource only rules out that way of reading.
 class Discovery {
  public:
-  Discovery(BmcHttpClient& client, ProbeResult& result) : client_(client), result_(result) {}
+  Discovery(const RedfishGet& get, const BmcHttpSettings& settings, ProbeResult& result)
+      : get_(get), settings_(settings), result_(result) {}
 
   enum class Outcome { kOk, kMissing, kFatal };
 
   Outcome Fetch(const std::string& path, json& out, std::string& why) {
-    const HttpResponse& r = client_.Get(path);
-    const BmcHttpSettings& s = client_.settings();
+    const HttpResponse& r = get_(path);
+    const BmcHttpSettings& s = settings_;
     if (r.failure != HttpFailure::kNone) {
       result_.status = ProbeStatus::kError;
       result_.reason =
@@ -362,7 +356,8 @@ class Discovery {
     return plan;
   }
 
-  BmcHttpClient& client_;
+  const RedfishGet& get_;
+  const BmcHttpSettings& settings_;
   ProbeResult& result_;
 };
 
@@ -478,7 +473,8 @@ std::optional<double> ParseIsoDurationSeconds(const std::string& text) {
     any = true;
     i = end + 1;
   }
-  if (!any) return std::nullopt;
+  // Digits enough make a sum of finite parts infinite: that is not an interval either.
+  if (!any || !std::isfinite(seconds)) return std::nullopt;
   return seconds;
 }
 
@@ -501,13 +497,20 @@ RedfishPoller::RedfishPoller(std::unique_ptr<BmcHttpClient> client,
     : client_(std::move(client)), parts_(std::move(parts)) {}
 
 PowerPoller::Result RedfishPoller::Poll() {
-  Result result;
+  return PollRedfishParts(
+      [this](const std::string& path) -> const HttpResponse& { return client_->Get(path); }, parts_,
+      client_->settings());
+}
+
+PowerPoller::Result PollRedfishParts(const RedfishGet& get,
+                                     const std::vector<RedfishReadingPart>& parts,
+                                     const BmcHttpSettings& settings) {
+  PowerPoller::Result result;
   double sum = 0;
-  for (const auto& part : parts_) {
-    const HttpResponse& r = client_->Get(part.path);
+  for (const auto& part : parts) {
+    const HttpResponse& r = get(part.path);
     if (r.failure != HttpFailure::kNone) {
-      result.error =
-          fmt::format("GET {}: {}", part.path, DescribeHttpFailure(r, client_->settings()));
+      result.error = fmt::format("GET {}: {}", part.path, DescribeHttpFailure(r, settings));
       return result;
     }
     if (r.status != 200) {
@@ -579,125 +582,15 @@ ProbeResult ProbeRedfish(const SourceOptions& options) {
     result.fix = "check that libcurl is installed (libcurl4)";
     return result;
   }
-  Discovery discovery(*client, result);
-  json root;
-  std::string miss;
-  const Discovery::Outcome root_outcome = discovery.Fetch("/redfish/v1", root, miss);
-  if (root_outcome == Discovery::Outcome::kFatal) return result;
-  if (root_outcome == Discovery::Outcome::kMissing) {
-    result.status = ProbeStatus::kUnsupported;
-    result.reason = fmt::format("no Redfish service at {}: {}", settings.base_url, miss);
-    result.fix = "check that --bmc-url is the BMC's address and that its Redfish service is on";
-    return result;
-  }
-  const std::string vendor = Text(root, "Vendor");
-  const std::string product = Text(root, "Product");
-  const std::string version = Text(root, "RedfishVersion");
-  result.details.push_back(fmt::format(
-      "service {}/redfish/v1: {}{}Redfish {}", settings.base_url, vendor,
-      vendor.empty() && product.empty() ? "" : (product.empty() ? ", " : " " + product + ", "),
-      version.empty() ? "(version not given)" : version));
-
-  const std::string chassis_path = Link(root, "Chassis");
-  json collection;
-  if (chassis_path.empty()) {
-    result.status = ProbeStatus::kUnsupported;
-    result.reason = "the Redfish service has no Chassis collection";
-    result.fix = "this BMC does not publish power through Redfish; try IPMI DCMI (--ipmi-host)";
-    return result;
-  }
-  const Discovery::Outcome collection_outcome = discovery.Fetch(chassis_path, collection, miss);
-  if (collection_outcome == Discovery::Outcome::kFatal) return result;
-  if (collection_outcome == Discovery::Outcome::kMissing) {
-    result.status = ProbeStatus::kUnsupported;
-    result.reason = "the Chassis collection cannot be read: " + miss;
-    result.fix = "see the reason; try IPMI DCMI (--ipmi-host)";
-    return result;
-  }
-  std::vector<Chassis> all;
-  for (const auto& path : MemberLinks(collection, kMaxChassis)) {
-    Chassis c;
-    c.path = path;
-    c.order = all.size();
-    const Discovery::Outcome o = discovery.Fetch(path, c.doc, miss);
-    if (o == Discovery::Outcome::kFatal) return result;
-    if (o == Discovery::Outcome::kMissing) {
-      result.details.push_back("chassis " + path + ": " + miss);
-      continue;
-    }
-    c.id = Text(c.doc, "Id");
-    if (c.id.empty()) c.id = path.substr(path.rfind('/') + 1);
-    c.type = Text(c.doc, "ChassisType");
-    c.maker = Text(c.doc, "Manufacturer");
-    const std::string model = Text(c.doc, "Model");
-    if (!model.empty()) c.maker += (c.maker.empty() ? "" : " ") + model;
-    const json links = c.doc.value("Links", json::object());
-    const auto systems = links.find("ComputerSystems");
-    c.holds_system = systems != links.end() && systems->is_array() && !systems->empty();
-    all.push_back(std::move(c));
-  }
-  if (all.empty()) {
-    result.status = ProbeStatus::kUnsupported;
-    result.reason = "the Redfish service lists no chassis";
-    result.fix = "this BMC does not publish power through Redfish; try IPMI DCMI (--ipmi-host)";
-    return result;
-  }
-  ComputeDepths(all);
-  std::string listed;
-  for (const auto& c : all) {
-    listed += fmt::format("{}{} ({}{})", listed.empty() ? "" : ", ", c.id,
-                          c.type.empty() ? "no type" : c.type,
-                          c.depth == 0 ? "" : ", inside another chassis");
-  }
-  result.details.push_back("chassis: " + listed);
-
-  // Candidates: the chosen chassis, or all from the outermost in (the outermost chassis
-  // reports the whole product's power: OCP Sustainability profile, "Product-level power"),
-  // those holding the computer system first.
-  std::vector<const Chassis*> candidates;
-  for (const auto& c : all) {
-    if (bmc.chassis.empty() || c.id == bmc.chassis || c.path == bmc.chassis) {
-      candidates.push_back(&c);
-    }
-  }
-  if (candidates.empty()) {
-    std::string ids;
-    for (const auto& c : all) ids += (ids.empty() ? "" : ", ") + c.id;
-    result.status = ProbeStatus::kError;
-    result.reason = fmt::format("the BMC has no chassis '{}'", bmc.chassis);
-    result.fix = fmt::format("give --bmc-chassis one of: {}", ids);
-    return result;
-  }
-  std::stable_sort(candidates.begin(), candidates.end(), [](const Chassis* a, const Chassis* b) {
-    if (a->depth != b->depth) return a->depth < b->depth;
-    if (a->holds_system != b->holds_system) return a->holds_system;
-    return a->order < b->order;
-  });
-
-  const Chassis* chosen = nullptr;
-  std::optional<ReadingPlan> plan;
-  std::vector<std::string> ruled_out;
-  for (const Chassis* c : candidates) {
-    std::vector<std::string> why_not;
-    bool fatal = false;
-    plan = discovery.FindReading(*c, why_not, fatal);
-    if (fatal) return result;
-    if (plan) {
-      chosen = c;
-      break;
-    }
-    std::string joined;
-    for (const auto& w : why_not) joined += (joined.empty() ? "" : "; ") + w;
-    ruled_out.push_back(fmt::format("chassis {}: no power reading ({})", c->id, joined));
-  }
-  for (const auto& line : ruled_out) result.details.push_back(line);
-  if (!plan) {
-    result.status = ProbeStatus::kUnsupported;
-    result.reason = "no chassis of the BMC reports its power through Redfish (details below)";
-    result.fix = "try IPMI DCMI (--ipmi-host, or in-band /dev/ipmi0); update the BMC firmware";
-    return result;
-  }
-
+  const RedfishGet get = [&client](const std::string& path) -> const HttpResponse& {
+    return client->Get(path);
+  };
+  const auto found = DiscoverRedfishReading(get, settings, bmc.chassis, result);
+  if (!found) return result;
+  const RedfishReadingPlan* plan = &found->plan;
+  const std::string& chosen_id = found->chassis_id;
+  const std::string& chosen_maker = found->chassis_maker;
+  const std::size_t candidate_count = found->candidates;
   // The poll period: the user's, else the sensor's own refresh, else 1 s.
   double period_s = kDefaultPeriodS;
   std::string period_origin = "the BMC publishes no sensing interval; --bmc-interval sets it";
@@ -714,10 +607,10 @@ ProbeResult ProbeRedfish(const SourceOptions& options) {
   }
   const double refresh_s = std::max(period_s, plan->sensing_interval_s.value_or(0.0));
 
-  result.details.push_back(fmt::format("reading chassis {}{}: {} = {}", chosen->id,
-                                       chosen->maker.empty() ? "" : " (" + chosen->maker + ")",
+  result.details.push_back(fmt::format("reading chassis {}{}: {} = {}", chosen_id,
+                                       chosen_maker.empty() ? "" : " (" + chosen_maker + ")",
                                        plan->what, FormatWatts(plan->first_watts)));
-  if (candidates.size() > 1 && bmc.chassis.empty()) {
+  if (candidate_count > 1 && bmc.chassis.empty()) {
     result.details.push_back("another chassis can be chosen with --bmc-chassis ID");
   }
   result.details.push_back(fmt::format("polled every {} ({}) on its own thread",
@@ -731,13 +624,12 @@ ProbeResult ProbeRedfish(const SourceOptions& options) {
   }
 
   DomainInfo d;
-  d.name = "redfish/" + DomainSafe(chosen->id);
+  d.name = "redfish/" + DomainSafe(chosen_id);
   d.component = Component::kPlatform;
   d.signal = SignalKind::kCounter;
   d.whole_machine = true;
-  d.provenance = {
-      ProvenanceKind::kMeasured,
-      fmt::format("Redfish {} chassis {} {}", settings.base_url, chosen->id, plan->what)};
+  d.provenance = {ProvenanceKind::kMeasured, fmt::format("Redfish {} chassis {} {}",
+                                                         settings.base_url, chosen_id, plan->what)};
   d.update_period_s = refresh_s;
   d.note = fmt::format(
       "the whole machine as its BMC measures it{} (CPUs, memory, accelerators, fans, disks, "
@@ -775,6 +667,137 @@ ProbeResult ProbeRedfish(const SourceOptions& options) {
                                                       std::move(poller), first.watts,
                                                       before + (after - before) / 2);
   return result;
+}
+
+std::optional<RedfishDiscovery> DiscoverRedfishReading(const RedfishGet& get,
+                                                       const BmcHttpSettings& settings,
+                                                       const std::string& chassis,
+                                                       ProbeResult& result) {
+  Discovery discovery(get, settings, result);
+  json root;
+  std::string miss;
+  const Discovery::Outcome root_outcome = discovery.Fetch("/redfish/v1", root, miss);
+  if (root_outcome == Discovery::Outcome::kFatal) return std::nullopt;
+  if (root_outcome == Discovery::Outcome::kMissing) {
+    result.status = ProbeStatus::kUnsupported;
+    result.reason = fmt::format("no Redfish service at {}: {}", settings.base_url, miss);
+    result.fix = "check that --bmc-url is the BMC's address and that its Redfish service is on";
+    return std::nullopt;
+  }
+  const std::string vendor = Text(root, "Vendor");
+  const std::string product = Text(root, "Product");
+  const std::string version = Text(root, "RedfishVersion");
+  result.details.push_back(fmt::format(
+      "service {}/redfish/v1: {}{}Redfish {}", settings.base_url, vendor,
+      vendor.empty() && product.empty() ? "" : (product.empty() ? ", " : " " + product + ", "),
+      version.empty() ? "(version not given)" : version));
+
+  const std::string chassis_path = Link(root, "Chassis");
+  json collection;
+  if (chassis_path.empty()) {
+    result.status = ProbeStatus::kUnsupported;
+    result.reason = "the Redfish service has no Chassis collection";
+    result.fix = "this BMC does not publish power through Redfish; try IPMI DCMI (--ipmi-host)";
+    return std::nullopt;
+  }
+  const Discovery::Outcome collection_outcome = discovery.Fetch(chassis_path, collection, miss);
+  if (collection_outcome == Discovery::Outcome::kFatal) return std::nullopt;
+  if (collection_outcome == Discovery::Outcome::kMissing) {
+    result.status = ProbeStatus::kUnsupported;
+    result.reason = "the Chassis collection cannot be read: " + miss;
+    result.fix = "see the reason; try IPMI DCMI (--ipmi-host)";
+    return std::nullopt;
+  }
+  std::vector<Chassis> all;
+  for (const auto& path : MemberLinks(collection, kMaxChassis)) {
+    Chassis c;
+    c.path = path;
+    c.order = all.size();
+    const Discovery::Outcome o = discovery.Fetch(path, c.doc, miss);
+    if (o == Discovery::Outcome::kFatal) return std::nullopt;
+    if (o == Discovery::Outcome::kMissing) {
+      result.details.push_back("chassis " + path + ": " + miss);
+      continue;
+    }
+    c.id = Text(c.doc, "Id");
+    if (c.id.empty()) c.id = path.substr(path.rfind('/') + 1);
+    c.type = Text(c.doc, "ChassisType");
+    c.maker = Text(c.doc, "Manufacturer");
+    const std::string model = Text(c.doc, "Model");
+    if (!model.empty()) c.maker += (c.maker.empty() ? "" : " ") + model;
+    const json links = c.doc.value("Links", json::object());
+    const auto systems = links.find("ComputerSystems");
+    c.holds_system = systems != links.end() && systems->is_array() && !systems->empty();
+    all.push_back(std::move(c));
+  }
+  if (all.empty()) {
+    result.status = ProbeStatus::kUnsupported;
+    result.reason = "the Redfish service lists no chassis";
+    result.fix = "this BMC does not publish power through Redfish; try IPMI DCMI (--ipmi-host)";
+    return std::nullopt;
+  }
+  ComputeDepths(all);
+  std::string listed;
+  for (const auto& c : all) {
+    listed += fmt::format("{}{} ({}{})", listed.empty() ? "" : ", ", c.id,
+                          c.type.empty() ? "no type" : c.type,
+                          c.depth == 0 ? "" : ", inside another chassis");
+  }
+  result.details.push_back("chassis: " + listed);
+
+  // Candidates: the chosen chassis, or all from the outermost in (the outermost chassis
+  // reports the whole product's power: OCP Sustainability profile, "Product-level power"),
+  // those holding the computer system first.
+  std::vector<const Chassis*> candidates;
+  for (const auto& c : all) {
+    if (chassis.empty() || c.id == chassis || c.path == chassis) {
+      candidates.push_back(&c);
+    }
+  }
+  if (candidates.empty()) {
+    std::string ids;
+    for (const auto& c : all) ids += (ids.empty() ? "" : ", ") + c.id;
+    result.status = ProbeStatus::kError;
+    result.reason = fmt::format("the BMC has no chassis '{}'", chassis);
+    result.fix = fmt::format("give --bmc-chassis one of: {}", ids);
+    return std::nullopt;
+  }
+  std::stable_sort(candidates.begin(), candidates.end(), [](const Chassis* a, const Chassis* b) {
+    if (a->depth != b->depth) return a->depth < b->depth;
+    if (a->holds_system != b->holds_system) return a->holds_system;
+    return a->order < b->order;
+  });
+
+  const Chassis* chosen = nullptr;
+  std::optional<ReadingPlan> plan;
+  std::vector<std::string> ruled_out;
+  for (const Chassis* c : candidates) {
+    std::vector<std::string> why_not;
+    bool fatal = false;
+    plan = discovery.FindReading(*c, why_not, fatal);
+    if (fatal) return std::nullopt;
+    if (plan) {
+      chosen = c;
+      break;
+    }
+    std::string joined;
+    for (const auto& w : why_not) joined += (joined.empty() ? "" : "; ") + w;
+    ruled_out.push_back(fmt::format("chassis {}: no power reading ({})", c->id, joined));
+  }
+  for (const auto& line : ruled_out) result.details.push_back(line);
+  if (!plan) {
+    result.status = ProbeStatus::kUnsupported;
+    result.reason = "no chassis of the BMC reports its power through Redfish (details below)";
+    result.fix = "try IPMI DCMI (--ipmi-host, or in-band /dev/ipmi0); update the BMC firmware";
+    return std::nullopt;
+  }
+
+  RedfishDiscovery found;
+  found.plan = std::move(*plan);
+  found.chassis_id = chosen->id;
+  found.chassis_maker = chosen->maker;
+  found.candidates = candidates.size();
+  return found;
 }
 
 }  // namespace joulebench::energy

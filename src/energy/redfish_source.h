@@ -9,6 +9,7 @@
 // "redfish/<chassis id>", component kPlatform with whole_machine set.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,6 +25,40 @@ struct RedfishReadingPart {
   std::string path;     // "/redfish/v1/Chassis/1/Power"
   std::string pointer;  // "/PowerControl/0/PowerConsumedWatts"
 };
+
+// What discovery and polling need of the BMC: the answer to a GET of a path. The poller's
+// BmcHttpClient over HTTPS; recorded replies in tests and the fuzz target.
+using RedfishGet = std::function<const HttpResponse&(const std::string& path)>;
+
+// How to read one chassis's power, as discovery found it.
+struct RedfishReadingPlan {
+  std::vector<RedfishReadingPart> parts;
+  std::string what;  // "EnvironmentMetrics PowerWatts"
+  double first_watts = 0;
+  std::optional<double> sensing_interval_s;
+  std::string sensing_interval_text;
+  bool ac_input = false;
+};
+
+struct RedfishDiscovery {
+  RedfishReadingPlan plan;
+  std::string chassis_id;
+  std::string chassis_maker;   // "Manufacturer Model"
+  std::size_t candidates = 0;  // chassis that were tried or could be chosen
+};
+
+// Walks the service from /redfish/v1 to the first chassis with a power reading (`chassis`, an
+// Id or path, restricts the choice; "" = any, outermost first). Adds what it saw to
+// result.details; on failure returns nullopt with result's status, reason and fix set.
+std::optional<RedfishDiscovery> DiscoverRedfishReading(const RedfishGet& get,
+                                                       const BmcHttpSettings& settings,
+                                                       const std::string& chassis,
+                                                       ProbeResult& result);
+
+// One reading: GETs the parts and sums them.
+PowerPoller::Result PollRedfishParts(const RedfishGet& get,
+                                     const std::vector<RedfishReadingPart>& parts,
+                                     const BmcHttpSettings& settings);
 
 // Reads the parts (one GET each, on the kept-alive connection) and sums them.
 class RedfishPoller final : public PowerPoller {

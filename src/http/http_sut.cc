@@ -15,6 +15,7 @@
 
 #include "http/reply_check.h"
 #include "joulebench/error.h"
+#include "joulebench/printable_text.h"
 #include "joulebench/units.h"
 
 namespace joulebench::http {
@@ -287,13 +288,8 @@ struct HttpSut::Impl {
                          endpoint);
       return r;
     }
-    auto head = [&] {
-      std::string text = t->reply.substr(0, kKeptHeadBytes);
-      for (char& c : text) {
-        if (static_cast<unsigned char>(c) < 0x20) c = ' ';
-      }
-      return text;
-    };
+    // Stored in the run's warnings (JSON): printable UTF-8 only.
+    auto head = [&] { return PrintableText(t->reply, kKeptHeadBytes); };
     if (status < 200 || status >= 300) {
       r.ok = false;
       r.failure = status >= 500   ? load::FailureKind::kServerError

@@ -37,6 +37,16 @@ bool Boolean(std::string_view spec, std::string_view key, std::string_view value
   Bad(spec, fmt::format("{} must be 0 or 1 (got '{}')", key, value));
 }
 
+// A control character (C0 or DEL); spaces and tabs too unless allowed.
+bool HasControl(std::string_view text, bool allow_space) {
+  for (const char c : text) {
+    const auto b = static_cast<unsigned char>(c);
+    const bool blank = b == ' ' || b == '\t';
+    if (blank ? !allow_space : (b < 0x20 || b == 0x7F)) return true;
+  }
+  return false;
+}
+
 // %2C in a value stands for a comma (items are separated by commas).
 std::string Unescape(std::string_view value) {
   std::string out;
@@ -130,6 +140,10 @@ HttpSutSpec ParseHttpSutSpec(std::string_view spec) {
       if (value.find(':') == std::string::npos) {
         Bad(spec, fmt::format("header must be 'Name: value' (got '{}')", value));
       }
+      // A line break would end the header line and start another one in the request.
+      if (HasControl(value, /*allow_space=*/true)) {
+        Bad(spec, "header must be one line without control characters");
+      }
       o.headers.push_back(value);
     } else if (key == "insecure") {
       o.verify_tls = !Boolean(spec, key, value);
@@ -165,6 +179,9 @@ HttpSutSpec ParseHttpSutSpec(std::string_view spec) {
   }
   if (!o.url.starts_with("http://") && !o.url.starts_with("https://")) {
     Bad(spec, fmt::format("url '{}' must start with http:// or https://", o.url));
+  }
+  if (HasControl(o.url, /*allow_space=*/false)) {
+    Bad(spec, "url must not hold spaces or control characters; percent-encode them (%20)");
   }
   if (o.protocol != Protocol::kRaw && !out.payloads.body_file.empty()) {
     Bad(spec, "body=FILE applies to protocol=raw (use samples_file=FILE for one body per line)");

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <iterator>
 #include <mutex>
@@ -27,9 +28,17 @@ struct Tensor {
   std::vector<std::int64_t> data;
 };
 
-void Flatten(const json& j, std::vector<std::int64_t>& out) {
+// A tensor holds at most this many values: a 64 MiB body holds fewer than 2^25 numbers, and
+// the bound keeps every product of dimensions (and x 4 for boxes) far from int64 overflow.
+constexpr std::int64_t kMaxTensorElements = std::int64_t{1} << 32;
+
+// The values of `j` in row-major order. Arrays may nest as deep as the shape has dimensions
+// (KServe allows flat and nested data); deeper nesting is refused before it can exhaust the
+// stack of this recursion.
+void Flatten(const json& j, std::size_t depth_left, std::vector<std::int64_t>& out) {
   if (j.is_array()) {
-    for (const auto& v : j) Flatten(v, out);
+    if (depth_left == 0) throw std::invalid_argument("tensor data is nested deeper than its shape");
+    for (const auto& v : j) Flatten(v, depth_left - 1, out);
   } else if (j.is_number_integer()) {
     out.push_back(j.get<std::int64_t>());
   } else {
@@ -51,6 +60,10 @@ Tensor ReadTensor(const json& input) {
       throw std::invalid_argument(fmt::format("input '{}': shape must be positive integers", name));
     }
     t.shape.push_back(d.get<std::int64_t>());
+    if (t.shape.back() > kMaxTensorElements / count) {
+      throw std::invalid_argument(
+          fmt::format("input '{}': shape has more than {} elements", name, kMaxTensorElements));
+    }
     count *= t.shape.back();
   }
   const std::string datatype = input.value("datatype", "");
@@ -63,8 +76,9 @@ Tensor ReadTensor(const json& input) {
     throw std::invalid_argument(fmt::format(
         "input '{}' has no \"data\" (the binary-data extension is not supported)", name));
   }
-  t.data.reserve(static_cast<std::size_t>(count));
-  Flatten(*data, t.data);
+  // Reserve for what the body can hold, not for what the shape claims.
+  t.data.reserve(static_cast<std::size_t>(std::min<std::int64_t>(count, 1 << 20)));
+  Flatten(*data, t.shape.size(), t.data);
   if (static_cast<std::int64_t>(t.data.size()) != count) {
     throw std::invalid_argument(
         fmt::format("input '{}': {} values for shape of {} elements", name, t.data.size(), count));
@@ -73,6 +87,89 @@ Tensor ReadTensor(const json& input) {
 }
 
 }  // namespace
+
+KServeInferRequest ParseKServeInferRequest(const std::string& body, const KServeModel& model) {
+  KServeInferRequest request;
+  const json j = json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) throw std::invalid_argument("body is not a JSON object");
+  if (const auto id = j.find("id"); id != j.end() && id->is_string()) {
+    request.id = id->get<std::string>();
+  }
+  const auto inputs = j.find("inputs");
+  if (inputs == j.end() || !inputs->is_array() || inputs->empty()) {
+    throw std::invalid_argument("request has no \"inputs\" array");
+  }
+  std::optional<Tensor> ids, mask, types, bbox;
+  for (const auto& input : *inputs) {
+    if (!input.is_object()) throw std::invalid_argument("an input is not an object");
+    const std::string name = input.value("name", "");
+    if (name == "input_ids") {
+      ids = ReadTensor(input);
+    } else if (name == "attention_mask") {
+      mask = ReadTensor(input);
+    } else if (name == "token_type_ids") {
+      types = ReadTensor(input);
+    } else if (name == "bbox" && model.with_bbox) {
+      bbox = ReadTensor(input);
+    } else {
+      throw std::invalid_argument(
+          fmt::format("unknown input '{}' for model '{}'", name, model.name));
+    }
+  }
+  if (!ids) throw std::invalid_argument("input 'input_ids' is required");
+  std::vector<std::int64_t> shape = ids->shape;
+  if (shape.size() == 1) shape.insert(shape.begin(), 1);
+  if (shape.size() != 2) throw std::invalid_argument("input_ids must have shape [batch, tokens]");
+  const std::int64_t b = shape[0], s = shape[1];
+  if (s > model.max_seq_len) {
+    throw std::invalid_argument(fmt::format("{} tokens per row is more than {}'s {} positions", s,
+                                            model.name, model.max_seq_len));
+  }
+  auto same = [&](const std::optional<Tensor>& t, std::string_view name, std::int64_t inner) {
+    if (!t) return;
+    if (static_cast<std::int64_t>(t->data.size()) != b * s * inner) {
+      throw std::invalid_argument(
+          fmt::format("input '{}' does not match input_ids' shape [{}, {}]", name, b, s));
+    }
+  };
+  same(mask, "attention_mask", 1);
+  same(types, "token_type_ids", 1);
+  same(bbox, "bbox", 4);
+  for (std::int64_t v : ids->data) {
+    if (v < 0 || v >= model.vocab_size) {
+      throw std::invalid_argument(
+          fmt::format("token id {} is outside the vocabulary 0..{}", v, model.vocab_size - 1));
+    }
+  }
+  if (types) {
+    for (std::int64_t v : types->data) {
+      if (v < 0 || v > 1) throw std::invalid_argument("token_type_ids must be 0 or 1");
+    }
+  }
+  if (bbox) {
+    for (std::size_t i = 0; i < bbox->data.size(); i += 4) {
+      const std::int64_t* q = bbox->data.data() + i;
+      for (int k = 0; k < 4; ++k) {
+        if (q[k] < 0 || q[k] > kMaxCoordinate) {
+          throw std::invalid_argument(
+              fmt::format("bbox coordinate {} is outside 0..{}", q[k], kMaxCoordinate));
+        }
+      }
+      if (q[2] < q[0] || q[3] < q[1]) throw std::invalid_argument("bbox needs x0 <= x1, y0 <= y1");
+    }
+  }
+  workloads::DocumentBatch& r = request.rows;
+  r.batch_size = b;
+  r.seq_len = s;
+  r.input_ids = std::move(ids->data);
+  r.attention_mask =
+      mask ? std::move(mask->data) : std::vector<std::int64_t>(static_cast<std::size_t>(b * s), 1);
+  r.token_type_ids = types ? std::move(types->data)
+                           : std::vector<std::int64_t>(static_cast<std::size_t>(b * s), 0);
+  r.bbox = bbox ? std::move(bbox->data)
+                : std::vector<std::int64_t>(static_cast<std::size_t>(b * s * 4), 0);
+  return request;
+}
 
 struct KServeService::Impl final : load::QueryCompleter {
   KServeModel model;
@@ -108,90 +205,6 @@ struct KServeService::Impl final : load::QueryCompleter {
                                               {"datatype", "FP32"},
                                               {"shape", std::move(out_shape)}}})}}
         .dump();
-  }
-
-  // Parses an inference request into rows; throws invalid_argument with the reason.
-  void Parse(const std::string& body, Slot& slot) const {
-    const json j = json::parse(body, nullptr, false);
-    if (j.is_discarded() || !j.is_object())
-      throw std::invalid_argument("body is not a JSON object");
-    if (const auto id = j.find("id"); id != j.end() && id->is_string()) {
-      slot.request_id = id->get<std::string>();
-    }
-    const auto inputs = j.find("inputs");
-    if (inputs == j.end() || !inputs->is_array() || inputs->empty()) {
-      throw std::invalid_argument("request has no \"inputs\" array");
-    }
-    std::optional<Tensor> ids, mask, types, bbox;
-    for (const auto& input : *inputs) {
-      if (!input.is_object()) throw std::invalid_argument("an input is not an object");
-      const std::string name = input.value("name", "");
-      if (name == "input_ids") {
-        ids = ReadTensor(input);
-      } else if (name == "attention_mask") {
-        mask = ReadTensor(input);
-      } else if (name == "token_type_ids") {
-        types = ReadTensor(input);
-      } else if (name == "bbox" && model.with_bbox) {
-        bbox = ReadTensor(input);
-      } else {
-        throw std::invalid_argument(
-            fmt::format("unknown input '{}' for model '{}'", name, model.name));
-      }
-    }
-    if (!ids) throw std::invalid_argument("input 'input_ids' is required");
-    std::vector<std::int64_t> shape = ids->shape;
-    if (shape.size() == 1) shape.insert(shape.begin(), 1);
-    if (shape.size() != 2) throw std::invalid_argument("input_ids must have shape [batch, tokens]");
-    const std::int64_t b = shape[0], s = shape[1];
-    if (s > model.max_seq_len) {
-      throw std::invalid_argument(fmt::format("{} tokens per row is more than {}'s {} positions", s,
-                                              model.name, model.max_seq_len));
-    }
-    auto same = [&](const std::optional<Tensor>& t, std::string_view name, std::int64_t inner) {
-      if (!t) return;
-      if (static_cast<std::int64_t>(t->data.size()) != b * s * inner) {
-        throw std::invalid_argument(
-            fmt::format("input '{}' does not match input_ids' shape [{}, {}]", name, b, s));
-      }
-    };
-    same(mask, "attention_mask", 1);
-    same(types, "token_type_ids", 1);
-    same(bbox, "bbox", 4);
-    for (std::int64_t v : ids->data) {
-      if (v < 0 || v >= model.vocab_size) {
-        throw std::invalid_argument(
-            fmt::format("token id {} is outside the vocabulary 0..{}", v, model.vocab_size - 1));
-      }
-    }
-    if (types) {
-      for (std::int64_t v : types->data) {
-        if (v < 0 || v > 1) throw std::invalid_argument("token_type_ids must be 0 or 1");
-      }
-    }
-    if (bbox) {
-      for (std::size_t i = 0; i < bbox->data.size(); i += 4) {
-        const std::int64_t* q = bbox->data.data() + i;
-        for (int k = 0; k < 4; ++k) {
-          if (q[k] < 0 || q[k] > kMaxCoordinate) {
-            throw std::invalid_argument(
-                fmt::format("bbox coordinate {} is outside 0..{}", q[k], kMaxCoordinate));
-          }
-        }
-        if (q[2] < q[0] || q[3] < q[1])
-          throw std::invalid_argument("bbox needs x0 <= x1, y0 <= y1");
-      }
-    }
-    workloads::DocumentBatch& r = slot.rows;
-    r.batch_size = b;
-    r.seq_len = s;
-    r.input_ids = std::move(ids->data);
-    r.attention_mask = mask ? std::move(mask->data)
-                            : std::vector<std::int64_t>(static_cast<std::size_t>(b * s), 1);
-    r.token_type_ids = types ? std::move(types->data)
-                             : std::vector<std::int64_t>(static_cast<std::size_t>(b * s), 0);
-    r.bbox = bbox ? std::move(bbox->data)
-                  : std::vector<std::int64_t>(static_cast<std::size_t>(b * s * 4), 0);
   }
 
   // Runs the slots' rows as one batch (padded to the longest) and writes each slot's reply.
@@ -306,7 +319,9 @@ struct KServeService::Impl final : load::QueryCompleter {
       slot = slots[index].get();
     }
     try {
-      Parse(request.body, *slot);
+      KServeInferRequest parsed = ParseKServeInferRequest(request.body, model);
+      slot->rows = std::move(parsed.rows);
+      slot->request_id = std::move(parsed.id);
     } catch (const std::exception& e) {
       {
         std::lock_guard lock(mutex);

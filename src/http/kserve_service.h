@@ -63,4 +63,13 @@ class KServeService {
   std::unique_ptr<Impl> impl_;
 };
 
+// An inference request's body as rows of documents: input_ids of shape [batch, tokens] (or
+// [tokens]), and optionally attention_mask, token_type_ids and (LayoutLM) bbox of the same
+// shape. Throws std::invalid_argument with the reason, which the server sends back with 400.
+struct KServeInferRequest {
+  workloads::DocumentBatch rows;
+  std::string id;  // the request's "id", echoed in the reply
+};
+KServeInferRequest ParseKServeInferRequest(const std::string& body, const KServeModel& model);
+
 }  // namespace joulebench::http

@@ -4,34 +4,32 @@
 
 #include <nlohmann/json.hpp>
 
+#include "joulebench/printable_text.h"
+
 namespace joulebench::http {
 namespace {
 
 using nlohmann::json;
 
-std::string Excerpt(std::string_view text) {
-  constexpr std::size_t kMax = 80;
-  std::string out(text.substr(0, kMax));
-  for (char& c : out) {
-    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
-  }
-  if (text.size() > kMax) out += "...";
-  return out;
-}
+// The reason goes into the run's warnings, which are stored as JSON: printable UTF-8 only.
+std::string Excerpt(std::string_view text) { return PrintableText(text.substr(0, 1024), 80); }
 
 bool Fail(std::string* why, std::string reason) {
   if (why != nullptr) *why = std::move(reason);
   return false;
 }
 
-// The message of an OpenAI-style {"error": {...}} object, or "" when there is none.
-std::string ErrorMessage(const json& j) {
+// The message of an OpenAI-style {"error": {...}} object, or "" when there is none. Parts of
+// a reply are quoted from its text, never re-serialised: dump() recurses once per nesting
+// level, and a server's reply may nest arrays millions deep.
+std::string ErrorMessage(const json& j, std::string_view text) {
   const auto e = j.find("error");
   if (e == j.end() || e->is_null()) return "";
+  if (e->is_string()) return e->get<std::string>();
   if (e->is_object() && e->contains("message") && (*e)["message"].is_string()) {
     return (*e)["message"].get<std::string>();
   }
-  return e->dump();
+  return std::string(text);
 }
 
 }  // namespace
@@ -46,7 +44,7 @@ bool CheckKServeReply(std::string_view body, std::string* why) {
   }
   for (const auto& o : *outputs) {
     if (!o.is_object() || !o.contains("name") || !o.contains("data")) {
-      return Fail(why, "an output lacks \"name\" or \"data\": " + Excerpt(o.dump()));
+      return Fail(why, "an output lacks \"name\" or \"data\": " + Excerpt(body));
     }
   }
   return true;
@@ -56,7 +54,7 @@ bool CheckOpenAiReply(std::string_view body, bool chat, std::string* why) {
   const json j = json::parse(body, nullptr, false);
   if (j.is_discarded()) return Fail(why, "reply is not JSON: " + Excerpt(body));
   if (!j.is_object()) return Fail(why, "reply is not a JSON object: " + Excerpt(body));
-  if (const std::string error = ErrorMessage(j); !error.empty()) {
+  if (const std::string error = ErrorMessage(j, body); !error.empty()) {
     return Fail(why, "reply is an error: " + Excerpt(error));
   }
   const auto choices = j.find("choices");
@@ -68,7 +66,7 @@ bool CheckOpenAiReply(std::string_view body, bool chat, std::string* why) {
                         : (first.is_object() && first.contains("text"));
   if (!has) {
     return Fail(why, fmt::format("first choice has no \"{}\": {}", chat ? "message" : "text",
-                                 Excerpt(first.dump())));
+                                 Excerpt(body)));
   }
   return true;
 }
@@ -98,7 +96,7 @@ void SseStreamParser::OnEvent(std::string_view data, std::int64_t now_ns,
     error_ = "event is not a JSON object: " + Excerpt(data);
     return;
   }
-  if (const std::string error = ErrorMessage(j); !error.empty()) {
+  if (const std::string error = ErrorMessage(j, data); !error.empty()) {
     error_ = "stream carried an error: " + Excerpt(error);
     return;
   }

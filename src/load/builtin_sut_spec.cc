@@ -26,6 +26,10 @@ long long ParseInteger(std::string_view text, std::string_view what) {
 
 std::unique_ptr<SystemUnderTest> MakeBuiltinSut(std::string_view spec) {
   if (spec == "null") return std::make_unique<NullSut>();
+  return std::make_unique<SleepSut>(ParseSleepSutSpec(spec));
+}
+
+SleepSutOptions ParseSleepSutSpec(std::string_view spec) {
   const std::string_view prefix = "sleep";
   if (spec.substr(0, prefix.size()) != prefix) {
     throw InputError(fmt::format("unknown SUT '{}': {}", spec, kAccepted));
@@ -79,7 +83,7 @@ std::unique_ptr<SystemUnderTest> MakeBuiltinSut(std::string_view spec) {
     throw InputError(
         fmt::format("SUT spec '{}': workers and service are required; {}", spec, kAccepted));
   }
-  return std::make_unique<SleepSut>(options);
+  return options;
 }
 
 }  // namespace joulebench::load

@@ -284,8 +284,11 @@ CandidateSpec ParseCandidateSpec(std::string_view text, std::string origin) {
 double ParsePowerWatts(std::string_view text, std::string_view what) {
   double scale = 1;
   const double value = ParseWithUnits(text, what, scale);
-  if (!(value > 0)) {
+  if (!(value * scale > 0)) {
     throw InputError(fmt::format("{}: '{}' must be greater than zero", what, text));
+  }
+  if (!std::isfinite(value * scale)) {
+    throw InputError(fmt::format("{}: '{}' is too large", what, text));
   }
   return value * scale;
 }
@@ -298,7 +301,11 @@ double ParsePriceUsdPerHour(std::string_view text, std::string_view what) {
                     "{}/h",
                     what, text, text));
   }
-  return ParseRatePerSecond(text, what) * 3600.0;
+  const double usd_per_hour = ParseRatePerSecond(text, what) * 3600.0;
+  if (!std::isfinite(usd_per_hour)) {
+    throw InputError(fmt::format("{}: '{}' is too large", what, text));
+  }
+  return usd_per_hour;
 }
 
 InferenceCandidate ResolveInferenceCandidate(const CandidateSpec& spec,

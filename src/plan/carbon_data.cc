@@ -14,7 +14,14 @@ GridIntensityTable GridIntensityTable::LoadDefault() {
 }
 
 GridIntensityTable GridIntensityTable::Load(const std::filesystem::path& csv) {
-  const CsvTable table = CsvTable::Read(csv);
+  return FromTable(CsvTable::Read(csv));
+}
+
+GridIntensityTable GridIntensityTable::Parse(std::string_view csv_text, std::string file_label) {
+  return FromTable(CsvTable::Parse(csv_text, std::move(file_label)));
+}
+
+GridIntensityTable GridIntensityTable::FromTable(const CsvTable& table) {
   GridIntensityTable result;
   for (const auto& row : table.rows()) {
     GridIntensity g;

@@ -28,18 +28,31 @@ std::string Origin(const CsvTable& table, const CsvTable::Row& row) {
   return fmt::format("{}:{}", std::filesystem::path(table.file()).filename().string(), row.line);
 }
 
+// A whole number from `min_value` to a million (more vCPUs or accelerators than any machine
+// has); nullopt when the field is empty. Converting a larger double to int is undefined.
+std::optional<int> Count(const CsvTable& t, const CsvTable::Row& row, std::string_view column,
+                         int min_value) {
+  const auto v = t.Number(row, column, min_value);
+  if (!v) return std::nullopt;
+  if (*v > 1e6 || *v != std::floor(*v)) {
+    throw InputError(fmt::format("{}:{}: field '{}': {} is not a whole number from {} to 1000000",
+                                 t.file(), row.line, column, t.Text(row, column), min_value));
+  }
+  return static_cast<int>(*v);
+}
+
 // Fills the fields of `m` that the row gives; empty fields leave `m` unchanged.
 void ApplyInstanceRow(const CsvTable& t, const CsvTable::Row& row, MachineType& m) {
-  if (auto v = t.Number(row, "vcpus", 1)) m.vcpus = static_cast<int>(*v);
+  if (auto v = Count(t, row, "vcpus", 1)) m.vcpus = *v;
   if (auto v = t.Number(row, "memory_gib", 0)) m.memory_gib = *v;
   if (auto v = t.Text(row, "cpu_model"); !v.empty()) m.cpu_model = v;
   if (auto v = t.Text(row, "cpu_family"); !v.empty()) m.cpu_family = v;
   const std::string accelerator = t.Text(row, "accelerator");
-  const auto count = t.Number(row, "accelerator_count", 0);
+  const auto count = Count(t, row, "accelerator_count", 0);
   if (!accelerator.empty() && count.value_or(1) > 0) {
     if (!m.accelerator) m.accelerator = Accelerator{};
     m.accelerator->kind = accelerator;
-    m.accelerator->count = static_cast<int>(count.value_or(1));
+    m.accelerator->count = count.value_or(1);
     if (auto v = t.Number(row, "accelerator_memory_gib", 0)) m.accelerator->memory_gib = *v;
   } else if (count && *count == 0) {
     m.accelerator.reset();
@@ -186,8 +199,13 @@ Catalog Catalog::Load(const std::filesystem::path& instances_csv,
   return catalog;
 }
 
-void Catalog::MergeFile(const std::filesystem::path& csv) {
-  const CsvTable table = CsvTable::Read(csv);
+void Catalog::MergeFile(const std::filesystem::path& csv) { MergeTable(CsvTable::Read(csv)); }
+
+void Catalog::MergeText(std::string_view csv_text, std::string file_label) {
+  MergeTable(CsvTable::Parse(csv_text, std::move(file_label)));
+}
+
+void Catalog::MergeTable(const CsvTable& table) {
   if (!table.HasColumn("name")) {
     throw InputError(
         fmt::format("{}:1: no 'name' column; a catalog file needs at least the "

@@ -68,6 +68,13 @@ InferencePlan PlanInference(const InferenceRequest& request,
     const double peak = candidate.throughput_per_s.value;
     // A tiny tolerance keeps ceil() from adding an instance for a rate that is an exact multiple.
     const double exact = request.rate_per_s / (peak * request.target_utilisation);
+    // A fleet larger than an int (and than any cloud) is a throughput in the wrong unit.
+    if (!(exact <= 1e9)) {
+      throw InputError(fmt::format(
+          "candidate {}: the SLA needs more than a billion instances at {:.4g}/s each; check "
+          "the throughput's time unit",
+          candidate.name, peak));
+    }
     f.instances = static_cast<int>(std::ceil(exact * (1 - 1e-12)));
     if (f.instances < 1) f.instances = 1;
     f.load_fraction = request.rate_per_s / (f.instances * peak);

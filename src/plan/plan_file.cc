@@ -4,6 +4,8 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <utility>
 
 #include "joulebench/error.h"
@@ -28,9 +30,21 @@ std::string Where(const std::filesystem::path& path, const toml::node& node,
 
 PlanFileSection ReadPlanFile(const std::filesystem::path& path, std::string_view section,
                              const std::vector<std::string>& known_settings) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw InputError(fmt::format("{}: cannot be read; check the path", path.string()));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return ParsePlanText(text.str(), path, section, known_settings);
+}
+
+PlanFileSection ParsePlanText(std::string_view text, const std::filesystem::path& path,
+                              std::string_view section,
+                              const std::vector<std::string>& known_settings) {
   toml::table root;
   try {
-    root = toml::parse_file(path.string());
+    root = toml::parse(text, path.string());
   } catch (const toml::parse_error& e) {
     const auto& begin = e.source().begin;
     throw InputError(fmt::format("{}:{}: {} (column {})", path.string(), begin.line,

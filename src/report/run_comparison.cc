@@ -85,11 +85,11 @@ std::string WorkloadOf(const run::RunRecord& r) {
       std::string joined;
       for (const auto& part : *it) {
         if (!joined.empty()) joined += ' ';
-        joined += part.is_string() ? part.get<std::string>() : part.dump();
+        joined += part.is_string() ? part.get<std::string>() : run::DumpJson(part);
       }
       return joined;
     }
-    return it->dump();
+    return run::DumpJson(*it);
   }
   return "";
 }
@@ -100,7 +100,8 @@ std::string ShapeOf(const run::RunRecord& r) {
     auto it = r.config.find(key);
     if (it == r.config.end()) continue;
     if (!shape.empty()) shape += ' ';
-    shape += fmt::format("{}={}", key, it->is_string() ? it->get<std::string>() : it->dump());
+    shape +=
+        fmt::format("{}={}", key, it->is_string() ? it->get<std::string>() : run::DumpJson(*it));
   }
   return shape;
 }

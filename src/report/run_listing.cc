@@ -112,15 +112,17 @@ std::string FormatRunDetails(const run::RunRecord& r) {
   if (!r.fingerprint.empty()) {
     out += "Machine\n";
     for (const auto& [key, value] : r.fingerprint.items()) {
-      out += fmt::format("  {:<20} {}\n", key,
-                         Shorten(value.is_string() ? value.get<std::string>() : value.dump(), 100));
+      out += fmt::format(
+          "  {:<20} {}\n", key,
+          Shorten(value.is_string() ? value.get<std::string>() : run::DumpJson(value), 100));
     }
   }
   if (!r.config.empty()) {
     out += "Configuration\n";
     for (const auto& [key, value] : r.config.items()) {
-      out += fmt::format("  {:<20} {}\n", key,
-                         Shorten(value.is_string() ? value.get<std::string>() : value.dump(), 100));
+      out += fmt::format(
+          "  {:<20} {}\n", key,
+          Shorten(value.is_string() ? value.get<std::string>() : run::DumpJson(value), 100));
     }
   }
   for (const auto& e : r.energy) {

@@ -471,6 +471,10 @@ NodeResult NodeResultFromJson(const nlohmann::json& json) {
   return NodeResultFromJsonAt(json, "node");
 }
 
+std::string DumpJson(const nlohmann::json& json, int indent) {
+  return json.dump(indent, ' ', /*ensure_ascii=*/false, nlohmann::json::error_handler_t::replace);
+}
+
 std::string_view RunStatusName(RunStatus s) {
   switch (s) {
     case RunStatus::kRunning:

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "energy/procfs_text.h"
 #include "joulebench/error.h"
 #include "joulebench/load/power_signal.h"
 
@@ -39,48 +40,33 @@ double TicksPerSecond() {
   return hz > 0 ? static_cast<double>(hz) : 100.0;
 }
 
-// utime + stime of /proc/PID/stat (fields 14 and 15, after the parenthesised command name,
-// which may itself contain spaces and parentheses: proc(5)), in seconds.
+// utime + stime of /proc/PID/stat (all the process's threads), in seconds.
 std::optional<double> ProcessCpuSeconds(const std::filesystem::path& stat_path, std::string* comm) {
   const auto text = ReadText(stat_path);
   if (!text) return std::nullopt;
-  const std::size_t open = text->find('(');
-  const std::size_t close = text->rfind(')');
-  if (open == std::string::npos || close == std::string::npos || close < open) return std::nullopt;
-  if (comm != nullptr) *comm = text->substr(open + 1, close - open - 1);
-  std::istringstream rest(text->substr(close + 1));
-  std::string field;
-  unsigned long long utime = 0, stime = 0;
-  // After ')': state(3) ppid(4) ... utime(14) stime(15).
-  for (int index = 3; index <= 15 && rest >> field; ++index) {
-    if (index == 14) utime = std::stoull(field);
-    if (index == 15) stime = std::stoull(field);
-  }
-  return static_cast<double>(utime + stime) / TicksPerSecond();
+  const auto stat = energy::ParseProcPidStat(*text);
+  if (!stat) return std::nullopt;
+  if (comm != nullptr) *comm = std::string(stat->comm);
+  return static_cast<double>(stat->utime_ticks + stat->stime_ticks) / TicksPerSecond();
 }
 
 // usage_usec of a cgroup v2 cpu.stat, in seconds.
 std::optional<double> CgroupCpuSeconds(const std::filesystem::path& cpu_stat) {
   const auto text = ReadText(cpu_stat);
   if (!text) return std::nullopt;
-  std::istringstream lines(*text);
-  std::string key;
-  unsigned long long value = 0;
-  while (lines >> key >> value) {
-    if (key == "usage_usec") return static_cast<double>(value) / 1e6;
-  }
-  return std::nullopt;
+  const auto usec = energy::ParseCgroupCpuUsageUsec(*text);
+  if (!usec) return std::nullopt;
+  return static_cast<double>(*usec) / 1e6;
 }
 
 // The aggregate "cpu" line of /proc/stat: user nice system idle iowait irq softirq steal
 // (guest time is already inside user). Busy = all but idle and iowait.
 bool MachineCpuSeconds(const std::filesystem::path& stat, double* busy_s, double* total_s) {
   const auto text = ReadText(stat);
-  if (!text || !text->starts_with("cpu ")) return false;
-  std::istringstream line(text->substr(4, text->find('\n') - 4));
-  unsigned long long v[8] = {};
-  for (int i = 0; i < 8 && line >> v[i]; ++i) {
-  }
+  if (!text) return false;
+  const auto ticks = energy::ParseProcStatCpuLine(*text);
+  if (!ticks) return false;
+  const auto& v = ticks->fields;
   const double hz = TicksPerSecond();
   const unsigned long long idle = v[3] + v[4];
   unsigned long long total = 0;
@@ -122,6 +108,9 @@ struct CpuShareSampler::Impl {
   mutable std::mutex mutex;
   std::vector<Sample> samples;
   double last_server_s = 0;
+  double last_self_s = 0;
+  double last_busy_s = 0;
+  double last_total_s = 0;
   std::atomic<bool> gone{false};
   std::condition_variable wake;
   bool stop = false;
@@ -138,8 +127,17 @@ struct CpuShareSampler::Impl {
       gone.store(true);
     }
     s.server_s = last_server_s;
-    s.self_s = ProcessCpuSeconds(self_path, nullptr).value_or(0);
-    MachineCpuSeconds(machine_path, &s.busy_s, &s.total_s);
+    // A reading that fails (a file cut short, a transient error) keeps the last one: a zero
+    // would make the next window's CPU time a jump from zero.
+    if (const auto self = ProcessCpuSeconds(self_path, nullptr)) last_self_s = *self;
+    s.self_s = last_self_s;
+    double busy_s = 0, total_s = 0;
+    if (MachineCpuSeconds(machine_path, &busy_s, &total_s)) {
+      last_busy_s = busy_s;
+      last_total_s = total_s;
+    }
+    s.busy_s = last_busy_s;
+    s.total_s = last_total_s;
     std::lock_guard lock(mutex);
     samples.push_back(s);
   }

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "energy/procfs_text.h"
+
 namespace joulebench::store {
 namespace {
 
@@ -17,29 +19,20 @@ std::string ReadFirstLine(const std::string& path) {
   return line;
 }
 
-// /proc/<pid>/stat: "pid (comm) state ppid ... starttime ..."; comm may contain spaces and
-// parentheses, so fields are counted from the last ')'. proc(5): state is field 3, starttime
-// field 22.
 struct StatFields {
   char state = '?';
   std::int64_t start_ticks = 0;
 };
 
+// State and start time of /proc/<pid>/stat; the whole file, as a command name may hold a
+// line break.
 std::optional<StatFields> ReadStat(std::int64_t pid) {
-  std::string line = ReadFirstLine("/proc/" + std::to_string(pid) + "/stat");
-  auto close = line.rfind(')');
-  if (close == std::string::npos) return std::nullopt;
-  std::istringstream rest(line.substr(close + 1));
-  std::vector<std::string> fields;
-  std::string field;
-  while (rest >> field) fields.push_back(field);
-  constexpr std::size_t kStateIndex = 0;   // field 3
-  constexpr std::size_t kStartIndex = 19;  // field 22
-  if (fields.size() <= kStartIndex) return std::nullopt;
-  StatFields out;
-  out.state = fields[kStateIndex].empty() ? '?' : fields[kStateIndex][0];
-  out.start_ticks = std::stoll(fields[kStartIndex]);
-  return out;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::ostringstream text;
+  text << in.rdbuf();
+  const auto stat = energy::ParseProcPidStat(text.str());
+  if (!stat || !stat->start_ticks) return std::nullopt;
+  return StatFields{stat->state, static_cast<std::int64_t>(*stat->start_ticks)};
 }
 
 }  // namespace

@@ -153,7 +153,7 @@ std::string WorkloadOf(const nlohmann::json& config) {
       std::string joined;
       for (const auto& part : *it) {
         if (!joined.empty()) joined += ' ';
-        joined += part.is_string() ? part.get<std::string>() : part.dump();
+        joined += part.is_string() ? part.get<std::string>() : run::DumpJson(part);
       }
       return joined;
     }

@@ -109,7 +109,7 @@ std::int64_t InsertRunRow(Database& db, const run::RunRecord& r, run::RunStatus 
   BindNumber(s, 3, r.start_unix_s);
   s.Bind(4, run::RunStatusName(status));
   BindNumber(s, 5, r.timeline.start_unix_s);
-  s.Bind(6, DomainsJson(r.timeline.domains).dump());
+  s.Bind(6, run::DumpJson(DomainsJson(r.timeline.domains)));
   if (owner != nullptr) {
     s.Bind(7, owner->pid).Bind(8, std::string_view(owner->boot_id)).Bind(9, owner->start_ticks);
   }
@@ -123,7 +123,7 @@ void SetTimelineDomains(Database& db, std::int64_t run_id,
                         const std::vector<energy::DomainInfo>& domains, double start_unix_s) {
   Statement s =
       db.Prepare("UPDATE runs SET timeline_domains = ?1, timeline_start_unix_s = ?2 WHERE id = ?3");
-  s.Bind(1, DomainsJson(domains).dump());
+  s.Bind(1, run::DumpJson(DomainsJson(domains)));
   BindNumber(s, 2, start_unix_s);
   s.Bind(3, run_id);
   s.Run();
@@ -138,15 +138,15 @@ std::size_t ReplaceResults(Database& db, std::int64_t id, const run::RunRecord& 
         "fingerprint = ?5, steady_state_at_s = ?6, steady_state_criterion = ?7, warnings = ?8, "
         "latency_histogram = ?9, kind = ?10, histograms = ?12 WHERE id = ?11");
     s.Bind(1, std::string_view(r.name)).Bind(2, std::string_view(r.verdict));
-    s.Bind(3, json(r.verdict_reasons).dump())
-        .Bind(4, r.config.dump())
-        .Bind(5, r.fingerprint.dump());
+    s.Bind(3, run::DumpJson(json(r.verdict_reasons)))
+        .Bind(4, run::DumpJson(r.config))
+        .Bind(5, run::DumpJson(r.fingerprint));
     if (r.steady_state_at_s && !std::isnan(*r.steady_state_at_s)) {
       s.Bind(6, *r.steady_state_at_s);
     }
-    s.Bind(7, std::string_view(r.steady_state_criterion)).Bind(8, json(r.warnings).dump());
-    s.Bind(9, HistogramJson(r).dump()).Bind(10, std::string_view(r.kind)).Bind(11, id);
-    s.Bind(12, NamedHistogramsJson(r).dump());
+    s.Bind(7, std::string_view(r.steady_state_criterion)).Bind(8, run::DumpJson(json(r.warnings)));
+    s.Bind(9, run::DumpJson(HistogramJson(r))).Bind(10, std::string_view(r.kind)).Bind(11, id);
+    s.Bind(12, run::DumpJson(NamedHistogramsJson(r)));
     s.Run();
   }
   for (std::string_view table :
@@ -161,7 +161,7 @@ std::size_t ReplaceResults(Database& db, std::int64_t id, const run::RunRecord& 
       s.Bind(1, id)
           .Bind(2, static_cast<std::int64_t>(i))
           .Bind(3, std::string_view(r.energy[i].name));
-      s.Bind(4, run::ToJson(r.energy[i]).dump());
+      s.Bind(4, run::DumpJson(run::ToJson(r.energy[i])));
       s.Run();
     }
   }
@@ -208,7 +208,7 @@ std::size_t ReplaceResults(Database& db, std::int64_t id, const run::RunRecord& 
       BindNumber(s, 4, p.rate_per_s);
       BindNumber(s, 5, p.achieved_per_s);
       BindNumber(s, 6, p.watts_total);
-      s.Bind(7, by_domain.dump());
+      s.Bind(7, run::DumpJson(by_domain));
       s.Run();
     }
   }

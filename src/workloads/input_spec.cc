@@ -50,8 +50,9 @@ InputSpec ParseInputSpec(std::string_view text) {
     if (part.empty() || ec != std::errc() || ptr != part.data() + part.size() || d < 1) {
       Bad(text, fmt::format("dimension '{}' is not a whole number >= 1", part));
     }
+    // Checked before multiplying: the product of two large dimensions overflows int64.
+    if (d > (std::int64_t{1} << 34) / elements) Bad(text, "too many elements");
     elements *= d;
-    if (elements > (std::int64_t{1} << 34)) Bad(text, "too many elements");
     spec.shape.push_back(d);
     if (comma == std::string_view::npos) break;
     dims.remove_prefix(comma + 1);

@@ -54,6 +54,26 @@ TEST(MeasureCommand, ExitsWithTheCommandsExitCode) {
   EXPECT_NE(r.out.find("rapl/package-0"), std::string::npos) << r.out;
 }
 
+TEST(MeasureCommand, ACommandLineThatIsNotUtf8IsStoredAndShown) {
+  // A file name in ISO 8859-1 is a valid argument on Linux. The run's configuration holds the
+  // command line, and nlohmann::json threw on it when the store wrote the run: the
+  // measurement was lost and measure failed with an internal error.
+  FakeMachine m;
+  const std::string db = (m.dir.path() / "runs.db").string();
+  const ProcessResult r = RunJoulebench(m.Measure({"--db", db, "--json"}, {"true", "caf\xe9.txt"}),
+                                        {"JOULEBENCH_NO_STORE=0"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("caf\xef\xbf\xbd.txt"), std::string::npos) << r.out;  // U+FFFD
+  const ProcessResult shown = RunJoulebench({"runs", "show", "1", "--db", db, "--json"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.out << shown.err;
+  const nlohmann::json run = nlohmann::json::parse(shown.out);
+  EXPECT_EQ(run["status"], "complete");
+  EXPECT_EQ(run["config"]["command"][1], "caf\xef\xbf\xbd.txt");
+  const ProcessResult text = RunJoulebench({"runs", "show", "1", "--db", db});
+  ASSERT_EQ(text.exit_code, 0) << text.out << text.err;
+  EXPECT_NE(text.out.find("caf\xef\xbf\xbd.txt"), std::string::npos) << text.out;
+}
+
 TEST(MeasureCommand, CommandNotFoundGives127AndOneLine) {
   FakeMachine m;
   const ProcessResult r = RunJoulebench(m.Measure({}, {"no-such-command-joulebench"}));

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "joulebench/error.h"
 
 namespace joulebench {
@@ -58,6 +60,34 @@ TEST(Format, PicksAUnitThatFits) {
   EXPECT_EQ(FormatWatts(45.6), "45.60 W");
   EXPECT_EQ(FormatDuration(0.0123), "12.300 ms");
   EXPECT_EQ(FormatIsoTime(0), "1970-01-01T00:00:00Z");
+}
+
+TEST(ParseDuration, ADurationThatRoundsToZeroNanosecondsIsRefused) {
+  // "0.1ns" was 0 ns although the value is not zero: a zero interval or timeout where zero
+  // is refused.
+  EXPECT_THROW(ParseDuration("0.1ns", "--interval"), InputError);
+  EXPECT_THROW(ParseDuration("1e-20s", "--interval"), InputError);
+  EXPECT_EQ(ParseDuration("0.1ns", "--baseline", /*allow_zero=*/true).count(), 0);
+  EXPECT_EQ(ParseDuration("0.6ns", "--interval").count(), 1);
+}
+
+TEST(ParseRatePerSecond, ARateOrCountOutsideADoubleIsRefused) {
+  // 1e308 x 10^12 and 1e300 per microsecond were infinite rates; 1e-320 a day was zero.
+  EXPECT_THROW(ParseCount("1e308T", "--sequences"), InputError);
+  EXPECT_THROW(ParseRatePerSecond("1e308T/s", "--sla"), InputError);
+  EXPECT_THROW(ParseRatePerSecond("1e303/us", "--sla"), InputError);
+  EXPECT_THROW(ParseRatePerSecond("1e-320/d", "--sla"), InputError);
+  EXPECT_DOUBLE_EQ(ParseRatePerSecond("1e300/us", "--sla"), 1e306);
+}
+
+TEST(FormatIsoTime, ATimeOutsideYears1970To9999IsEmpty) {
+  EXPECT_EQ(FormatIsoTime(253402300799.0), "9999-12-31T23:59:59Z");
+  // 1.27e19 s came from a fuzzed run file: converting it to time_t was undefined behaviour.
+  EXPECT_EQ(FormatIsoTime(1.2727878272787887878e19), "");
+  EXPECT_EQ(FormatIsoTime(253402300800.0), "");
+  EXPECT_EQ(FormatIsoTime(-1), "");
+  EXPECT_EQ(FormatIsoTime(std::numeric_limits<double>::quiet_NaN()), "");
+  EXPECT_EQ(FormatIsoTime(std::numeric_limits<double>::infinity()), "");
 }
 
 }  // namespace

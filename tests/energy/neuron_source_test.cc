@@ -53,6 +53,26 @@ bool Contains(const std::string& text, const std::string& part) {
 
 constexpr const char* kValid = "POWER_STATUS_VALID,1732870860,12.34,56.78,34.56\n";
 
+TEST(ParseNeuronPowerUtilization, APercentageThatIsNegativeOrNotANumberIsMalformed) {
+  // Found by fuzzing: "-2" was read as a valid minimum, "nan" as a valid maximum, and both
+  // were printed by probe; a negative average would have been a negative power.
+  EXPECT_EQ(ParseNeuronPowerUtilization("POWER_STATUS_VALID,17,-2,6,76").status,
+            Status::kMalformed);
+  EXPECT_EQ(ParseNeuronPowerUtilization("POWER_STATUS_VALID,17,1,nan,76").status,
+            Status::kMalformed);
+  EXPECT_EQ(ParseNeuronPowerUtilization("POWER_STATUS_VALID,17,1,2,-0.5").status,
+            Status::kMalformed);
+  EXPECT_EQ(ParseNeuronPowerUtilization("POWER_STATUS_VALID,17,0,0,0").status, Status::kValid);
+}
+
+TEST(DescribeNeuronPowerUtilization, ATimeThatIsNotADateIsSaidSo) {
+  const auto u = ParseNeuronPowerUtilization("POWER_STATUS_VALID,9223372036854775807,1,2,3\n");
+  ASSERT_EQ(u.status, Status::kValid);
+  const std::string line = DescribeNeuronPowerUtilization(0, u);
+  EXPECT_TRUE(Contains(line, "9223372036854775807, which is not a date")) << line;
+  EXPECT_TRUE(Contains(line, "3.00 % of maximum device power")) << line;
+}
+
 TEST(ParseNeuronPowerUtilization, ReadsEveryField) {
   const auto u = ParseNeuronPowerUtilization(kValid);
   EXPECT_EQ(u.status, Status::kValid);

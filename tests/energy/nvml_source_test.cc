@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -170,6 +171,36 @@ TEST(NvmlSource, NoGpuIsAbsent) {
   auto result = ProbeNvml(fake.Options());
   EXPECT_EQ(result.status, ProbeStatus::kAbsent);
   EXPECT_TRUE(Contains(result.reason, "no GPU")) << result.reason;
+}
+
+TEST(NvmlSource, AGpuCountNoMachineHasIsAnErrorNotBillionsOfQueries) {
+  // Found by fuzzing: a count of 4294967295 made the probe allocate 4 billion GPU records.
+  FakeNvml fake("count=1\ncount_reported=4294967295\n");
+  const ProbeResult r = ProbeNvml(fake.Options());
+  EXPECT_EQ(r.status, ProbeStatus::kError);
+  EXPECT_TRUE(Contains(r.reason, "reports 4294967295 GPUs")) << r.reason;
+  EXPECT_EQ(r.source, nullptr);
+}
+
+TEST(NvmlSource, ANameThatFillsTheBufferWithoutANulIsCutAtTheBuffer) {
+  // NVML may fill the caller's buffer without a NUL; reading it as a C string ran past the
+  // buffer (AddressSanitizer: stack-buffer-overflow in the fuzz target).
+  FakeNvml fake("count=1\ngpu0.name=ABCDEFGH\ngpu0.name_unterminated=1\ngpu0.energy_mj=1\n");
+  const ProbeResult r = ProbeNvml(fake.Options());
+  ASSERT_NE(r.source, nullptr) << r.reason;
+  std::string pattern;
+  while (pattern.size() < 96) pattern += "ABCDEFGH";
+  EXPECT_TRUE(Contains(r.source->domains()[0].provenance.by, "GPU 0 " + pattern + " ("))
+      << r.source->domains()[0].provenance.by;
+}
+
+TEST(NvmlSource, ANameThatIsNotUtf8IsMadePrintableSoTheRunCanBeStored) {
+  FakeNvml fake("count=1\ngpu0.name=Tesla \xff\x1b[2J\ngpu0.energy_mj=1\n");
+  const ProbeResult r = ProbeNvml(fake.Options());
+  ASSERT_NE(r.source, nullptr) << r.reason;
+  const std::string& by = r.source->domains()[0].provenance.by;
+  EXPECT_TRUE(Contains(by, "GPU 0 Tesla ? [2J (")) << by;
+  EXPECT_NO_THROW((void)nlohmann::json(by).dump());
 }
 
 TEST(NvmlSource, DeviceCountFailureIsReported) {

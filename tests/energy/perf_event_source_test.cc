@@ -64,6 +64,17 @@ TEST(PerfEventSource, ParsesCpuListsWithRanges) {
   EXPECT_TRUE(ParseCpuList("x").empty());
 }
 
+TEST(PerfEventSource, ACpuNumberNoKernelHasMakesTheListInvalid) {
+  // Found by fuzzing: "123456789" was CPU 123456789, and "0-2147483647" a loop that pushed two
+  // billion CPUs and then overflowed its int.
+  EXPECT_TRUE(ParseCpuList("123456789").empty());
+  EXPECT_TRUE(ParseCpuList("0-2147483647").empty());
+  EXPECT_TRUE(ParseCpuList("0,-1").empty());
+  EXPECT_EQ(ParseCpuList("8191").size(), 1u);
+  EXPECT_EQ(ParseCpuList("0-8191").size(), 8192u);
+  EXPECT_TRUE(ParseCpuList("0-8191,0-8191").empty());
+}
+
 TEST(PerfEventSource, AbsentWithoutPowerPmu) {
   TempDir dir;
   SourceOptions o;

@@ -42,6 +42,26 @@ void AddServerTree(FakePowercap& fake) {
   fake.AddZone("intel-rapl:1:0", "dram", 65712999613);
 }
 
+TEST(ParsePowercapZoneId, ReadsTheFamilyAndThePath) {
+  const auto zone = ParsePowercapZoneId("intel-rapl:0:1");
+  ASSERT_TRUE(zone.has_value());
+  EXPECT_EQ(zone->family, "intel-rapl");
+  EXPECT_EQ(zone->path, (std::vector<int>{0, 1}));
+  EXPECT_EQ(ParsePowercapZoneId("intel-rapl-mmio:0")->family, "intel-rapl-mmio");
+  for (const char* other : {"intel-rapl", "intel-rapl:", "intel-rapl:0:", "intel-rapl:-1",
+                            "intel-rapl:a", "intel-raplx:0", "amd-rapl:0", "intel-rapl:0 "}) {
+    EXPECT_FALSE(ParsePowercapZoneId(other).has_value()) << other;
+  }
+}
+
+TEST(ParsePowercapZoneId, AnIndexTooLargeForAnIntIsNotAZone) {
+  // std::stoi threw std::out_of_range here, out of the probe: `probe` failed with an internal
+  // error on a sysfs directory named intel-rapl:99999999999.
+  EXPECT_FALSE(ParsePowercapZoneId("intel-rapl:99999999999").has_value());
+  EXPECT_FALSE(ParsePowercapZoneId("intel-rapl:0:2147483648").has_value());
+  EXPECT_EQ(ParsePowercapZoneId("intel-rapl:2147483647")->path, (std::vector<int>{2147483647}));
+}
+
 TEST(PowercapSource, FindsEveryPackageAndSubzoneWithNamesFromZoneNames) {
   TempDir dir;
   FakePowercap fake(dir.path());

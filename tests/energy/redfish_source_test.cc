@@ -351,5 +351,13 @@ TEST(RedfishUrl, IsoDurationsAsRedfishWritesThem) {
   EXPECT_EQ(ParseIsoDurationSeconds("P1H"), std::nullopt);  // hours need the T
 }
 
+TEST(RedfishUrl, AnIsoDurationTooLongForADoubleIsNotOne) {
+  // 10^305 days is a finite double but 86400 times it is not: the BMC's sensing interval was
+  // infinite, and probe printed "polled every inf h".
+  EXPECT_EQ(ParseIsoDurationSeconds("P1" + std::string(305, '0') + "D"), std::nullopt);
+  EXPECT_EQ(ParseIsoDurationSeconds("PT1" + std::string(400, '0') + "S"), std::nullopt);
+  EXPECT_EQ(ParseIsoDurationSeconds("P1" + std::string(300, '0') + "D"), 8.64e304);
+}
+
 }  // namespace
 }  // namespace joulebench::energy

@@ -8,8 +8,10 @@
  *   init=<code>             return code of nvmlInit (default 0 = NVML_SUCCESS)
  *   driver=<version>        nvmlSystemGetDriverVersion (default 550.54.15)
  *   count=<n>               number of GPUs (default 0); count_error=<code>
+ *   count_reported=<n>      what nvmlDeviceGetCount says instead (a broken driver's count)
  *   log=<path>              append "init", "shutdown" to this file when they are called
  *   gpu<i>.name=... gpu<i>.uuid=... gpu<i>.arch=<NVML_DEVICE_ARCH_* number>
+ *   gpu<i>.name_unterminated=1  nvmlDeviceGetName fills the whole buffer, without a NUL
  *   gpu<i>.handle_error=<code>
  *   gpu<i>.energy_mj=<n>    total energy counter; gpu<i>.energy_step_mj=<n> is added per call
  *   gpu<i>.energy_error=<code>  e.g. 3 (NVML_ERROR_NOT_SUPPORTED) forces the power-gauge path
@@ -29,6 +31,7 @@ typedef struct nvmlDevice_st* nvmlDevice_t;
 struct FakeGpu {
   char name[96];
   char uuid[96];
+  int name_unterminated;
   unsigned int arch;
   int handle_error;
   unsigned long long energy_mj;
@@ -46,6 +49,8 @@ static struct {
   int init_code;
   char driver[80];
   unsigned int count;
+  unsigned int count_reported;
+  int has_count_reported;
   int count_error;
   char log[512];
   struct FakeGpu gpu[FAKE_MAX_GPUS];
@@ -79,6 +84,7 @@ static void LoadConfig(int full) {
   CopyString(g_fake.driver, sizeof g_fake.driver, "550.54.15");
   g_fake.init_code = 0;
   g_fake.count_error = 0;
+  g_fake.has_count_reported = 0;
   for (int i = 0; i < FAKE_MAX_GPUS; ++i) {
     struct FakeGpu* g = &g_fake.gpu[i];
     g->arch = 7;
@@ -109,6 +115,9 @@ static void LoadConfig(int full) {
     } else if (!strcmp(key, "count")) {
       g_fake.count = (unsigned int)atoi(value);
       if (g_fake.count > FAKE_MAX_GPUS) g_fake.count = FAKE_MAX_GPUS;
+    } else if (!strcmp(key, "count_reported")) {
+      g_fake.count_reported = (unsigned int)strtoul(value, NULL, 10);
+      g_fake.has_count_reported = 1;
     } else if (!strcmp(key, "count_error")) {
       g_fake.count_error = atoi(value);
     } else if (!strcmp(key, "log")) {
@@ -121,6 +130,7 @@ static void LoadConfig(int full) {
       const char* field = dot + 1;
       if (!strcmp(field, "name") && full) CopyString(g->name, sizeof g->name, value);
       if (!strcmp(field, "uuid") && full) CopyString(g->uuid, sizeof g->uuid, value);
+      if (!strcmp(field, "name_unterminated") && full) g->name_unterminated = atoi(value);
       if (!strcmp(field, "arch")) g->arch = (unsigned int)strtoul(value, NULL, 0);
       if (!strcmp(field, "handle_error")) g->handle_error = atoi(value);
       if (!strcmp(field, "energy_mj")) g->energy_mj = strtoull(value, NULL, 10);
@@ -156,7 +166,7 @@ static int CountImpl(unsigned int* count) {
   if (!g_fake.initialised) return 1;
   if (!count) return 2;
   if (g_fake.count_error) return g_fake.count_error;
-  *count = g_fake.count;
+  *count = g_fake.has_count_reported ? g_fake.count_reported : g_fake.count;
   return 0;
 }
 
@@ -198,6 +208,11 @@ int nvmlSystemGetDriverVersion(char* version, unsigned int length) {
 int nvmlDeviceGetName(nvmlDevice_t device, char* name, unsigned int length) {
   struct FakeGpu* g = Gpu(device);
   if (!g || !name) return 2;
+  if (g->name_unterminated && g->name[0]) {
+    const size_t n = strlen(g->name);
+    for (unsigned int i = 0; i < length; ++i) name[i] = g->name[i % n];
+    return 0;
+  }
   if (length < strlen(g->name) + 1) return 7;
   CopyString(name, length, g->name);
   return 0;

@@ -66,6 +66,18 @@ TEST(HttpSutSpecTest, BadSpecsSayWhatIsWrong) {
   EXPECT_NE(Message("http:url=http://x,body=/tmp/b").find("protocol=raw"), std::string::npos);
 }
 
+TEST(HttpSutSpecTest, AHeaderOrUrlWithALineBreakIsRefused) {
+  // Found by fuzzing: a header with "\r\n" would have split the request libcurl sends, and a
+  // URL with a space or a control character only failed later, at every request.
+  EXPECT_NE(Message("http:url=http://h,header=X-A: 1\r\nX-B: 2").find("one line"),
+            std::string::npos);
+  EXPECT_NE(Message("http:url=http://h,header=X-A: 1\nX-B: 2").find("one line"), std::string::npos);
+  EXPECT_NE(Message("http:url=http://h/a b").find("spaces or control"), std::string::npos);
+  EXPECT_NE(Message(std::string("http:url=http://h/a\0b", 21)).find("spaces or control"),
+            std::string::npos);
+  EXPECT_EQ(Message("http:url=http://h/a%20b,header=X-A: a b\tc"), "");
+}
+
 TEST(HttpSutSpecTest, EscapedCommasStayInTheValue) {
   const HttpSutSpec s = ParseHttpSutSpec("http:url=http://h:1/a?x=1%2C2,protocol=raw");
   EXPECT_EQ(s.sut.url, "http://h:1/a?x=1,2");
@@ -148,6 +160,21 @@ TEST(ReplyCheckTest, OpenAiErrorObjectsFailEvenWith200) {
   EXPECT_FALSE(CheckOpenAiReply(R"({"error":{"message":"model not found"}})", false, &why));
   EXPECT_NE(why.find("model not found"), std::string::npos);
   EXPECT_FALSE(CheckOpenAiReply(R"({"choices":[{"text":"hi"}]})", true, &why));  // chat: message
+}
+
+TEST(ReplyCheckTest, ARepliesDeepNestingIsQuotedNotReserialised) {
+  // The reasons quoted parts of the reply through json::dump(), which recurses once per
+  // nesting level: a reply of a million nested arrays overflowed the load generator's stack.
+  const std::string deep = std::string(1000000, '[') + std::string(1000000, ']');
+  std::string why;
+  EXPECT_FALSE(CheckKServeReply(R"({"outputs":[)" + deep + "]}", &why));
+  EXPECT_NE(why.find("lacks"), std::string::npos) << why;
+  EXPECT_FALSE(CheckOpenAiReply(R"({"choices":[)" + deep + "]}", false, &why));
+  EXPECT_NE(why.find("first choice has no"), std::string::npos) << why;
+  EXPECT_FALSE(CheckOpenAiReply(R"({"error":)" + deep + "}", false, &why));
+  EXPECT_NE(why.find("reply is an error: {\"error\":[[[["), std::string::npos) << why;
+  EXPECT_FALSE(CheckOpenAiReply(R"({"error":"overloaded"})", false, &why));
+  EXPECT_NE(why.find("reply is an error: overloaded"), std::string::npos) << why;
 }
 
 TEST(SseStreamParserTest, CountsTokensAcrossSplitReads) {

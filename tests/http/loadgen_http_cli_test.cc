@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "support/fault_http_server.h"
 #include "support/run_cli.h"
+#include "support/temp_dir.h"
 
 namespace joulebench::http {
 namespace {
@@ -62,6 +64,29 @@ TEST(LoadgenHttpCliTest, FailuresWithinMaxFailedAreStoredByKindAndValid) {
   EXPECT_EQ(failed->at("value"), by_kind->at("value"));
   EXPECT_EQ(run["config"]["http"]["protocol"], "kserve");
   EXPECT_EQ(run["config"]["loadgen"]["max_failed_query_fraction"], 0.2);
+}
+
+TEST(LoadgenHttpCliTest, AReplyThatIsNotUtf8IsStoredWithTheRunsWarnings) {
+  // The reason of a malformed reply quotes the reply. Quoted raw, ISO 8859-1 bytes made the
+  // store's JSON writer throw at the end of the run: the run was left 'running' without its
+  // results, and the command failed with an internal error.
+  testing::FaultHttpServer server;
+  testing::TempDir dir;
+  const std::string db = (dir.path() / "runs.db").string();
+  std::vector<std::string> args = Loadgen(server.url("/latin1"), {"--no-energy", "--db", db});
+  args.erase(std::find(args.begin(), args.end(), "--no-store"));
+  const auto r = testing::RunJoulebench(args, {"JOULEBENCH_NO_STORE=0"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;  // every query failed: INVALID
+  EXPECT_NE(r.out.find("failed (malformed):"), std::string::npos) << r.out;
+  const auto shown = testing::RunJoulebench({"runs", "show", "1", "--db", db, "--json"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.out << shown.err;
+  const json run = json::parse(shown.out);
+  EXPECT_EQ(run["status"], "complete");
+  bool quoted = false;
+  for (const auto& w : run["warnings"]) {
+    quoted = quoted || w.get<std::string>().find("r?sum?: caf? ?? not json") != std::string::npos;
+  }
+  EXPECT_TRUE(quoted) << run["warnings"].dump();
 }
 
 TEST(LoadgenHttpCliTest, ServerPidGetsItsShareOfCpuTime) {

@@ -115,6 +115,12 @@ TEST(ServeTest, BadRequestsGetA400ThatSaysWhy) {
   EXPECT_EQ(bad.status, 400);
   EXPECT_NE(bad.body.find("pixels"), std::string::npos) << bad.body;
   EXPECT_EQ(SimpleHttpRequest(served.port(), "GET", path).status, 405);
+  // 2^62 x 4 overflowed to 0 elements: this request once crashed the server.
+  bad = SimpleHttpRequest(served.port(), "POST", path,
+                          R"({"inputs":[{"name":"input_ids","datatype":"INT64",)"
+                          R"("shape":[4611686018427387904,4],"data":[]}]})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("elements"), std::string::npos) << bad.body;
   // The server still serves after bad requests.
   EXPECT_EQ(SimpleHttpRequest(served.port(), "POST", path, DocumentBody(8)).status, 200);
 }

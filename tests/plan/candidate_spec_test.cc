@@ -176,5 +176,14 @@ TEST(ParseFigures, PowerAndPriceNeedUnits) {
   EXPECT_THROW(ParsePriceUsdPerHour("0.362", "p"), InputError);
 }
 
+TEST(ParseFigures, APowerOrPriceOutsideADoubleIsRefused) {
+  // 1e303 MW was an infinite power and 1e-320 mW a zero one; 1e306 dollars a second an
+  // infinite price per hour. Plans printed them as "inf".
+  EXPECT_THROW(ParsePowerWatts("1e303MW", "p"), InputError);
+  EXPECT_THROW(ParsePowerWatts("1e-320mW", "p"), InputError);
+  EXPECT_THROW(ParsePriceUsdPerHour("1e306/s", "p"), InputError);
+  EXPECT_DOUBLE_EQ(ParsePowerWatts("1e300MW", "p"), 1e306);
+}
+
 }  // namespace
 }  // namespace joulebench::plan

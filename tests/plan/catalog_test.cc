@@ -111,6 +111,27 @@ TEST(Catalog, ParseErrorNamesFileLineAndField) {
   }
 }
 
+TEST(Catalog, ACountOfVcpusOrAcceleratorsMustBeAWholeNumberAMachineCanHave) {
+  // 1e300 vCPUs was converted to int: undefined behaviour (UBSan float-cast-overflow).
+  Catalog catalog = BuiltIn();
+  try {
+    catalog.MergeText("name,vcpus,source\nhuge.metal,1e300,quote\n", "huge.csv");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("huge.csv:2: field 'vcpus': 1e300 is not a whole number"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(catalog.MergeText("name,vcpus,source\nx,2.5,q\n", "a.csv"), InputError);
+  EXPECT_THROW(
+      catalog.MergeText("name,accelerator,accelerator_count,source\nx,T4,1e10,q\n", "b.csv"),
+      InputError);
+  catalog.MergeText("name,vcpus,accelerator,accelerator_count,source\nx,896,T4,8,q\n", "c.csv");
+  ASSERT_NE(catalog.TryFind("x"), nullptr);
+  EXPECT_EQ(catalog.TryFind("x")->vcpus, 896);
+  EXPECT_EQ(catalog.TryFind("x")->accelerator->count, 8);
+}
+
 TEST(Catalog, UserRowsMustSaySource) {
   testing::TempDir dir;
   Catalog catalog = BuiltIn();

@@ -42,6 +42,22 @@ TEST(PlanInference, SizesTheFleetAndItsLoad) {
   EXPECT_DOUBLE_EQ(plan.fleets[1].load_fraction, 1.0);
 }
 
+TEST(PlanInference, AFleetOfMoreThanABillionInstancesIsAnInputError) {
+  // 1e-9/s per instance for 100/s needed 1e11 instances, converted to int: undefined
+  // behaviour.
+  try {
+    PlanInference(Request(100), {Candidate("slow", 1e-9, PowerCurve::PeakOnly(50, "g"), 1.0),
+                                 Candidate("b", 10, PowerCurve::PeakOnly(20, "g"), 0.5)});
+    FAIL() << "a fleet of 1e11 instances was planned";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("candidate slow"), std::string::npos) << e.what();
+  }
+  const auto plan =
+      PlanInference(Request(1e9), {Candidate("a", 1, PowerCurve::PeakOnly(50, "g"), 1.0),
+                                   Candidate("b", 10, PowerCurve::PeakOnly(20, "g"), 0.5)});
+  EXPECT_EQ(plan.fleets[0].instances, 1000000000);
+}
+
 TEST(PlanInference, TargetUtilisationLeavesHeadroom) {
   const auto plan =
       PlanInference(Request(100, 0.7), {Candidate("a", 10, PowerCurve::PeakOnly(50, "g"), 1.0),

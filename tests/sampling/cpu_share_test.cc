@@ -47,6 +47,37 @@ TEST(CpuShareTest, ServerShareIsItsCpuTimeOverTheMachinesBusyTime) {
   EXPECT_EQ(sampler.ServerLabel(), "pid 4242 (triton server) x)");
 }
 
+TEST(CpuShareTest, AStatWhoseTimesAreNotNumbersIsNoSuchProcessNotACrash) {
+  // std::stoull threw std::invalid_argument on "abc": out of the constructor, or on the
+  // sampling thread, where it ended the program.
+  testing::TempDir proc;
+  proc.Write("stat", StatLine(1000, 5000));
+  proc.Write("4242/stat", "4242 (x) S 1 1 1 0 -1 0 0 0 0 0 abc 5 0 0 20 0 4 0 100 0 0\n");
+  proc.Write("self/stat", PidStat(7, "joulebench", 10, 0));
+  EXPECT_THROW(CpuShareSampler({.procfs_root = proc.path(), .pid = 4242}), InputError);
+}
+
+TEST(CpuShareTest, AReadingThatFailsKeepsTheLastOneInsteadOfZero) {
+  testing::TempDir proc;
+  proc.Write("stat", StatLine(1000, 5000));
+  proc.Write("4242/stat", PidStat(4242, "server", 100, 0));
+  proc.Write("self/stat", PidStat(7, "joulebench", 10, 0));
+  CpuShareSampler sampler(
+      {.procfs_root = proc.path(), .pid = 4242, .interval = std::chrono::hours(1)});
+  sampler.Start();
+  // The last sample finds /proc/stat and our own stat cut short: it keeps the first sample's
+  // machine and self times (before, they read as 0 s, 10 s less than the first sample).
+  proc.Write("stat", "cpu 1\n");
+  proc.Write("self/stat", "7 (joulebench) S 1\n");
+  proc.Write("4242/stat", PidStat(4242, "server", 300, 0));
+  sampler.Stop();
+  const CpuShareWindow w = sampler.Window(0, load::SteadyNowSeconds() + 1);
+  EXPECT_DOUBLE_EQ(w.machine_busy_cpu_s, 0.0);
+  EXPECT_DOUBLE_EQ(w.machine_cpu_s, 0.0);
+  EXPECT_DOUBLE_EQ(w.self_cpu_s, 0.0);
+  EXPECT_DOUBLE_EQ(w.server_cpu_s, 2.0);
+}
+
 TEST(CpuShareTest, CgroupUsageIsReadFromCpuStat) {
   testing::TempDir proc;
   testing::TempDir cgroup;

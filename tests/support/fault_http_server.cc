@@ -188,6 +188,9 @@ void FaultHttpServer::Serve(int fd) {
       open = false;
     } else if (what == "garbage-json") {
       open = SendReply(fd, 200, R"({"outputs": [ this is not json)");
+    } else if (what == "latin1") {
+      // ISO 8859-1 text, as an old server might send: not JSON, and not UTF-8 either.
+      open = SendReply(fd, 200, "r\xe9sum\xe9: caf\xe9 \xab\xbb not json");
     } else if (what == "garbage-http") {
       SendAll(fd, "SSH-2.0-OpenSSH_9.2 not http at all\r\n\r\n");
       open = false;

@@ -13,6 +13,7 @@
 //   /reset                    resets the connection (RST) without replying
 //   /truncate                 sends half of a Content-Length body, then closes
 //   /garbage-json             200 with a body that is not JSON
+//   /latin1                   200 with ISO 8859-1 text: neither JSON nor UTF-8
 //   /garbage-http             replies bytes that are not HTTP
 //   /sse/N/GAP_MS             a completion stream of N chunks GAP_MS apart, then [DONE]
 //   /sse-chat/N/GAP_MS        the same as chat deltas

@@ -44,5 +44,7 @@ class SleepSut final : public SystemUnderTest {
 // "null", "sleep:workers=4,service=2ms[,dist=exp|fixed][,seed=N]". Throws InputError with
 // one sentence naming the bad part and what is accepted.
 std::unique_ptr<SystemUnderTest> MakeBuiltinSut(std::string_view spec);
+// The options of a "sleep:..." spec, as MakeBuiltinSut reads them (without starting workers).
+SleepSutOptions ParseSleepSutSpec(std::string_view spec);
 
 }  // namespace joulebench::load

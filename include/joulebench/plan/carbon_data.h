@@ -11,6 +11,8 @@
 
 namespace joulebench::plan {
 
+class CsvTable;  // plan/csv_table.h
+
 struct GridIntensity {
   std::string region;  // e.g. "us-east-1"
   double g_co2e_per_kwh = 0;
@@ -23,12 +25,16 @@ class GridIntensityTable {
  public:
   static GridIntensityTable LoadDefault();  // DataDir()/grid_intensity.csv
   static GridIntensityTable Load(const std::filesystem::path& csv);
+  // The same for the text of such a file; `file_label` names it in messages.
+  static GridIntensityTable Parse(std::string_view csv_text, std::string file_label);
 
   // Throws InputError "no grid intensity for region 'X'; regions with a figure: ..." when absent.
   const GridIntensity& Find(std::string_view region) const;
   const std::vector<GridIntensity>& regions() const { return regions_; }
 
  private:
+  static GridIntensityTable FromTable(const CsvTable& table);
+
   std::vector<GridIntensity> regions_;
 };
 

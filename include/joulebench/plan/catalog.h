@@ -15,6 +15,8 @@
 
 namespace joulebench::plan {
 
+class CsvTable;  // plan/csv_table.h
+
 struct Accelerator {
   std::string kind;  // e.g. "NVIDIA T4", "AWS Inferentia"
   int count = 0;
@@ -61,6 +63,8 @@ class Catalog {
   // `watts_<N>pct` (e.g. watts_10pct). A row for a known name changes only the fields it fills.
   // A parse error throws InputError naming the file, the line and the field.
   void MergeFile(const std::filesystem::path& csv);
+  // The same for the text of such a file; `file_label` names it in messages.
+  void MergeText(std::string_view csv_text, std::string file_label);
 
   const std::vector<MachineType>& machines() const { return machines_; }
   const MachineType* TryFind(std::string_view name) const;
@@ -70,6 +74,8 @@ class Catalog {
   std::vector<std::string> Closest(std::string_view name, std::size_t count = 3) const;
 
  private:
+  void MergeTable(const CsvTable& table);
+
   std::vector<MachineType> machines_;
 };
 

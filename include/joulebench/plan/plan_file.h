@@ -30,5 +30,9 @@ struct PlanFileSection {
 // parse error, an unknown setting or candidate key, or a missing section.
 PlanFileSection ReadPlanFile(const std::filesystem::path& path, std::string_view section,
                              const std::vector<std::string>& known_settings);
+// The same for the text of a plan file; `path` names it in messages.
+PlanFileSection ParsePlanText(std::string_view text, const std::filesystem::path& path,
+                              std::string_view section,
+                              const std::vector<std::string>& known_settings);
 
 }  // namespace joulebench::plan

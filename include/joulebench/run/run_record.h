@@ -95,6 +95,12 @@ struct RunRecord {
   const Metric* FindMetric(std::string_view metric_name) const;
 };
 
+// JSON text of a run document (or any part of one) for the store and for --json output. A
+// string that is not valid UTF-8 (a command line's file name in ISO 8859-1, a device name) is
+// written with U+FFFD in place of each bad byte: nlohmann::json would throw instead, and the
+// run would be lost. indent < 0: one line.
+std::string DumpJson(const nlohmann::json& json, int indent = -1);
+
 nlohmann::json ToJson(const RunRecord& record);
 RunRecord RunRecordFromJson(const nlohmann::json& json);  // throws InputError on bad shape
 

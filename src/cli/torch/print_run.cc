@@ -30,7 +30,7 @@ std::string FormatValue(const run::Metric& m) {
 void PrintRunRecord(const run::RunRecord& record, bool json) {
   std::string out;
   if (json) {
-    out = run::ToJson(record).dump(2) + "\n";
+    out = run::DumpJson(run::ToJson(record), 2) + "\n";
   } else {
     out += fmt::format("{} {}: {}", record.kind, record.name,
                        record.verdict.empty() ? "done" : record.verdict);
