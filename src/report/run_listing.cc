@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "joulebench/report/tune_report.h"
 #include "joulebench/units.h"
 #include "report/energy_report_format.h"
 
@@ -180,6 +181,7 @@ std::string FormatRunDetails(const run::RunRecord& r) {
                          FormatWatts(p.watts_total));
     }
   }
+  if (!r.tune_probes.empty()) out += "Tune probes\n" + FormatTuneSummary(r);
   out += fmt::format("Timeline: {} samples of {} domains; {} windows; {} latency buckets\n",
                      r.timeline.time_s.size(), r.timeline.domains.size(), r.windows.size(),
                      r.latency_histogram.size());

@@ -150,7 +150,7 @@ std::size_t ReplaceResults(Database& db, std::int64_t id, const run::RunRecord& 
     s.Run();
   }
   for (std::string_view table :
-       {"energy_reports", "windows", "metrics", "power_curve", "peak_probes"}) {
+       {"energy_reports", "windows", "metrics", "power_curve", "peak_probes", "tune_probes"}) {
     if (table == "windows" && append_windows) continue;
     db.Prepare(fmt::format("DELETE FROM {} WHERE run_id = ?1", table)).Bind(1, id).Run();
   }
@@ -225,6 +225,7 @@ std::size_t ReplaceResults(Database& db, std::int64_t id, const run::RunRecord& 
       s.Run();
     }
   }
+  InsertTuneProbes(db, id, r.tune_probes);
   return r.windows.size();
 }
 
@@ -410,6 +411,7 @@ run::RunRecord ReadRun(Database& db, std::int64_t id) {
     s.Bind(1, id);
     while (s.Step()) r.peak_probes.push_back({NanIfNull(s, 0), NanIfNull(s, 1), s.Int(2) != 0});
   }
+  r.tune_probes = ReadTuneProbes(db, id);
   return r;
 }
 
