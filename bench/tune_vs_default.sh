@@ -4,8 +4,9 @@
 # same rung (the tune measures the default with every rung of its search): prints the chosen
 # configuration, both energies per inference and their ratio, with the energy's provenance.
 # Usage: bench/tune_vs_default.sh [build dir]
-#        (MODEL=layoutlm-base SEQ_LEN=128 BOUND=100ms BUDGET=15m BASELINE=10s; EXTRA="..." adds
-#        tune flags, e.g. EXTRA="--dtypes fp32,int8")
+#        (MODEL=layoutlm-base SEQ_LEN=128 BOUND=100ms BUDGET=15m; BASELINE=10s measures idle
+#        power first and compares attributable energy (leave it out on a machine others load:
+#        their load is not idle); EXTRA="..." adds tune flags, e.g. EXTRA="--min-queries 20")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -14,17 +15,20 @@ model=${MODEL:-layoutlm-base}
 seq_len=${SEQ_LEN:-128}
 bound=${BOUND:-100ms}
 budget=${BUDGET:-15m}
-baseline=${BASELINE:-10s}
+baseline=${BASELINE:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# KEEP=FILE keeps the tune run's JSON.
 
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "tune infer: $model, $seq_len tokens, p99 bound $bound, budget $budget, idle baseline $baseline"
+echo "tune infer: $model, $seq_len tokens, p99 bound $bound, budget $budget, idle baseline ${baseline:-none}"
 start=$(date +%s)
 # shellcheck disable=SC2086
 "$jb" tune infer --model "$model" --seq-len "$seq_len" --latency-bound "$bound" \
-  --budget "$budget" --baseline "$baseline" --no-store ${EXTRA:-} --json > "$tmp/tune.json"
+  --budget "$budget" ${baseline:+--baseline "$baseline"} --no-store ${EXTRA:-} --json \
+  > "$tmp/tune.json"
 echo "the search took $(( $(date +%s) - start )) s"
+[ -n "${KEEP:-}" ] && cp "$tmp/tune.json" "$KEEP"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 /usr/bin/python3 - "$tmp/tune.json" <<'PY'

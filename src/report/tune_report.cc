@@ -90,7 +90,7 @@ std::string FormatTuneSummary(const run::RunRecord& r) {
   const bool infer = unit == "inference";
   out += fmt::format("{:<4} {:<26} {:<9} {:>10} {:>10} {:>10} {:>9} {:>11} {:>11} {:>7}  {}\n",
                      "rung", "configuration", "status", infer ? "peak/s" : "", "done/s",
-                     infer ? "p99" : "step", "power", "J/" + unit.substr(0, 5), "attrib.", "took",
+                     infer ? "p99" : "step", "power", infer ? "J/inf" : "J/seq", "attrib.", "took",
                      "notes");
   for (const auto& p : r.tune_probes) {
     std::string notes;

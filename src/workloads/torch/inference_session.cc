@@ -178,6 +178,7 @@ std::optional<double> InferenceSession::Measure(const InferenceRunOptions& optio
                       peak.probes.empty() || peak.probes.front().failed_checks.empty()
                           ? ""
                           : " (" + peak.probes.front().failed_checks.front() + ")"));
+      if (!peak.stopped_because.empty()) record.verdict_reasons.push_back(peak.stopped_because);
       return std::nullopt;
     }
     result = *peak.peak_run;

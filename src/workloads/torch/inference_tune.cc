@@ -326,6 +326,9 @@ run::TuneProbe InferenceTuner::Evaluate(const tune::Configuration& config,
   // fast); else at 70 % of the rate batches of one run at.
   load::PeakSearchSettings& search = o.peak_search;
   search.max_probes = 14;
+  // A configuration that misses the bound at a fifth of the rate batches of one run at is not
+  // worth steps that grow longer as the rate shrinks.
+  search.min_qps = one_s > 0 ? 0.2 / one_s : 0;
   const run::TuneProbe* before = context.same_configuration_before;
   const run::TuneProbe* incumbent = context.incumbent;
   if (before != nullptr && before->rate_per_s > 0) {

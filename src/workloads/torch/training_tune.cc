@@ -118,7 +118,7 @@ void TrainingTuner::ChooseKnobs() {
        std::find(batch_values.begin(), batch_values.end(), train_default) != batch_values.end()
            ? train_default
            : batch_values.front(),
-       true, true});
+       true, false});  // a larger batch trains faster: an INVALID batch says nothing of it
   json knob_json = json::array();
   for (const auto& k : knobs_) {
     knob_json.push_back(json{{"name", k.name}, {"values", k.values}, {"default", k.default_value}});
