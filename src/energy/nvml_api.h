@@ -84,6 +84,13 @@ using DeviceGetTotalEnergyConsumptionFn = Return (*)(Device, unsigned long long*
 using DeviceGetPowerUsageFn = Return (*)(Device, unsigned int*);
 // nvmlDeviceGetEnforcedPowerLimit: milliwatts.
 using DeviceGetEnforcedPowerLimitFn = Return (*)(Device, unsigned int*);
+// Group "Device Commands" and "Device Queries": the power limit a user sets (nvidia-smi -pl).
+// nvmlDeviceGetPowerManagementLimit: the configured limit, milliwatts.
+using DeviceGetPowerManagementLimitFn = Return (*)(Device, unsigned int*);
+// nvmlDeviceGetPowerManagementLimitConstraints: allowed minimum and maximum, milliwatts.
+using DeviceGetPowerManagementLimitConstraintsFn = Return (*)(Device, unsigned int*, unsigned int*);
+// nvmlDeviceSetPowerManagementLimit: milliwatts; needs root (NVML_ERROR_NO_PERMISSION).
+using DeviceSetPowerManagementLimitFn = Return (*)(Device, unsigned int);
 }
 
 }  // namespace joulebench::energy::nvml

@@ -77,6 +77,12 @@ ServerPeakResult FindServerPeak(SystemUnderTest& sut, QuerySampleLibrary& qsl,
   } else {
     high = rate;
     while (probes_left()) {
+      if (rate / search.growth_factor < search.min_qps) {
+        result.stopped_because =
+            fmt::format("no rate down to {:.6g}/s met the bound; the search's floor is {:.6g}/s",
+                        rate, search.min_qps);
+        break;
+      }
       rate /= search.growth_factor;
       if (probe(rate)) {
         low = rate;

@@ -53,6 +53,34 @@ std::string GivenProvenance(const CandidateSpec& spec, std::string_view figure) 
   return fmt::format("given: {}", spec.origin);
 }
 
+// A tune run stands for the configuration it chose: its metrics are that configuration's.
+// Returns the kind of run the configuration was measured as ("infer" or "train"); throws
+// InputError when the search chose nothing.
+std::string TunedKind(const CandidateSpec& spec, const std::string& reference,
+                      const ResolvedRun& run, std::vector<std::string>& notes) {
+  const nlohmann::json& config = run.record.config;
+  const auto tune = config.find("tune");
+  const std::string mode =
+      tune != config.end() && tune->is_object() ? tune->value("mode", "") : std::string();
+  if (mode != "infer" && mode != "train") {
+    throw InputError(fmt::format("{}: run={} is a tune run without a mode (infer or train)",
+                                 spec.origin, reference));
+  }
+  const auto chosen = tune->find("chosen");
+  if (run.record.verdict != "VALID" || chosen == tune->end() || !chosen->is_object()) {
+    throw InputError(fmt::format(
+        "{}: run={} is a tune run that chose no configuration ({}); tune again with a looser "
+        "bound or a longer --budget",
+        spec.origin, reference,
+        run.record.verdict_reasons.empty() ? run.record.verdict : run.record.verdict_reasons[0]));
+  }
+  notes.push_back(
+      fmt::format("{} is a tune run: the candidate is its chosen configuration '{}' "
+                  "(measured at rung {})",
+                  run.label, chosen->value("name", ""), chosen->value("rung", 0)));
+  return mode;
+}
+
 Common ResolveCommon(const CandidateSpec& spec, const CandidateContext& context,
                      std::string_view command) {
   Common c;
@@ -78,7 +106,8 @@ Common ResolveCommon(const CandidateSpec& spec, const CandidateContext& context,
                       "what was measured",
                       c.run->label));
     }
-    const std::string& kind = c.run->record.kind;
+    std::string kind = c.run->record.kind;
+    if (kind == "tune") kind = TunedKind(spec, *run, *c.run, c.notes);
     const bool wants_train = command == "train";
     if ((wants_train && kind != "train" && !kind.empty()) || (!wants_train && kind == "train")) {
       throw InputError(fmt::format("{}: run={} is a '{}' run; plan {} needs {} run", spec.origin,
@@ -111,6 +140,10 @@ Common ResolveCommon(const CandidateSpec& spec, const CandidateContext& context,
     c.name = c.machine_type;
   } else if (c.run) {
     c.name = c.run->record.name.empty() ? c.run->record.id : c.run->record.name;
+    if (c.run->record.kind == "tune") {
+      c.name +=
+          fmt::format(" tuned ({})", c.run->record.config["tune"]["chosen"].value("name", ""));
+    }
   }
   if (c.name.empty()) {
     throw InputError(fmt::format("{}: no name; give name=LABEL (or type=MACHINE)", spec.origin));

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "joulebench/report/run_comparison.h"
+#include "joulebench/report/tune_report.h"
 #include "joulebench/units.h"
 #include "report/energy_report_format.h"
 #include "report/svg_chart.h"
@@ -611,6 +612,7 @@ std::string RenderHtmlReport(const std::vector<run::RunRecord>& runs,
   out += WindowCharts(runs);
   out += PeakChart(runs);
   out += PowerLoadChart(runs);
+  out += RenderTuneSection(runs);
   out += "<h2>Comparison</h2>\n";
   out += ComparisonCharts(runs, comparison, options.plan);
   out += "<h2>Provenance of every number</h2>\n";

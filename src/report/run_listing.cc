@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "joulebench/report/node_table.h"
+#include "joulebench/report/tune_report.h"
 #include "joulebench/units.h"
 #include "report/energy_report_format.h"
 
@@ -184,6 +185,7 @@ std::string FormatRunDetails(const run::RunRecord& r) {
     }
   }
   out += FormatNodeTable(r);
+  if (!r.tune_probes.empty()) out += "Tune probes\n" + FormatTuneSummary(r);
   out += fmt::format("Timeline: {} samples of {} domains; {} windows; {} latency buckets\n",
                      r.timeline.time_s.size(), r.timeline.domains.size(), r.windows.size(),
                      r.latency_histogram.size());

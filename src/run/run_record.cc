@@ -374,6 +374,31 @@ json ToJson(const PeakProbe& p) {
               {"valid", p.valid}};
 }
 
+json OptionalNumber(const std::optional<double>& v) { return v ? Number(*v) : json(nullptr); }
+
+json ToJson(const TuneProbe& p) {
+  return json{{"name", p.name},
+              {"knobs", p.knobs},
+              {"rung", p.rung},
+              {"probe_duration_s", Number(p.probe_duration_s)},
+              {"outcome", p.outcome},
+              {"verdict", p.verdict},
+              {"reasons", p.reasons},
+              {"rate_per_s", Number(p.rate_per_s)},
+              {"throughput_per_s", Number(p.throughput_per_s)},
+              {"latency_s", Number(p.latency_s)},
+              {"mean_watts", Number(p.mean_watts)},
+              {"joules_per_unit", Number(p.joules_per_unit)},
+              {"joules_per_unit_attributable", OptionalNumber(p.joules_per_unit_attributable)},
+              {"energy_provenance", p.energy_provenance},
+              {"accuracy_max_abs_diff", OptionalNumber(p.accuracy_max_abs_diff)},
+              {"accuracy_cosine", OptionalNumber(p.accuracy_cosine)},
+              {"accuracy_argmax_agreement", OptionalNumber(p.accuracy_argmax_agreement)},
+              {"elapsed_s", Number(p.elapsed_s)},
+              {"chosen", p.chosen},
+              {"pareto", p.pareto}};
+}
+
 template <typename T, typename F>
 std::vector<T> ParseArray(const json& object, std::string_view key, std::string_view path, F f) {
   std::vector<T> out;
@@ -554,6 +579,8 @@ nlohmann::json ToJson(const RunRecord& r) {
   for (const auto& p : r.power_curve) curve.push_back(ToJson(p));
   json probes = json::array();
   for (const auto& p : r.peak_probes) probes.push_back(ToJson(p));
+  json tune = json::array();
+  for (const auto& p : r.tune_probes) tune.push_back(ToJson(p));
   json metrics = json::array();
   for (const auto& m : r.metrics) metrics.push_back(ToJson(m));
   json steady{{"at_s", nullptr}, {"criterion", r.steady_state_criterion}};
@@ -579,6 +606,7 @@ nlohmann::json ToJson(const RunRecord& r) {
            {"histograms", std::move(named)},
            {"power_curve", std::move(curve)},
            {"peak_probes", std::move(probes)},
+           {"tune_probes", std::move(tune)},
            {"metrics", std::move(metrics)},
            {"warnings", r.warnings}};
   if (!r.nodes.empty()) {
@@ -677,6 +705,32 @@ RunRecord RunRecordFromJson(const nlohmann::json& j) {
         probe.rate_per_s = GetDouble(p, "rate_per_s", at);
         probe.latency_percentile_s = GetDouble(p, "latency_percentile_s", at);
         probe.valid = GetBool(p, "valid", at);
+        return probe;
+      });
+  r.tune_probes =
+      ParseArray<TuneProbe>(j, "tune_probes", path, [](const json& p, std::string_view at) {
+        TuneProbe probe;
+        probe.name = GetString(p, "name", at);
+        probe.knobs = GetObject(p, "knobs", at);
+        probe.rung = static_cast<int>(GetDouble(p, "rung", at));
+        probe.probe_duration_s = GetDouble(p, "probe_duration_s", at);
+        probe.outcome = GetString(p, "outcome", at);
+        probe.verdict = GetString(p, "verdict", at);
+        probe.reasons = GetStrings(p, "reasons", at);
+        probe.rate_per_s = GetDouble(p, "rate_per_s", at);
+        probe.throughput_per_s = GetDouble(p, "throughput_per_s", at);
+        probe.latency_s = GetDouble(p, "latency_s", at);
+        probe.mean_watts = GetDouble(p, "mean_watts", at);
+        probe.joules_per_unit = GetDouble(p, "joules_per_unit", at);
+        probe.joules_per_unit_attributable =
+            GetOptionalDouble(p, "joules_per_unit_attributable", at);
+        probe.energy_provenance = GetString(p, "energy_provenance", at);
+        probe.accuracy_max_abs_diff = GetOptionalDouble(p, "accuracy_max_abs_diff", at);
+        probe.accuracy_cosine = GetOptionalDouble(p, "accuracy_cosine", at);
+        probe.accuracy_argmax_agreement = GetOptionalDouble(p, "accuracy_argmax_agreement", at);
+        probe.elapsed_s = GetDouble(p, "elapsed_s", at);
+        probe.chosen = GetBool(p, "chosen", at);
+        probe.pareto = GetBool(p, "pareto", at);
         return probe;
       });
   r.metrics = ParseArray<Metric>(j, "metrics", path, [](const json& m, std::string_view at) {

@@ -150,7 +150,8 @@ std::size_t ReplaceResults(Database& db, std::int64_t id, const run::RunRecord& 
     s.Run();
   }
   for (std::string_view table :
-       {"energy_reports", "windows", "metrics", "power_curve", "peak_probes", "run_nodes"}) {
+       {"energy_reports", "windows", "metrics", "power_curve", "peak_probes", "run_nodes",
+        "tune_probes"}) {
     if (table == "windows" && append_windows) continue;
     db.Prepare(fmt::format("DELETE FROM {} WHERE run_id = ?1", table)).Bind(1, id).Run();
   }
@@ -235,6 +236,7 @@ std::size_t ReplaceResults(Database& db, std::int64_t id, const run::RunRecord& 
       s.Run();
     }
   }
+  InsertTuneProbes(db, id, r.tune_probes);
   return r.windows.size();
 }
 
@@ -427,6 +429,7 @@ run::RunRecord ReadRun(Database& db, std::int64_t id) {
       r.nodes.push_back(run::NodeResultFromJson(ParseJsonColumn(s, 0, "node", id)));
     }
   }
+  r.tune_probes = ReadTuneProbes(db, id);
   return r;
 }
 

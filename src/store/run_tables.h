@@ -28,6 +28,9 @@ void InsertSampleChunk(Database& db, std::int64_t run_id, std::size_t first_inde
                        std::span<const double> time_s,
                        const std::vector<std::span<const double>>& joules);
 void SetStatus(Database& db, std::int64_t run_id, run::RunStatus status, double end_unix_s);
+// The probes of a tune run (tune_probe_tables.cc); ReplaceResults and ReadRun call these.
+void InsertTuneProbes(Database& db, std::int64_t run_id, const std::vector<run::TuneProbe>& probes);
+std::vector<run::TuneProbe> ReadTuneProbes(Database& db, std::int64_t run_id);
 
 struct RunRow {
   std::int64_t id = 0;

@@ -106,8 +106,32 @@ CREATE TABLE run_nodes (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<std::string_view, 4> kMigrations = {kMigration1, kMigration2, kMigration3,
-                                                         kMigration4};
+// Version 5: the configurations a `tune` run measured, one row per probe (a configuration at
+// one rung), with its energy per unit of work and, for int8 / bf16, its agreement with fp32.
+constexpr std::string_view kMigration5 = R"sql(
+CREATE TABLE tune_probes (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  knobs TEXT NOT NULL DEFAULT '{}',
+  rung INTEGER NOT NULL,
+  probe_duration_s REAL,
+  outcome TEXT NOT NULL,
+  verdict TEXT NOT NULL DEFAULT '',
+  reasons TEXT NOT NULL DEFAULT '[]',
+  rate_per_s REAL, throughput_per_s REAL, latency_s REAL, mean_watts REAL,
+  joules_per_unit REAL, joules_per_unit_attributable REAL,
+  energy_provenance TEXT NOT NULL DEFAULT '',
+  accuracy_max_abs_diff REAL, accuracy_cosine REAL, accuracy_argmax_agreement REAL,
+  elapsed_s REAL,
+  chosen INTEGER NOT NULL DEFAULT 0,
+  pareto INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<std::string_view, 5> kMigrations = {kMigration1, kMigration2, kMigration3,
+                                                         kMigration4, kMigration5};
 
 int PragmaInt(Database& db, std::string_view pragma) {
   Statement s = db.Prepare(fmt::format("PRAGMA {}", pragma));

@@ -84,6 +84,7 @@ run::RunRecord StoringObserver::WithoutTimelineLocked(const run::RunRecord& reco
   copy.histograms = record.histograms;
   copy.power_curve = record.power_curve;
   copy.peak_probes = record.peak_probes;
+  copy.tune_probes = record.tune_probes;
   copy.metrics = record.metrics;
   copy.warnings = record.warnings;
   if (meter_ != nullptr && meter_->domains().empty() && !record.timeline.domains.empty()) {

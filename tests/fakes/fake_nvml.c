@@ -16,6 +16,10 @@
  *   gpu<i>.energy_mj=<n>    total energy counter; gpu<i>.energy_step_mj=<n> is added per call
  *   gpu<i>.energy_error=<code>  e.g. 3 (NVML_ERROR_NOT_SUPPORTED) forces the power-gauge path
  *   gpu<i>.power_mw=<n>  gpu<i>.power_error=<code>  gpu<i>.limit_mw=<n>
+ *   gpu<i>.limit_min_mw=<n> gpu<i>.limit_max_mw=<n>  the power-limit range (constraints)
+ *   gpu<i>.set_limit_error=<code>  e.g. 4 (NVML_ERROR_NO_PERMISSION): setting is refused
+ * The limit a caller sets (nvmlDeviceSetPowerManagementLimit) stays set until nvmlInit and is
+ * logged as "set_limit gpu<i> <mW>"; before any set, the configured limit is limit_mw.
  *
  * Compiled a second time as fake_nvml_old.c with FAKE_NVML_OLD defined: an NVML from before
  * the _v2 entry points, nvmlDeviceGetArchitecture and the energy counter.
@@ -41,7 +45,13 @@ struct FakeGpu {
   int power_error;
   unsigned int limit_mw;
   int has_limit;
+  unsigned int limit_min_mw;
+  unsigned int limit_max_mw;
+  int set_limit_error;
   unsigned long long energy_calls;
+  /* Kept across re-reads of the control file: what a caller set. */
+  unsigned int set_limit_mw;
+  int limit_was_set;
 };
 
 static struct {
@@ -96,6 +106,9 @@ static void LoadConfig(int full) {
     g->power_error = 0;
     g->limit_mw = 0;
     g->has_limit = 0;
+    g->limit_min_mw = 0;
+    g->limit_max_mw = 0;
+    g->set_limit_error = 0;
   }
   const char* path = getenv("JOULEBENCH_FAKE_NVML_CONFIG");
   if (!path) return;
@@ -138,6 +151,9 @@ static void LoadConfig(int full) {
       if (!strcmp(field, "energy_error")) g->energy_error = atoi(value);
       if (!strcmp(field, "power_mw")) g->power_mw = (unsigned int)strtoul(value, NULL, 10);
       if (!strcmp(field, "power_error")) g->power_error = atoi(value);
+      if (!strcmp(field, "limit_min_mw")) g->limit_min_mw = (unsigned int)strtoul(value, NULL, 10);
+      if (!strcmp(field, "limit_max_mw")) g->limit_max_mw = (unsigned int)strtoul(value, NULL, 10);
+      if (!strcmp(field, "set_limit_error")) g->set_limit_error = atoi(value);
       if (!strcmp(field, "limit_mw")) {
         g->limit_mw = (unsigned int)strtoul(value, NULL, 10);
         g->has_limit = 1;
@@ -154,7 +170,14 @@ static struct FakeGpu* Gpu(nvmlDevice_t device) {
   return &g_fake.gpu[i - 1];
 }
 
+/* Reference counted as NVML's own: a second nvmlInit (two users in one process) keeps the
+ * state; the last nvmlShutdown ends it. */
 static int InitImpl(void) {
+  if (g_fake.initialised > 0) {
+    ++g_fake.initialised;
+    Log("init");
+    return 0;
+  }
   LoadConfig(1);
   Log("init");
   if (g_fake.init_code != 0) return g_fake.init_code;
@@ -180,7 +203,7 @@ static int HandleImpl(unsigned int index, nvmlDevice_t* device) {
 
 int nvmlShutdown(void) {
   Log("shutdown");
-  g_fake.initialised = 0;
+  if (g_fake.initialised > 0) --g_fake.initialised;
   return 0;
 }
 
@@ -266,7 +289,45 @@ int nvmlDeviceGetEnforcedPowerLimit(nvmlDevice_t device, unsigned int* limit) {
   struct FakeGpu* g = Gpu(device);
   if (!g || !limit) return 2;
   if (!g->has_limit) return 3;
-  *limit = g->limit_mw;
+  *limit = g->limit_was_set ? g->set_limit_mw : g->limit_mw;
+  return 0;
+}
+
+int nvmlDeviceGetPowerManagementLimit(nvmlDevice_t device, unsigned int* limit) {
+  LoadConfig(0);
+  struct FakeGpu* g = Gpu(device);
+  if (!g_fake.initialised) return 1;
+  if (!g || !limit) return 2;
+  if (!g->has_limit) return 3;
+  *limit = g->limit_was_set ? g->set_limit_mw : g->limit_mw;
+  return 0;
+}
+
+int nvmlDeviceGetPowerManagementLimitConstraints(nvmlDevice_t device, unsigned int* min_limit,
+                                                 unsigned int* max_limit) {
+  LoadConfig(0);
+  struct FakeGpu* g = Gpu(device);
+  if (!g_fake.initialised) return 1;
+  if (!g || !min_limit || !max_limit) return 2;
+  if (!g->has_limit || !g->limit_max_mw) return 3;
+  *min_limit = g->limit_min_mw;
+  *max_limit = g->limit_max_mw;
+  return 0;
+}
+
+int nvmlDeviceSetPowerManagementLimit(nvmlDevice_t device, unsigned int limit) {
+  LoadConfig(0);
+  struct FakeGpu* g = Gpu(device);
+  if (!g_fake.initialised) return 1;
+  if (!g) return 2;
+  if (g->set_limit_error) return g->set_limit_error;
+  if (!g->has_limit || !g->limit_max_mw) return 3;
+  if (limit < g->limit_min_mw || limit > g->limit_max_mw) return 2;
+  g->set_limit_mw = limit;
+  g->limit_was_set = 1;
+  char line[64];
+  snprintf(line, sizeof line, "set_limit gpu%d %u", (int)(g - g_fake.gpu), limit);
+  Log(line);
   return 0;
 }
 

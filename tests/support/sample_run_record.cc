@@ -300,6 +300,33 @@ void ExpectSameRunRecord(const run::RunRecord& e, const run::RunRecord& a) {
     EXPECT_EQ(e.peak_probes[i].latency_percentile_s, a.peak_probes[i].latency_percentile_s);
     EXPECT_EQ(e.peak_probes[i].valid, a.peak_probes[i].valid);
   }
+  ASSERT_EQ(e.tune_probes.size(), a.tune_probes.size());
+  for (std::size_t i = 0; i < e.tune_probes.size(); ++i) {
+    const auto& x = e.tune_probes[i];
+    const auto& y = a.tune_probes[i];
+    EXPECT_EQ(x.name, y.name);
+    EXPECT_EQ(x.knobs, y.knobs);
+    EXPECT_EQ(x.rung, y.rung);
+    EXPECT_EQ(x.outcome, y.outcome);
+    EXPECT_EQ(x.verdict, y.verdict);
+    EXPECT_EQ(x.reasons, y.reasons);
+    for (auto [u, v] : {std::pair{x.probe_duration_s, y.probe_duration_s},
+                        {x.rate_per_s, y.rate_per_s},
+                        {x.throughput_per_s, y.throughput_per_s},
+                        {x.latency_s, y.latency_s},
+                        {x.mean_watts, y.mean_watts},
+                        {x.joules_per_unit, y.joules_per_unit},
+                        {x.elapsed_s, y.elapsed_s}}) {
+      EXPECT_TRUE(u == v || (std::isnan(u) && std::isnan(v))) << x.name << ": " << u << " " << v;
+    }
+    EXPECT_EQ(x.joules_per_unit_attributable, y.joules_per_unit_attributable);
+    EXPECT_EQ(x.energy_provenance, y.energy_provenance);
+    EXPECT_EQ(x.accuracy_max_abs_diff, y.accuracy_max_abs_diff);
+    EXPECT_EQ(x.accuracy_cosine, y.accuracy_cosine);
+    EXPECT_EQ(x.accuracy_argmax_agreement, y.accuracy_argmax_agreement);
+    EXPECT_EQ(x.chosen, y.chosen);
+    EXPECT_EQ(x.pareto, y.pareto);
+  }
   ASSERT_EQ(e.metrics.size(), a.metrics.size());
   for (std::size_t i = 0; i < e.metrics.size(); ++i) {
     EXPECT_EQ(e.metrics[i].name, a.metrics[i].name);

@@ -117,6 +117,9 @@ struct PeakSearchSettings {
   double growth_factor = 2.0;        // > 1
   double precision_relative = 0.02;  // stop bisecting at this relative gap, > 0
   int max_probes = 40;               // including the growth phase
+  // When even start_qps fails, the rate shrinks no further than this (a step at a low rate
+  // lasts min_query_count / rate); 0 = no floor.
+  double min_qps = 0;
   // Optional: called before each probe with its number (1, 2, ...) and offered rate.
   std::function<void(int probe, double rate_qps)> on_probe;
   // Each probe is a full server run with the base TestSettings (so each is long enough to be

@@ -55,6 +55,35 @@ struct PeakProbe {
   bool valid = false;
 };
 
+// One configuration a `tune` search measured (or left out), as stored with the tune run.
+// Probes of one configuration name at several rungs are several entries.
+struct TuneProbe {
+  std::string name;  // the configuration, e.g. "int8 t2 b8 d5ms"; unique per rung
+  // The knobs' values: dtype, threads, max_batch, max_delay_s, power_limit_w (infer);
+  // dtype, threads, batch (train).
+  nlohmann::json knobs = nlohmann::json::object();
+  int rung = 0;                 // 0 = screening; each higher rung measures longer
+  double probe_duration_s = 0;  // least measured time of each run in this probe
+  std::string outcome;          // "measured", "stopped" (SIGINT or budget), "failed", "skipped"
+  std::string verdict;          // "VALID", "INVALID"; "" when not measured
+  std::vector<std::string> reasons;  // why INVALID, stopped, failed or skipped
+  // infer: the highest VALID server rate under the latency bound; train: 0.
+  double rate_per_s = 0;
+  double throughput_per_s = 0;  // achieved: inferences (at rate_per_s) or sequences per second
+  double latency_s = 0;         // infer: p99 at the peak; train: mean step time
+  double mean_watts = 0;
+  double joules_per_unit = 0;  // total energy per inference (per sequence for train)
+  std::optional<double> joules_per_unit_attributable;  // above the idle baseline, when measured
+  std::string energy_provenance;
+  // Outputs against the fp32 model on the same weights and inputs (bf16, int8).
+  std::optional<double> accuracy_max_abs_diff;
+  std::optional<double> accuracy_cosine;
+  std::optional<double> accuracy_argmax_agreement;
+  double elapsed_s = 0;  // wall time the probe took
+  bool chosen = false;   // the configuration the search chose (at the rung it chose from)
+  bool pareto = false;   // on the throughput / energy-per-unit Pareto front
+};
+
 // A distribution other than the query latency, e.g. the time to first token of streamed
 // replies: (bucket upper bound in `unit`, count), non-empty buckets only.
 struct NamedHistogram {
@@ -86,6 +115,7 @@ struct RunRecord {
   std::vector<NamedHistogram> histograms;
   std::vector<LoadLevelPoint> power_curve;
   std::vector<PeakProbe> peak_probes;
+  std::vector<TuneProbe> tune_probes;  // `tune` runs only
   std::vector<Metric> metrics;
   std::vector<std::string> warnings;
   // Multi-node runs (--mpi): what each node measured; the run's energy is their sum. Empty

@@ -33,7 +33,7 @@ namespace joulebench::store {
 class Database;
 
 // The schema version this build writes (PRAGMA user_version).
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 
 // The database to use: `flag` (--db PATH) when given, else $JOULEBENCH_DB, else
 // $XDG_DATA_HOME/joulebench/runs.db, else ~/.local/share/joulebench/runs.db.

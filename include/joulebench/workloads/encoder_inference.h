@@ -27,7 +27,8 @@ class EncoderInference {
   // one caller at a time. Throws InputError on shapes the model cannot take.
   void Run(const DocumentBatch& batch);
   // As Run, and returns the output (hidden states [B, S, H] for BERT, logits [B, S, labels]
-  // for LayoutLM) as fp32, row-major. For tests and checks.
+  // for LayoutLM) as fp32, row-major. For tests and checks. With int8 dense layers, throws
+  // RuntimeError unless every quantized layer ran.
   std::vector<float> RunAndFetch(const DocumentBatch& batch);
 
   // FLOPs of one Run over `batch_size` rows of `seq_len` tokens (padding included: it is
@@ -36,6 +37,8 @@ class EncoderInference {
   const ModelConfig& config() const;
   const TorchOptions& options() const;  // device canonicalised
   std::int64_t parameter_count() const;
+  // Dense layers quantized to int8 (options().quantization); 0 when none.
+  std::size_t int8_layer_count() const;
 
  private:
   struct Impl;

@@ -23,6 +23,11 @@ std::string_view ComputeDtypeName(ComputeDtype dtype);  // "fp32", "bf16"
 // "fp32" | "bf16" (also "float32", "bfloat16"); InputError otherwise.
 ComputeDtype ParseComputeDtype(std::string_view text);
 
+// Quantization of the built-in models' dense layers for inference. kDynamicInt8: int8
+// weights and activations quantized per call, the scheme of PyTorch's
+// torch.ao.quantization.quantize_dynamic (fp32 models on the CPU only).
+enum class DenseQuantization { kNone, kDynamicInt8 };
+
 // Validates a device name, "cpu", "cuda" or "cuda:N", and returns it canonical ("cuda" ->
 // "cuda:0"). InputError for bad syntax; EnvironmentError when CUDA is not compiled into this
 // libtorch, no GPU is visible, or N is not a visible GPU.
@@ -67,6 +72,16 @@ struct TorchOptions {
   unsigned long long seed = 1;  // weights and synthetic inputs
   std::string weights_path;     // state dict to load; "" = random initialisation
   LinearKernel linear_kernel = LinearKernel::kAuto;  // built-in models' dense layers
+  DenseQuantization quantization = DenseQuantization::kNone;  // built-in models, inference
 };
+
+// Inference precision as `--dtype` names it: "fp32", "bf16", or "int8" (an fp32 model whose
+// dense layers are dynamically quantized). Sets options.dtype and options.quantization;
+// InputError naming --dtype otherwise.
+void ApplyInferenceDtype(std::string_view text, TorchOptions& options);
+// "fp32", "bf16" or "int8" for those options.
+std::string_view InferenceDtypeName(const TorchOptions& options);
+// The quantized engine of this libtorch ("onednn", "x86", "fbgemm", "qnnpack"), "" when none.
+std::string QuantizedEngine();
 
 }  // namespace joulebench::workloads

@@ -65,7 +65,7 @@ int Run(const InferFlags& f) {
   o.model = f.model;
   o.input_specs = f.inputs;
   o.torch.device = f.device;
-  o.torch.dtype = workloads::ParseComputeDtype(f.dtype);
+  workloads::ApplyInferenceDtype(f.dtype, o.torch);
   o.torch.threads = f.threads;
   o.torch.linear_kernel = workloads::ParseLinearKernel(f.linear_kernel);
   o.torch.seed = f.seed;
@@ -177,7 +177,9 @@ const CommandRegistration kInfer{{
                      "auto | blas | onednn: kernel of the dense layers (default auto: oneDNN on "
                      "the CPU in fp32)");
       app.add_option("--device", f->device, "cpu | cuda | cuda:N (default cpu)");
-      app.add_option("--dtype", f->dtype, "fp32 | bf16 (default fp32)");
+      app.add_option("--dtype", f->dtype,
+                     "fp32 | bf16 | int8 (dynamic int8 dense layers, built-in models on the CPU; "
+                     "default fp32)");
       app.add_option("--duration", f->duration, "Least measured time after steady state (default 10s)");
       app.add_option("--max-warmup", f->max_warmup, "Longest wait for steady state (default 60s)");
       app.add_option("--min-queries", f->min_queries, "Least measured queries (default 100)");

@@ -4,6 +4,7 @@
 
 #include "joulebench/error.h"
 #include "workloads/torch/encoder_model.h"
+#include "workloads/torch/int8_dense_layers.h"
 #include "workloads/torch/torch_util.h"
 
 namespace joulebench::workloads {
@@ -16,6 +17,7 @@ struct EncoderInference::Impl {
   TorchOptions options;
   torch::Device device{torch::kCPU};
   EncoderModel model{nullptr};
+  std::unique_ptr<torch_impl::Int8DenseLayers> int8;  // set with DenseQuantization::kDynamicInt8
 
   torch::Tensor Forward(const DocumentBatch& batch) {
     if (batch.seq_len > config.max_positions) {
@@ -62,6 +64,9 @@ EncoderInference::EncoderInference(const ModelConfig& config, const TorchOptions
     impl_->model->SetLinearKernel(
         ResolveLinearKernel(options.linear_kernel, impl_->options.device, options.dtype));
   });
+  if (options.quantization == DenseQuantization::kDynamicInt8) {
+    impl_->int8 = std::make_unique<torch_impl::Int8DenseLayers>(*impl_->model);
+  }
 }
 
 EncoderInference::~EncoderInference() = default;
@@ -75,10 +80,19 @@ void EncoderInference::Run(const DocumentBatch& batch) {
 
 std::vector<float> EncoderInference::RunAndFetch(const DocumentBatch& batch) {
   std::vector<float> values;
+  const std::uint64_t int8_calls_before = impl_->int8 ? impl_->int8->calls() : 0;
   torch_impl::Guarded("running " + impl_->config.name, [&] {
     auto out = impl_->Forward(batch).to(torch::kCPU, torch::kFloat).contiguous();
     values.assign(out.data_ptr<float>(), out.data_ptr<float>() + out.numel());
   });
+  // Every quantized layer must have run once: a dense product that bypasses
+  // torch_impl::Linear would silently stay fp32.
+  if (impl_->int8 && impl_->int8->calls() - int8_calls_before != impl_->int8->layer_count()) {
+    throw RuntimeError(fmt::format(
+        "{} int8: {} of its {} quantized dense layers ran in one forward pass; the model "
+        "multiplies by weights the quantization does not know",
+        impl_->config.name, impl_->int8->calls() - int8_calls_before, impl_->int8->layer_count()));
+  }
   return values;
 }
 
@@ -88,6 +102,10 @@ double EncoderInference::FlopsPerRun(std::int64_t batch_size, std::int64_t seq_l
 
 const ModelConfig& EncoderInference::config() const { return impl_->config; }
 const TorchOptions& EncoderInference::options() const { return impl_->options; }
+
+std::size_t EncoderInference::int8_layer_count() const {
+  return impl_->int8 ? impl_->int8->layer_count() : 0;
+}
 
 std::int64_t EncoderInference::parameter_count() const {
   std::int64_t n = 0;

@@ -28,6 +28,10 @@ class EncoderLayerImpl : public torch::nn::Module {
   void FuseForInference();
   // Which kernel multiplies the dense layers (a resolved kind: kBlas or kOneDnn).
   void set_linear_kernel(LinearKernel resolved) { linear_kernel_ = resolved; }
+  // The fused Q/K/V weight and bias the inference forward multiplies by (undefined before
+  // FuseForInference), for int8 quantization (int8_dense_layers.h).
+  const torch::Tensor& fused_qkv_weight() const { return fused_qkv_weight_; }
+  const torch::Tensor& fused_qkv_bias() const { return fused_qkv_bias_; }
 
   torch::nn::Linear query{nullptr}, key{nullptr}, value{nullptr}, attention_output{nullptr};
   torch::nn::LayerNorm attention_norm{nullptr};

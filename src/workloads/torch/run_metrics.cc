@@ -103,13 +103,18 @@ void AddFlopsMetrics(run::RunRecord& record, double achieved_flops_per_s, double
 void AddTorchConfig(run::RunRecord& record, const TorchOptions& torch) {
   record.config["torch"] = {
       {"device", torch.device},
-      {"dtype", std::string(ComputeDtypeName(torch.dtype))},
+      {"dtype", std::string(InferenceDtypeName(torch))},
       {"threads", torch.threads},
       {"seed", torch.seed},
       {"weights", torch.weights_path},
       {"linear_kernel", std::string(LinearKernelName(
                             ResolveLinearKernel(torch.linear_kernel, torch.device, torch.dtype)))},
   };
+  if (torch.quantization == DenseQuantization::kDynamicInt8) {
+    record.config["torch"]["quantization"] =
+        fmt::format("dynamic int8 dense layers, per-tensor symmetric weights, libtorch {} engine",
+                    QuantizedEngine());
+  }
   if (const std::string policy = KeepFreedHostMemory(); !policy.empty()) {
     record.config["torch"]["host_allocator"] = policy;
   }

@@ -15,6 +15,7 @@
 #include <mutex>
 
 #include "joulebench/error.h"
+#include "workloads/torch/int8_dense_layers.h"
 #include "workloads/torch/torch_util.h"
 
 namespace joulebench::workloads {
@@ -167,6 +168,7 @@ torch::ScalarType ToScalarType(ComputeDtype dtype) {
 
 torch::Tensor Linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
                      LinearKernel resolved) {
+  if (const auto* int8 = Int8DenseLayers::Find(weight)) return int8->Forward(x);
   if (resolved != LinearKernel::kOneDnn) return torch::linear(x, weight, bias);
   // oneDNN takes a 2-D input in its own layout; the product comes back as a dense tensor.
   auto sizes = x.sizes().vec();
