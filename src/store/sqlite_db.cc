@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 #include "joulebench/error.h"
 
 namespace joulebench::store {
@@ -33,6 +35,13 @@ Database::~Database() { sqlite3_close_v2(db_); }
 void Database::Fail(int rc, std::string_view what) const {
   std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
   int primary = rc & 0xff;
+  // The operating system's words say which it is: "No space left on device", "File too
+  // large", "Read-only file system".
+  if (const int os_error = db_ ? sqlite3_system_errno(db_) : 0;
+      os_error != 0 && (primary == SQLITE_IOERR || primary == SQLITE_FULL ||
+                        primary == SQLITE_CANTOPEN || primary == SQLITE_READONLY)) {
+    message += fmt::format(": {}", std::strerror(os_error));
+  }
   if (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT) {
     throw EnvironmentError(fmt::format(
         "database {}: not a readable SQLite database ({}); it was left untouched - move it "
