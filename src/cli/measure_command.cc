@@ -68,6 +68,8 @@ int Run(const MeasureFlags& flags) {
   CliRunObservers observers(flags.run, /*stop_on_signals=*/false);
   options.observer = observers.observer();
   options.name = flags.run.name;
+  // The samples are needed here only for --timeline (the store gets them from the meter).
+  options.keep_timeline = !flags.timeline_csv.empty();
   const run::MeasureCommandResult result = run::MeasureCommand(options);
   if (!result.started) {
     observers.PrintStored();
@@ -122,7 +124,8 @@ int Run(const MeasureFlags& flags) {
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);
   observers.PrintStored();
-  return result.exit_code;
+  // The command's own status, unless it succeeded and storing failed (then 3).
+  return observers.ExitCode(result.exit_code);
 }
 
 const CommandRegistration kMeasure{{

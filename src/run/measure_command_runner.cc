@@ -158,7 +158,13 @@ MeasureCommandResult MeasureCommand(const MeasureCommandOptions& options) {
   sigset_t empty_mask;
   sigemptyset(&empty_mask);
   posix_spawnattr_setsigmask(&attr, &empty_mask);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+  // joulebench ignores SIGXFSZ (a full file is an error it reports); the command gets the
+  // default back.
+  sigset_t default_signals;
+  sigemptyset(&default_signals);
+  sigaddset(&default_signals, SIGXFSZ);
+  posix_spawnattr_setsigdefault(&attr, &default_signals);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
   result.start_unix_s = UnixNow();
   const sampling::WindowId window = meter.BeginWindow("measurement");
@@ -207,7 +213,8 @@ MeasureCommandResult MeasureCommand(const MeasureCommandOptions& options) {
     result.exit_code = 128 + WTERMSIG(status);
   }
   if (const int sig = g_interrupt_signal.load(); sig != 0) result.interrupted_by = sig;
-  result.timeline = meter.Snapshot();
+  result.timeline =
+      options.keep_timeline ? meter.Snapshot() : meter.SnapshotFrom(meter.sample_count());
   result.warnings = meter.TakeWarnings();
   if (options.observer != nullptr) observer.OnEnd(MeasureRecord(options, result));
   return result;
