@@ -93,7 +93,7 @@ nlohmann::json RunListJson(const std::vector<store::RunSummary>& runs) {
   return out;
 }
 
-std::string FormatRunDetails(const run::RunRecord& r) {
+std::string FormatRunDetails(const run::RunRecord& r, std::optional<std::size_t> samples) {
   std::string out;
   out += fmt::format("Run {}  {}  \"{}\"\n", r.id, r.kind, Shorten(r.name, 200));
   out += fmt::format("  status   {}{}\n", run::RunStatusName(r.status),
@@ -187,7 +187,8 @@ std::string FormatRunDetails(const run::RunRecord& r) {
     }
   }
   out += fmt::format("Timeline: {} samples of {} domains; {} windows; {} latency buckets\n",
-                     r.timeline.time_s.size(), r.timeline.domains.size(), r.windows.size(),
+                     samples.value_or(r.timeline.time_s.size()), r.timeline.domains.size(),
+                     r.windows.size(),
                      r.latency_histogram.size());
   // Gaps: spans in which a domain has no measurement (the first ones, then a count).
   constexpr std::size_t kGapsShown = 20;

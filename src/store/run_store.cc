@@ -368,6 +368,12 @@ run::RunRecord RunStore::Load(std::string_view id_text, const LoadOptions& optio
   }
 }
 
+std::size_t RunStore::SampleCount(std::string_view id_text) {
+  const std::int64_t id = ParseRunId(id_text);
+  ReadRunRow(*db_, id);  // InputError for a run that is not stored
+  return StoredSampleCount(*db_, id);
+}
+
 bool RunStore::Contains(std::string_view id_text) {
   std::int64_t id = 0;
   try {

@@ -117,6 +117,8 @@ class RunStore {
   // written by a live process is refused (InputError) unless allow_running.
   run::RunRecord Load(std::string_view id, bool allow_running = false);
   run::RunRecord Load(std::string_view id, const LoadOptions& options);
+  // Timeline samples stored for run `id` (InputError when it is not a stored run).
+  std::size_t SampleCount(std::string_view id);
   // True when `id` is a well-formed id of a stored run (in any status).
   bool Contains(std::string_view id);
   // Deletes runs (all or none). Unknown ids and runs in progress are refused (InputError)
