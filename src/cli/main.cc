@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <memory>
@@ -20,6 +21,10 @@ std::vector<Command>& Registry() {
 
 int main(int argc, char** argv) {
   using joulebench::cli::Registry;
+  // A file that reaches the file-size limit (ulimit -f) makes write() fail with EFBIG, which
+  // the store reports in one line, instead of SIGXFSZ killing joulebench before it prints
+  // what it measured. `measure` restores the default for its command.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{
       "joulebench: what a model really costs to serve or train on this machine, in seconds, "
       "joules, dollars and grams of CO2"};

@@ -140,6 +140,8 @@ int Run(const MeasureFlags& flags) {
   // SIGINT/SIGTERM are passed on to the command (not a stop request): its end ends the run.
   CliRunObservers observers(flags.run, /*stop_on_signals=*/false);
   options.observer = observers.observer();
+  // The samples are needed here only for --timeline (the store gets them from the meter).
+  options.keep_timeline = !flags.timeline_csv.empty();
   const run::MeasureCommandResult result = run::MeasureCommand(options);
   if (!result.started) {
     observers.PrintStored();
@@ -194,7 +196,8 @@ int Run(const MeasureFlags& flags) {
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);
   observers.PrintStored();
-  return result.exit_code;
+  // The command's own status, unless it succeeded and storing failed (then 3).
+  return observers.ExitCode(result.exit_code);
 }
 
 const CommandRegistration kMeasure{{

@@ -43,7 +43,11 @@ int Report(const ReportOptions& o) {
   options.max_points_per_series = o.max_points;
   auto store = store::OpenExistingStore(o.db);
   std::vector<run::RunRecord> runs;
-  for (const auto& id : o.ids) runs.push_back(store.Load(id));
+  // The chart draws at most max_points per series: read a few times that many samples, so
+  // that a day-long timeline is never in memory whole (the stored data is not changed).
+  store::LoadOptions load;
+  load.max_timeline_samples = 4 * o.max_points;
+  for (const auto& id : o.ids) runs.push_back(store.Load(id, load));
   double now =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   nlohmann::json build = store::MachineFingerprint();

@@ -42,9 +42,13 @@ class CliRunObservers {
 
   run::RunObserver* observer() { return &all_; }
   bool storing() const { return storing_.has_value(); }
-  // Prints "stored as run 12 in <db>" to stderr when storing (also with --quiet: a result).
+  // Prints "stored as run 12 in <db>" to stderr when storing (also with --quiet: a result),
+  // or "joulebench: error: run 12 is stored only in part ..." when storing failed mid-run.
   void PrintStored() const;
-  // 130 / 143 when a signal stopped the run, else `exit_code`.
+  // True when storing failed mid-run (disk full, database made read-only).
+  bool storing_failed() const;
+  // 130 / 143 when a signal stopped the run; 3 when `exit_code` is 0 but storing failed;
+  // else `exit_code`.
   int ExitCode(int exit_code) const;
 
  private:

@@ -64,12 +64,16 @@ int List(const RunsOptions& o) {
 
 int Show(const RunsOptions& o) {
   auto store = store::OpenExistingStore(o.db);
-  run::RunRecord record = store.Load(o.ids.at(0));
   if (o.json) {
-    std::printf("%s\n", run::DumpJson(run::ToJson(record), 2).c_str());
-  } else {
-    std::fputs(report::FormatRunDetails(record).c_str(), stdout);
+    std::printf("%s\n", run::DumpJson(run::ToJson(store.Load(o.ids.at(0))), 2).c_str());
+    return 0;
   }
+  // The details show the timeline's size, not its samples: a day-long one is not read whole.
+  store::LoadOptions load;
+  load.max_timeline_samples = 2;
+  const run::RunRecord record = store.Load(o.ids.at(0), load);
+  const std::size_t samples = store.SampleCount(o.ids.at(0));
+  std::fputs(report::FormatRunDetails(record, samples).c_str(), stdout);
   return 0;
 }
 

@@ -16,6 +16,7 @@ constexpr const char* kDefaultLibrary = "libnvidia-ml.so.1";
 // More GPUs than any machine has (an NVLink domain holds 72, a PCIe host 16): a larger count
 // comes from a broken driver, and would have the probe allocate and query billions of devices.
 constexpr unsigned int kMaxGpus = 1024;
+constexpr const char* kGpuLost = "the GPU is lost (NVML_ERROR_GPU_IS_LOST)";
 
 std::string_view ArchitectureName(nvml::DeviceArchitecture arch) {
   switch (arch) {
@@ -181,6 +182,12 @@ NvmlSource::NvmlSource(std::unique_ptr<NvmlLibrary> library, std::vector<Gpu> gp
 
 void NvmlSource::Read(std::span<Reading> out) {
   for (std::size_t i = 0; i < gpus_.size(); ++i) {
+    // A lost GPU stays lost until it is reset (NVML API reference, NVML_ERROR_GPU_IS_LOST):
+    // it is not asked again.
+    if (gpus_[i].lost) {
+      out[i] = {0, false, kGpuLost, true};
+      continue;
+    }
     nvml::Return rc;
     if (gpus_[i].counter) {
       unsigned long long millijoules = 0;
@@ -191,7 +198,18 @@ void NvmlSource::Read(std::span<Reading> out) {
       rc = library_->power_usage(gpus_[i].device, &milliwatts);
       out[i] = {milliwatts / 1000.0, rc == nvml::kSuccess};
     }
-    if (rc != nvml::kSuccess) failed_code_[i].store(rc, std::memory_order_relaxed);
+    if (rc != nvml::kSuccess) {
+      failed_code_[i].store(rc, std::memory_order_relaxed);
+      if (rc == nvml::kErrorGpuIsLost) {
+        gpus_[i].lost = true;
+        out[i].problem = kGpuLost;
+        out[i].lost = true;
+      } else {
+        // nvmlErrorString returns the library's own static text.
+        const char* text = library_->error_string ? library_->error_string(rc) : nullptr;
+        out[i].problem = text != nullptr && *text != '\0' ? text : "NVML returned an error";
+      }
+    }
   }
 }
 

@@ -46,6 +46,7 @@ class NvmlSource final : public Source {
   struct Gpu {
     nvml::Device device = nullptr;
     bool counter = false;  // true: total-energy counter; false: power gauge
+    bool lost = false;     // NVML said NVML_ERROR_GPU_IS_LOST: never read again
   };
 
   NvmlSource(std::unique_ptr<NvmlLibrary> library, std::vector<Gpu> gpus,

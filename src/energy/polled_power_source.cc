@@ -16,6 +16,8 @@ PolledPowerSource::PolledPowerSource(Settings settings, DomainInfo domain,
                                      std::unique_ptr<PowerPoller> poller, double first_watts,
                                      Clock::time_point first_time)
     : settings_(std::move(settings)), domains_{std::move(domain)}, poller_(std::move(poller)) {
+  // This counter is built from power readings: a span without readings holds no measurement.
+  domains_[0].counts_through_gaps = false;
   last_time_s_ = Seconds(first_time);
   last_watts_ = first_watts;
   warnings_ = std::move(settings_.initial_warnings);
@@ -65,8 +67,8 @@ void PolledPowerSource::PollOnce() {
     if (dt > 0) joules_at_last_ += 0.5 * (last_watts_ + result.watts) * dt;
     if (failures_in_a_row_ > 0) {
       warnings_.push_back(fmt::format(
-          "{}: readings resumed after {} failed poll{} ({} since the previous reading); the "
-          "energy of that gap is interpolated linearly between the readings around it",
+          "{}: readings resumed after {} failed poll{} ({} since the previous reading); that "
+          "span is a gap in this domain's timeline: its energy is not counted",
           domain, failures_in_a_row_, failures_in_a_row_ == 1 ? "" : "s",
           FormatDuration(t_s - last_time_s_)));
     }
@@ -78,10 +80,9 @@ void PolledPowerSource::PollOnce() {
   }
   if (failures_in_a_row_++ == 0) {
     warnings_.push_back(fmt::format(
-        "{}: reading the BMC failed: {}; the last reading ({}) is held for up to {}, then this "
-        "domain gets no samples until the BMC answers again",
-        domain, result.error, FormatWatts(last_watts_),
-        FormatDuration(std::chrono::duration<double>(settings_.hold_limit).count())));
+        "{}: reading the BMC failed: {}; this domain has no samples until the BMC answers "
+        "again (a gap in its timeline, not counted; the other domains go on)",
+        domain, result.error));
   }
 }
 
@@ -90,16 +91,22 @@ void PolledPowerSource::Read(std::span<Reading> out) {
   const double hold_s = std::chrono::duration<double>(settings_.hold_limit).count();
   double joules = 0;
   bool fresh = false;
+  bool failing = false;
   {
     std::lock_guard lock(mutex_);
     const double age_s = std::max(0.0, now_s - last_time_s_);
-    fresh = age_s <= hold_s;
+    failing = failures_in_a_row_ > 0;
+    fresh = age_s <= hold_s && !failing;
     joules = joules_at_last_ + last_watts_ * std::min(age_s, hold_s);
   }
   // The held power may overshoot a later, lower reading's trapezoid: the counter then waits
-  // for the integral to catch up instead of going backwards.
+  // for the integral to catch up instead of going backwards. Across a gap the counter holds
+  // the readings' trapezoid, which the sampler does not count (counts_through_gaps is false).
   if (fresh) returned_joules_ = std::max(returned_joules_, joules);
   out[0] = {returned_joules_, fresh};
+  if (!fresh) {
+    out[0].problem = failing ? "the BMC did not answer or failed" : "the BMC's reading is too old";
+  }
 }
 
 std::vector<std::string> PolledPowerSource::TakeWarnings() {

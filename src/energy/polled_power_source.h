@@ -5,7 +5,9 @@
 // the readings with the trapezoid rule on those timestamps into cumulative joules. The sampler
 // sees a counter that never wraps: the joules at the last reading plus the last power held
 // since then, never decreasing. So the energy between two readings does not depend on when
-// the sampler happens to look, and a slow or stalled BMC never blocks the sampler.
+// the sampler happens to look, and a slow or stalled BMC never blocks the sampler. From a
+// failed poll until the next good one, and when the last reading is older than the hold limit,
+// the sampler gets no reading: the meter records a gap, whose energy it does not count.
 #pragma once
 
 #include <chrono>
@@ -44,7 +46,7 @@ class PolledPowerSource final : public Source {
     std::string source_name;  // "redfish", "ipmi"
     std::chrono::nanoseconds period{std::chrono::seconds(1)};
     // The last reading is held at most this long after it was taken; later the sampler gets
-    // no reading (ok=false) until the next one, whose energy then bridges the gap linearly.
+    // no reading (ok=false) until the next one: a gap in the domain's timeline.
     std::chrono::nanoseconds hold_limit{std::chrono::seconds(3)};
     std::vector<std::string> initial_warnings;  // reported by the first TakeWarnings
   };

@@ -100,13 +100,22 @@ void PowercapSource::Read(std::span<Reading> out) {
     ZoneState& z = zones_[i];
     Reading& r = out[i];
     r.ok = false;
-    if (z.vanished) continue;
+    r.lost = false;
+    r.problem = nullptr;
+    if (z.vanished) {
+      r.lost = true;
+      r.problem = "the powercap zone disappeared";
+      continue;
+    }
     std::uint64_t uj = 0;
     int error = 0;
     if (!PreadUnsigned(z.zone.energy_fd, uj, error)) {
+      r.problem = error == 0 ? "energy_uj does not hold a number" : "energy_uj cannot be read";
       if (error == ENODEV || error == ENOENT || error == ENXIO) {
         z.vanished = true;
-        Warn(fmt::format("{}: zone {} disappeared ({}); energy measured until then is kept",
+        r.lost = true;
+        r.problem = "the powercap zone disappeared";
+        Warn(fmt::format("{}: zone {} disappeared ({}); the energy measured until then is kept",
                          domains_[i].name, z.zone.id, ErrnoText(error)));
       } else if (!z.garbage_warned) {
         z.garbage_warned = true;
@@ -127,6 +136,8 @@ void PowercapSource::Read(std::span<Reading> out) {
       struct stat st {};
       if (fstat(z.zone.energy_fd, &st) == 0 && st.st_nlink == 0) {
         z.vanished = true;
+        r.lost = true;
+        r.problem = "the powercap zone disappeared";
         Warn(fmt::format("{}: zone {} disappeared; energy measured until then is kept",
                          domains_[i].name, z.zone.id));
         continue;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "joulebench/units.h"
 
@@ -40,7 +41,58 @@ std::string DomainDescription(const energy::DomainInfo& d) {
   return out;
 }
 
+nlohmann::json GapsJson(const std::vector<sampling::TimelineGap>& gaps) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& g : gaps) {
+    out.push_back({{"domain", g.domain},
+                   {"begin_s", g.begin_s},
+                   {"end_s", g.end_s},
+                   {"reason", g.reason},
+                   {"bridged", g.bridged},
+                   {"lost", g.lost},
+                   {"open", g.open}});
+  }
+  return out;
+}
+
 }  // namespace
+
+// "(measured over 57.50 s of 60.00 s; 1 gap: read failed: ...)" or "" when complete.
+std::string CoverageNote(const sampling::DomainEnergy& d, double duration_s) {
+  if (d.lost_at_s && d.unmeasured_s >= duration_s) {
+    return fmt::format("[lost at {}: {}]", FormatDuration(*d.lost_at_s),
+                       d.gaps.empty() ? "no reading" : d.gaps.back().reason);
+  }
+  if (d.unmeasured_s <= 0 && d.gaps.empty()) return "";
+  if (d.unmeasured_s <= 0) {
+    return fmt::format("[{} bridged gap{}: energy measured by the counter across]", d.gaps.size(),
+                       d.gaps.size() == 1 ? "" : "s");
+  }
+  std::string out = fmt::format(
+      "[measured over {} of {}; {} gap{}: {}", FormatDuration(duration_s - d.unmeasured_s),
+      FormatDuration(duration_s), d.gaps.size(), d.gaps.size() == 1 ? "" : "s",
+      d.gaps.empty() ? "" : d.gaps.front().reason);
+  if (d.lost_at_s) out += fmt::format("; lost at {}", FormatDuration(*d.lost_at_s));
+  return out + "]";
+}
+
+// What the total lacks: "(lower bound: nvml/gpu0 measured over 57.50 s of 60.00 s; leaves out
+// rapl/package-1, lost)".
+std::string TotalCompleteness(const sampling::EnergyReport& r) {
+  std::vector<std::string> parts;
+  for (const auto& name : r.partial_domains) {
+    for (const auto& d : r.domains) {
+      if (d.domain.name != name) continue;
+      parts.push_back(fmt::format("{} measured over {} of {}", name,
+                                  FormatDuration(r.duration_s - d.unmeasured_s),
+                                  FormatDuration(r.duration_s)));
+    }
+  }
+  for (const auto& name : r.excluded_domains) parts.push_back("leaves out " + name + " (lost)");
+  std::string out = r.partial_domains.empty() ? "(incomplete: " : "(lower bound: ";
+  for (std::size_t i = 0; i < parts.size(); ++i) out += (i ? "; " : "") + parts[i];
+  return out + ")";
+}
 
 std::string RestOfSystemDescription(const sampling::WholeSystemSplit& w) {
   std::string whole;
@@ -99,12 +151,16 @@ std::string FormatEnergyReportTable(const sampling::EnergyReport& report) {
     out += fmt::format("  {:<{}} {:>12} {:>11} {:>11} {:>8}", d.domain.name, width,
                        FormatJoules(d.joules), FormatWatts(d.mean_watts), FormatWatts(d.peak_watts),
                        d.samples);
+    const std::string coverage = CoverageNote(d, report.duration_s);
     if (baseline) {
       out += fmt::format(" {:>12} {:>12}", FormatWatts(d.baseline_watts.value_or(0)),
                          FormatJoules(d.attributable_joules.value_or(d.joules)));
     }
     out += "  " + d.domain.provenance.Describe();
-    if (!d.in_total) {
+    if (!coverage.empty()) out += " " + coverage;
+    if (d.excluded_from_total) {
+      out += " (lost: not added to the total)";
+    } else if (!d.in_total) {
       const bool unsubtracted =
           report.whole_system &&
           std::find(report.whole_system->unsubtracted_domains.begin(),
@@ -117,13 +173,18 @@ std::string FormatEnergyReportTable(const sampling::EnergyReport& report) {
   }
   if (report.whole_system) {
     const auto& w = *report.whole_system;
+    const bool known = std::isfinite(w.rest_joules);
     out += fmt::format("  {:<{}} {:>12} {:>11} {:>11} {:>8}", rest_label, width,
-                       FormatJoules(w.rest_joules), FormatWatts(w.rest_mean_watts), "", "");
+                       known ? FormatJoules(w.rest_joules) : "n/a",
+                       known ? FormatWatts(w.rest_mean_watts) : "n/a", "", "");
     if (baseline) {
-      out += fmt::format(" {:>12} {:>12}", "",
-                         FormatJoules(w.rest_attributable_joules.value_or(w.rest_joules)));
+      out += fmt::format(
+          " {:>12} {:>12}", "",
+          known ? FormatJoules(w.rest_attributable_joules.value_or(w.rest_joules)) : "n/a");
     }
-    out += "  " + RestOfSystemDescription(w) + "\n";
+    out += "  " + RestOfSystemDescription(w);
+    if (!known) out += " (not computed: a domain of it has unmeasured time in this window)";
+    out += "\n";
   }
   std::string summed;
   for (const auto& name : report.total_domains) {
@@ -141,7 +202,9 @@ std::string FormatEnergyReportTable(const sampling::EnergyReport& report) {
   }
   out += fmt::format("  {:<{}} {:>12} {:>11}", "total", width, FormatJoules(report.total_joules),
                      FormatWatts(report.mean_watts));
-  out += fmt::format("  {}: {}\n", TotalProvenance(report), summed.empty() ? "no domain" : summed);
+  out += fmt::format("  {}: {}", TotalProvenance(report), summed.empty() ? "no domain" : summed);
+  if (!report.total_complete) out += "  " + TotalCompleteness(report);
+  out += "\n";
   if (report.total_attributable_joules) {
     out += fmt::format(
         "  {:<{}} {:>12} {:>11}  total minus idle baseline power x duration ({})\n", "attributable",
@@ -189,7 +252,11 @@ nlohmann::json EnergyReportToJson(const sampling::EnergyReport& report) {
         {"peak_watts", d.peak_watts},
         {"samples", d.samples},
         {"in_total", d.in_total},
+        {"unmeasured_s", d.unmeasured_s},
+        {"gaps", GapsJson(d.gaps)},
+        {"excluded_from_total", d.excluded_from_total},
     };
+    if (d.lost_at_s) j["lost_at_s"] = *d.lost_at_s;
     if (d.baseline_watts) j["baseline_watts"] = *d.baseline_watts;
     if (d.attributable_joules) j["attributable_joules"] = *d.attributable_joules;
     domains.push_back(std::move(j));
@@ -206,6 +273,9 @@ nlohmann::json EnergyReportToJson(const sampling::EnergyReport& report) {
       {"any_modelled", report.any_modelled},
       {"warnings", report.warnings},
       {"domains", std::move(domains)},
+      {"total_complete", report.total_complete},
+      {"excluded_domains", report.excluded_domains},
+      {"partial_domains", report.partial_domains},
   };
   if (report.total_attributable_joules) {
     j["total_attributable_joules"] = *report.total_attributable_joules;
@@ -219,11 +289,14 @@ nlohmann::json EnergyReportToJson(const sampling::EnergyReport& report) {
         {"component_domains", w.component_domains},
         {"component_joules", w.component_joules},
         {"unsubtracted_domains", w.unsubtracted_domains},
-        {"rest_joules", w.rest_joules},
-        {"rest_mean_watts", w.rest_mean_watts},
+        {"rest_joules", std::isfinite(w.rest_joules) ? nlohmann::json(w.rest_joules) : nullptr},
+        {"rest_mean_watts",
+         std::isfinite(w.rest_mean_watts) ? nlohmann::json(w.rest_mean_watts) : nullptr},
         {"rest_provenance", RestOfSystemDescription(w)},
     };
-    if (w.rest_attributable_joules) split["rest_attributable_joules"] = *w.rest_attributable_joules;
+    if (w.rest_attributable_joules && std::isfinite(*w.rest_attributable_joules)) {
+      split["rest_attributable_joules"] = *w.rest_attributable_joules;
+    }
     j["whole_system"] = std::move(split);
   }
   return j;
@@ -235,13 +308,31 @@ void WriteTimelineCsv(const sampling::Timeline& timeline, std::ostream& out) {
     out << ',' << CsvField(d.name + " J") << ',' << CsvField(d.name + " W");
   }
   out << '\n';
+  // Each domain's gaps, so that a sample interval inside one has an empty power field: the
+  // power there is not measured.
+  std::vector<std::vector<const sampling::TimelineGap*>> gaps(timeline.domains.size());
+  for (const auto& g : timeline.gaps) {
+    for (std::size_t d = 0; d < timeline.domains.size(); ++d) {
+      if (timeline.domains[d].name == g.domain) gaps[d].push_back(&g);
+    }
+  }
+  std::vector<std::size_t> next_gap(timeline.domains.size(), 0);
   for (std::size_t i = 0; i < timeline.time_s.size(); ++i) {
-    out << fmt::format("{:.6f}", timeline.time_s[i]);
+    const double t = timeline.time_s[i];
+    out << fmt::format("{:.6f}", t);
     for (std::size_t d = 0; d < timeline.domains.size(); ++d) {
       const double joules = timeline.joules[d][i];
+      auto& k = next_gap[d];
+      while (k < gaps[d].size() && gaps[d][k]->end_s < t && !gaps[d][k]->lost) ++k;
+      const bool in_gap = i > 0 && k < gaps[d].size() && gaps[d][k]->begin_s < t &&
+                          (gaps[d][k]->lost || t <= gaps[d][k]->end_s);
+      if (in_gap) {
+        out << fmt::format(",{:.6f},", joules);
+        continue;
+      }
       double watts = 0;
       if (i > 0) {
-        const double dt = timeline.time_s[i] - timeline.time_s[i - 1];
+        const double dt = t - timeline.time_s[i - 1];
         if (dt > 0) watts = (joules - timeline.joules[d][i - 1]) / dt;
       }
       out << fmt::format(",{:.6f},{:.3f}", joules, watts);

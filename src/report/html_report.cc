@@ -58,7 +58,13 @@ std::string PowerChart(const std::vector<run::RunRecord>& runs, std::size_t max_
   for (const auto& r : runs) {
     const auto& t = r.timeline;
     for (std::size_t d = 0; d < t.domains.size() && d < t.joules.size(); ++d) {
-      auto [x, y] = DownsamplePower(t.time_s, t.joules[d], max_points);
+      std::vector<std::pair<double, double>> gaps;
+      for (const auto& g : t.gaps) {
+        if (g.domain != t.domains[d].name) continue;
+        const double end = g.lost && !t.time_s.empty() ? t.time_s.back() : g.end_s;
+        gaps.emplace_back(g.begin_s, end);
+      }
+      auto [x, y] = DownsamplePower(t.time_s, t.joules[d], max_points, gaps);
       ChartSeries s;
       s.name = (runs.size() > 1 ? RunLabel(r) + ": " : "") + t.domains[d].name + " (" +
                std::string(energy::ProvenanceKindName(t.domains[d].provenance.kind)) + ")";
@@ -83,6 +89,24 @@ std::string PowerChart(const std::vector<run::RunRecord>& runs, std::size_t max_
     if (const auto* m = FindReport(r, "measurement")) {
       chart.bands.push_back(
           {m->begin_s, m->end_s, prefix + "steady-state measurement", "band-measurement"});
+    }
+    // Gaps: spans in which a domain has no measurement; its line is broken there. Many short
+    // gaps of one domain are drawn as the span from the first to the last of them.
+    constexpr std::size_t kGapBandsPerRun = 24;
+    const std::size_t shown = std::min(t.gaps.size(), kGapBandsPerRun);
+    for (std::size_t i = 0; i < shown; ++i) {
+      const auto& g = t.gaps[i];
+      if (t.time_s.empty() || g.begin_s >= t.time_s.back()) break;
+      const double end = g.lost ? t.time_s.back() : std::min(g.end_s, t.time_s.back());
+      std::string label =
+          fmt::format("{}{} {}: {}", prefix, g.lost ? "lost" : "gap", g.domain, g.reason);
+      if (i + 1 == shown && t.gaps.size() > shown) {
+        label = fmt::format("{}{} more gaps to {}", prefix, t.gaps.size() - shown + 1,
+                            FormatDuration(t.gaps.back().end_s));
+        chart.bands.push_back({g.begin_s, t.gaps.back().end_s, label, "band-gap"});
+        break;
+      }
+      chart.bands.push_back({g.begin_s, end, label, "band-gap"});
     }
   }
   return RenderLineChart(chart);
@@ -121,7 +145,7 @@ std::string EnergyChart(const std::vector<run::RunRecord>& runs) {
           if (d.in_total) bar.segments.push_back({d.domain.name, d.joules});
         }
       }
-      bar.annotation = FormatJoules(e.total_joules);
+      bar.annotation = FormatJoules(e.total_joules) + (e.total_complete ? "" : " (incomplete)");
       chart.bars.push_back(std::move(bar));
     }
   }
@@ -517,7 +541,7 @@ figure.chart{margin:16px 0}figcaption{font-weight:600;margin-bottom:4px}
 svg{max-width:100%;height:auto;background:#fff}
 .grid{stroke:#eee}.axis{stroke:#888}.tick{font-size:11px;fill:#555}.label{font-size:12px;fill:#333}
 .line{fill:none;stroke-width:1.6}.line.dashed{stroke-dasharray:5 3}
-.band{opacity:.35}.band-warmup{fill:#f6c48f}.band-measurement{fill:#9fd5a6}.band-baseline{fill:#c9c9c9}
+.band{opacity:.35}.band-warmup{fill:#f6c48f}.band-measurement{fill:#9fd5a6}.band-baseline{fill:#c9c9c9}.band-gap{fill:#e06666}
 .band-label{font-size:10.5px;fill:#444}.reference{stroke:#c00;stroke-dasharray:6 4}
 .value{font-size:11px;fill:#222}
 ul.legend{list-style:none;padding:0;margin:4px 0;display:flex;flex-wrap:wrap;gap:4px 14px;font-size:12px}
@@ -552,19 +576,49 @@ constexpr const char* kScript = R"js(
 }  // namespace
 
 std::pair<std::vector<double>, std::vector<double>> DownsamplePower(
-    const std::vector<double>& time_s, const std::vector<double>& joules, std::size_t max_points) {
+    const std::vector<double>& time_s, const std::vector<double>& joules, std::size_t max_points,
+    std::vector<std::pair<double, double>> gaps) {
   std::vector<double> x, y;
-  std::size_t n = std::min(time_s.size(), joules.size());
+  const std::size_t n = std::min(time_s.size(), joules.size());
   if (n < 2 || max_points == 0) return {x, y};
-  std::size_t step = std::max<std::size_t>(1, (n - 1 + max_points - 1) / max_points);
-  x.reserve((n - 1) / step + 1);
-  y.reserve((n - 1) / step + 1);
-  for (std::size_t i = 0; i + 1 < n; i += step) {
-    std::size_t j = std::min(i + step, n - 1);
-    double dt = time_s[j] - time_s[i];
-    double dj = joules[j] - joules[i];
+  // in_gap[i]: the interval from sample i-1 to sample i overlaps a gap.
+  std::sort(gaps.begin(), gaps.end());
+  std::vector<char> in_gap(n, 0);
+  std::size_t good = n - 1;
+  if (!gaps.empty()) {
+    std::size_t first = 0;
+    for (std::size_t i = 1; i < n; ++i) {
+      while (first < gaps.size() && gaps[first].second <= time_s[i - 1]) ++first;
+      for (std::size_t k = first; k < gaps.size() && gaps[k].first < time_s[i]; ++k) {
+        if (gaps[k].second > time_s[i - 1]) {
+          in_gap[i] = 1;
+          --good;
+          break;
+        }
+      }
+    }
+  }
+  const std::size_t step = std::max<std::size_t>(1, (good + max_points - 1) / max_points);
+  x.reserve(good / step + 2 * gaps.size() + 2);
+  y.reserve(good / step + 2 * gaps.size() + 2);
+  std::size_t i = 0;
+  while (i + 1 < n) {
+    if (in_gap[i + 1]) {
+      // One break per gap: NaN ends the line, and it starts again after the gap.
+      if (!y.empty() && !std::isnan(y.back())) {
+        x.push_back(time_s[i]);
+        y.push_back(NAN);
+      }
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j + 1 < n && !in_gap[j + 1] && j - i < step) ++j;
+    const double dt = time_s[j] - time_s[i];
+    const double dj = joules[j] - joules[i];
     x.push_back((time_s[i] + time_s[j]) / 2);
     y.push_back(dt > 0 && std::isfinite(dj) ? dj / dt : NAN);
+    i = j;
   }
   return {x, y};
 }

@@ -201,6 +201,22 @@ RunComparison CompareRuns(const std::vector<run::RunRecord>& runs) {
           fmt::format("run {} is INVALID (see 'joulebench runs show {}')", r.id, r.id));
     }
   }
+  // A sensor that failed mid-run: that run's energy total leaves out or holds only part of a
+  // domain (docs/reliability.md).
+  for (const auto& r : runs) {
+    const sampling::EnergyReport* e = MeasurementReport(r);
+    if (e == nullptr || e->total_complete) continue;
+    std::string what;
+    for (const auto& name : e->excluded_domains) {
+      what += (what.empty() ? "" : ", ") + name + " (lost)";
+    }
+    for (const auto& name : e->partial_domains) {
+      what += (what.empty() ? "" : ", ") + name + " (measured over part of the window)";
+    }
+    c.flags.push_back(
+        fmt::format("run {}'s energy total is incomplete: {}; its energy figures are a lower bound",
+                    r.id, what));
+  }
   return c;
 }
 

@@ -95,7 +95,7 @@ nlohmann::json RunListJson(const std::vector<store::RunSummary>& runs) {
   return out;
 }
 
-std::string FormatRunDetails(const run::RunRecord& r) {
+std::string FormatRunDetails(const run::RunRecord& r, std::optional<std::size_t> samples) {
   std::string out;
   out += fmt::format("Run {}  {}  \"{}\"\n", r.id, r.kind, Shorten(r.name, 200));
   out += fmt::format("  status   {}{}\n", run::RunStatusName(r.status),
@@ -130,19 +130,24 @@ std::string FormatRunDetails(const run::RunRecord& r) {
     out += fmt::format("Energy: window \"{}\"  {} .. {}  ({})\n", e.name, FormatDuration(e.begin_s),
                        FormatDuration(e.end_s), FormatDuration(e.duration_s));
     for (const auto& d : e.domains) {
-      out += fmt::format("  {:<24} {:>10} {:>10} {}{}  [{}]\n", d.domain.name,
+      const std::string coverage = CoverageNote(d, e.duration_s);
+      out += fmt::format("  {:<24} {:>10} {:>10} {}{}  [{}]{}\n", d.domain.name,
                          FormatJoules(d.joules), FormatWatts(d.mean_watts),
                          d.attributable_joules
                              ? fmt::format(" attributable {}", FormatJoules(*d.attributable_joules))
                              : "",
-                         d.in_total ? "" : " (inside its parent, not added)",
-                         d.domain.provenance.Describe());
+                         d.excluded_from_total ? " (lost, not added)"
+                         : d.in_total          ? ""
+                                               : " (inside its parent, not added)",
+                         d.domain.provenance.Describe(), coverage.empty() ? "" : " " + coverage);
     }
     if (e.whole_system) {
       const auto& w = *e.whole_system;
+      const bool known = std::isfinite(w.rest_joules);
       out += fmt::format(
-          "  {:<24} {:>10} {:>10} {}{}  [{}]\n", "rest of system", FormatJoules(w.rest_joules),
-          FormatWatts(w.rest_mean_watts),
+          "  {:<24} {:>10} {:>10} {}{}  [{}]\n", "rest of system",
+          known ? FormatJoules(w.rest_joules) : "n/a",
+          known ? FormatWatts(w.rest_mean_watts) : "n/a",
           w.rest_attributable_joules
               ? fmt::format(" attributable {}", FormatJoules(*w.rest_attributable_joules))
               : "",
@@ -159,6 +164,7 @@ std::string FormatRunDetails(const run::RunRecord& r) {
                                      e.whole_system->whole_machine ? "machine" : "platform",
                                      Joined(e.whole_system->whole_domains))
                        : "");
+    if (!e.total_complete) out += fmt::format("  {:<24} {}\n", "", TotalCompleteness(e));
     for (const auto& w : e.warnings) out += fmt::format("  warning: {}\n", w);
   }
   if (!r.metrics.empty()) {
@@ -187,8 +193,23 @@ std::string FormatRunDetails(const run::RunRecord& r) {
   out += FormatNodeTable(r);
   if (!r.tune_probes.empty()) out += "Tune probes\n" + FormatTuneSummary(r);
   out += fmt::format("Timeline: {} samples of {} domains; {} windows; {} latency buckets\n",
-                     r.timeline.time_s.size(), r.timeline.domains.size(), r.windows.size(),
+                     samples.value_or(r.timeline.time_s.size()), r.timeline.domains.size(),
+                     r.windows.size(),
                      r.latency_histogram.size());
+  // Gaps: spans in which a domain has no measurement (the first ones, then a count).
+  constexpr std::size_t kGapsShown = 20;
+  for (std::size_t i = 0; i < r.timeline.gaps.size() && i < kGapsShown; ++i) {
+    const auto& g = r.timeline.gaps[i];
+    out += fmt::format(
+        "  gap in {}: {} to {}{}: {}{}\n", g.domain, FormatDuration(g.begin_s),
+        g.lost ? "the end" : FormatDuration(g.end_s), g.open && !g.lost ? " (still open)" : "",
+        g.reason,
+        g.bridged ? " (energy measured by the counter across it)" : " (energy not measured)");
+  }
+  if (r.timeline.gaps.size() > kGapsShown) {
+    out += fmt::format("  ... and {} more gaps ('runs export' has them all)\n",
+                       r.timeline.gaps.size() - kGapsShown);
+  }
   for (const auto& w : r.warnings) out += fmt::format("warning: {}\n", w);
   return out;
 }
@@ -254,6 +275,12 @@ std::string RunCsv(const run::RunRecord& r) {
                            n.cpu_joules ? CsvNumber(*n.cpu_joules) : "");
       }
     }
+  }
+  out += "# timeline_gaps\ndomain,begin_s,end_s,reason,bridged,lost,open\n";
+  for (const auto& g : r.timeline.gaps) {
+    out += fmt::format("{},{},{},{},{},{},{}\n", CsvField(g.domain), CsvNumber(g.begin_s),
+                       CsvNumber(g.end_s), CsvField(g.reason), g.bridged ? 1 : 0, g.lost ? 1 : 0,
+                       g.open ? 1 : 0);
   }
   out += "# timeline\ntime_s";
   for (const auto& d : r.timeline.domains) out += "," + CsvField(d.name + " (J)");

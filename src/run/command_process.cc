@@ -90,7 +90,13 @@ int CommandProcess::Start(const std::string& program, const std::vector<std::str
   sigset_t empty_mask;
   sigemptyset(&empty_mask);
   posix_spawnattr_setsigmask(&attr, &empty_mask);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+  // joulebench ignores SIGXFSZ (a full file is an error it reports); the command gets the
+  // default back.
+  sigset_t default_signals;
+  sigemptyset(&default_signals);
+  sigaddset(&default_signals, SIGXFSZ);
+  posix_spawnattr_setsigdefault(&attr, &default_signals);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t pid = 0;
   const int rc = posix_spawn(&pid, program.c_str(), nullptr, &attr, args.data(), environ);
   posix_spawnattr_destroy(&attr);

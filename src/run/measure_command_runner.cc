@@ -127,7 +127,8 @@ MeasureCommandResult MeasureCommand(const MeasureCommandOptions& options) {
   result.exit_code = exit.exit_code;
   result.terminating_signal = exit.terminating_signal;
   if (const int sig = command.interrupted_by(); sig != 0) result.interrupted_by = sig;
-  result.timeline = meter.Snapshot();
+  result.timeline =
+      options.keep_timeline ? meter.Snapshot() : meter.SnapshotFrom(meter.sample_count());
   result.warnings = meter.TakeWarnings();
   if (options.observer != nullptr) observer.OnEnd(MeasureRecord(options, result));
   return result;

@@ -26,6 +26,10 @@ struct MeasureCommandOptions {
   // the run "incomplete".
   RunObserver* observer = nullptr;
   std::string name;                 // the run's label in the store (default: the command line)
+  // result.timeline holds every sample (a copy of the meter's). False: only its domains, start
+  // time and gaps, so that a long run (a day at 10 ms is 8.64 M samples) is not held twice;
+  // a storing observer gets the samples from the meter as they come either way.
+  bool keep_timeline = true;
   nlohmann::json fingerprint = nlohmann::json::object();  // machine and build, for the record
 };
 

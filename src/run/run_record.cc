@@ -163,7 +163,8 @@ json ToJson(const energy::DomainInfo& d) {
               {"update_period_s", Number(d.update_period_s)},
               {"min_window_s", Number(d.min_window_s)},
               {"note", d.note},
-              {"whole_machine", d.whole_machine}};
+              {"whole_machine", d.whole_machine},
+              {"counts_through_gaps", d.counts_through_gaps}};
 }
 
 namespace {
@@ -194,7 +195,45 @@ energy::DomainInfo DomainInfoFromJsonAt(const json& j, std::string_view path) {
   d.min_window_s = GetDouble(j, "min_window_s", path);
   d.note = GetString(j, "note", path);
   d.whole_machine = GetBool(j, "whole_machine", path);
+  // Written since gaps are recorded; older domains were counters that count through gaps.
+  if (const json* v = Field(j, "counts_through_gaps"); v != nullptr && !v->is_null()) {
+    d.counts_through_gaps = GetBool(j, "counts_through_gaps", path);
+  }
   return d;
+}
+
+json GapToJson(const sampling::TimelineGap& g) {
+  return json{{"domain", g.domain}, {"begin_s", Number(g.begin_s)}, {"end_s", Number(g.end_s)},
+              {"reason", g.reason}, {"bridged", g.bridged},         {"lost", g.lost},
+              {"open", g.open}};
+}
+
+sampling::TimelineGap GapFromJson(const json& j, std::string_view path) {
+  RequireObject(j, path);
+  sampling::TimelineGap g;
+  g.domain = GetString(j, "domain", path);
+  g.begin_s = GetDouble(j, "begin_s", path);
+  g.end_s = GetDouble(j, "end_s", path);
+  g.reason = GetString(j, "reason", path);
+  g.bridged = GetBool(j, "bridged", path);
+  g.lost = GetBool(j, "lost", path);
+  g.open = GetBool(j, "open", path);
+  return g;
+}
+
+json GapsToJson(const std::vector<sampling::TimelineGap>& gaps) {
+  json out = json::array();
+  for (const auto& g : gaps) out.push_back(GapToJson(g));
+  return out;
+}
+
+std::vector<sampling::TimelineGap> GapsFromJson(const json& object, std::string_view path) {
+  std::vector<sampling::TimelineGap> out;
+  const json& array = GetArray(object, "gaps", path);
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    out.push_back(GapFromJson(array[i], fmt::format("{}.gaps[{}]", path, i)));
+  }
+  return out;
 }
 
 }  // namespace
@@ -211,9 +250,14 @@ json ToJson(const sampling::DomainEnergy& d) {
          {"samples", d.samples},
          {"baseline_watts", nullptr},
          {"attributable_joules", nullptr},
-         {"in_total", d.in_total}};
+         {"in_total", d.in_total},
+         {"unmeasured_s", Number(d.unmeasured_s)},
+         {"gaps", GapsToJson(d.gaps)},
+         {"lost_at_s", nullptr},
+         {"excluded_from_total", d.excluded_from_total}};
   if (d.baseline_watts) j["baseline_watts"] = Number(*d.baseline_watts);
   if (d.attributable_joules) j["attributable_joules"] = Number(*d.attributable_joules);
+  if (d.lost_at_s) j["lost_at_s"] = Number(*d.lost_at_s);
   return j;
 }
 
@@ -239,6 +283,12 @@ sampling::DomainEnergy DomainEnergyFromJson(const json& j, std::string_view path
   d.baseline_watts = GetOptionalDouble(j, "baseline_watts", path);
   d.attributable_joules = GetOptionalDouble(j, "attributable_joules", path);
   d.in_total = GetBool(j, "in_total", path);
+  // Written since gaps are recorded; older reports had no unmeasured time.
+  d.unmeasured_s = GetDouble(j, "unmeasured_s", path, 0);
+  if (std::isnan(d.unmeasured_s)) d.unmeasured_s = 0;
+  d.gaps = GapsFromJson(j, path);
+  d.lost_at_s = GetOptionalDouble(j, "lost_at_s", path);
+  d.excluded_from_total = GetBool(j, "excluded_from_total", path);
   return d;
 }
 
@@ -293,6 +343,12 @@ sampling::EnergyReport EnergyReportFromJsonAt(const json& j, std::string_view pa
   if (const json* w = Field(j, "whole_system"); w != nullptr && !w->is_null()) {
     r.whole_system = WholeSystemSplitFromJson(*w, fmt::format("{}.whole_system", path));
   }
+  // Written since gaps are recorded; older totals were complete.
+  r.excluded_domains = GetStrings(j, "excluded_domains", path);
+  r.partial_domains = GetStrings(j, "partial_domains", path);
+  if (const json* v = Field(j, "total_complete"); v != nullptr && !v->is_null()) {
+    r.total_complete = GetBool(j, "total_complete", path);
+  }
   return r;
 }
 
@@ -306,7 +362,8 @@ json ToJson(const sampling::Timeline& t) {
   return json{{"start_unix_s", Number(t.start_unix_s)},
               {"domains", std::move(domains)},
               {"time_s", Doubles(t.time_s)},
-              {"joules", std::move(joules)}};
+              {"joules", std::move(joules)},
+              {"gaps", GapsToJson(t.gaps)}};
 }
 
 namespace {
@@ -333,6 +390,7 @@ sampling::Timeline TimelineFromJsonAt(const json& j, std::string_view path) {
                                         t.time_s.size()));
     }
   }
+  t.gaps = GapsFromJson(j, path);
   return t;
 }
 
@@ -544,7 +602,10 @@ nlohmann::json ToJson(const sampling::EnergyReport& report) {
          {"total_domains", report.total_domains},
          {"warnings", report.warnings},
          {"any_modelled", report.any_modelled},
-         {"whole_system", nullptr}};
+         {"whole_system", nullptr},
+         {"total_complete", report.total_complete},
+         {"excluded_domains", report.excluded_domains},
+         {"partial_domains", report.partial_domains}};
   if (report.total_attributable_joules) {
     j["total_attributable_joules"] = Number(*report.total_attributable_joules);
   }

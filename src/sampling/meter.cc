@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <condition_variable>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <set>
@@ -30,6 +31,14 @@ constexpr double kMinUpdatesPerWindow = 3;
 // sensors' noise and their different refresh times).
 constexpr double kRestToleranceJoules = 1.0;
 constexpr double kRestToleranceFraction = 0.02;
+// A domain that fails more often than this keeps its gaps in memory and in the store no
+// longer one by one: later gaps extend its last one (which then also covers the good samples
+// between them, so that the report errs on the side of "not measured").
+constexpr std::size_t kMaxGapsPerDomain = 1000;
+// Gaps of one domain warned one by one; later ones are only in the timeline's gaps.
+constexpr std::size_t kGapWarningsPerDomain = 10;
+// Unmeasured time below this is rounding, not a gap.
+constexpr double kUnmeasuredToleranceS = 1e-9;
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
@@ -49,6 +58,8 @@ struct Meter::Impl {
   std::vector<energy::Reading> readings;
   std::vector<DomainIntegrator> integrators;
   std::vector<double> row;
+  std::vector<bool> failing;              // a gap is open (reads fail) for this domain
+  std::vector<std::size_t> gap_warnings;  // gap warnings given per domain
   bool started_clock = false;
   Clock::time_point t0;
   double last_warning_poll_s = -1;
@@ -60,6 +71,9 @@ struct Meter::Impl {
   std::vector<bool> read_ok;                             // per domain: the newest read succeeded
   std::vector<std::uint64_t> failed_reads;               // per domain
   std::vector<std::pair<double, std::string>> warnings;  // (time_s, text)
+  // Gaps per domain, closed and open (open ones have open=true; their end is the latest
+  // sample), in order of their begin.
+  std::vector<std::vector<TimelineGap>> gaps;
   std::size_t warnings_taken = 0;
   std::map<std::string, double> baseline_watts;
   std::map<WindowId, std::pair<std::string, double>> open_windows;  // name, begin_s
@@ -100,6 +114,9 @@ struct Meter::Impl {
     row.resize(domains.size());
     read_ok.assign(domains.size(), false);
     failed_reads.assign(domains.size(), 0);
+    failing.assign(domains.size(), false);
+    gap_warnings.assign(domains.size(), 0);
+    gaps.resize(domains.size());
     for (const auto& d : domains) integrators.emplace_back(d);
     timeline = TimelineStore(domains.size());
   }
@@ -159,6 +176,22 @@ struct Meter::Impl {
     if (r.total_attributable_joules) {
       split.rest_attributable_joules = whole_attributable - components_attributable;
     }
+    // Whole and components measured over different spans: their difference means nothing.
+    bool partial = false;
+    for (const auto& e : r.domains) {
+      const bool in_split =
+          wholes.contains(e.domain.name) ||
+          std::find(split.component_domains.begin(), split.component_domains.end(),
+                    e.domain.name) != split.component_domains.end();
+      if (in_split && e.unmeasured_s > 0) partial = true;
+    }
+    if (partial) {
+      split.rest_joules = std::numeric_limits<double>::quiet_NaN();
+      split.rest_mean_watts = std::numeric_limits<double>::quiet_NaN();
+      if (split.rest_attributable_joules) {
+        split.rest_attributable_joules = std::numeric_limits<double>::quiet_NaN();
+      }
+    }
     return split;
   }
 
@@ -169,6 +202,118 @@ struct Meter::Impl {
       std::lock_guard lock(data_mutex);
       for (auto& text : texts) warnings.emplace_back(t_s, std::move(text));
     }
+  }
+
+  // Appends a gap to domain d's list (data_mutex held), or extends its last one when the
+  // domain has failed too often to keep each.
+  void PushGapLocked(std::size_t d, TimelineGap gap) {
+    auto& list = gaps[d];
+    if (list.size() < kMaxGapsPerDomain) {
+      list.push_back(std::move(gap));
+      return;
+    }
+    TimelineGap& last = list.back();
+    last.end_s = gap.end_s;
+    last.bridged = false;
+    last.lost = gap.lost;
+    last.open = gap.open;
+    last.reason = fmt::format(
+        "this domain had more than {} gaps: this one also covers the later ones and the "
+        "samples between them; latest: {}",
+        kMaxGapsPerDomain, gap.reason);
+  }
+
+  // A failed read: opens a gap from the domain's last good sample, or marks the open one lost.
+  void NoteFailedRead(std::size_t d, double t_s, const energy::Reading& reading) {
+    integrators[d].Add(t_s, reading);
+    std::lock_guard lock(data_mutex);
+    if (failing[d]) {
+      TimelineGap& open = gaps[d].back();
+      if (reading.lost && !open.lost) {
+        open.lost = true;
+        open.reason =
+            fmt::format("lost: {}", reading.problem ? reading.problem : "no reason given");
+        warnings.emplace_back(t_s, LostWarning(d, open));
+      }
+      return;
+    }
+    failing[d] = true;
+    TimelineGap gap;
+    gap.domain = domains[d].name;
+    gap.begin_s = integrators[d].has_reading() ? integrators[d].last_good_s() : t_s;
+    gap.end_s = t_s;
+    gap.open = true;
+    gap.lost = reading.lost;
+    gap.reason = fmt::format("{}: {}", reading.lost ? "lost" : "read failed",
+                             reading.problem ? reading.problem : "no reason given");
+    if (gap.lost) warnings.emplace_back(t_s, LostWarning(d, gap));
+    PushGapLocked(d, std::move(gap));
+  }
+
+  // Warns about a gap of domain d (data_mutex held), up to kGapWarningsPerDomain times.
+  void WarnGapLocked(std::size_t d, double t_s, std::string text) {
+    const std::size_t n = ++gap_warnings[d];
+    if (n > kGapWarningsPerDomain) return;
+    if (n == kGapWarningsPerDomain) {
+      text += fmt::format(
+          "; {} has failed {} times: its later gaps are not warned one by one "
+          "(the run's timeline lists them)",
+          domains[d].name, n);
+    }
+    warnings.emplace_back(t_s, std::move(text));
+  }
+
+  std::string LostWarning(std::size_t d, const TimelineGap& gap) const {
+    return fmt::format(
+        "{}: {} at {} after the meter started; the other domains go on, and totals of windows "
+        "from then on leave this domain out",
+        domains[d].name, gap.reason, FormatDuration(gap.begin_s));
+  }
+
+  // The first good read after failed ones: the open gap ends here.
+  void CloseGap(std::size_t d, double t_s, const IntegrationEvent& event) {
+    std::lock_guard lock(data_mutex);
+    failing[d] = false;
+    TimelineGap& gap = gaps[d].back();
+    gap.end_s = t_s;
+    gap.open = false;
+    gap.lost = false;
+    gap.bridged = !event.dropped;
+    if (event.implausible_jump) {
+      gap.reason += fmt::format("; then the counter went back {}, more than a wrap allows",
+                                FormatJoules(event.jump_joules));
+    } else if (event.extra_wraps > 0) {
+      gap.reason += fmt::format("; the counter may have wrapped {} more time(s) meanwhile",
+                                event.extra_wraps);
+    }
+    WarnGapLocked(d, t_s,
+                  fmt::format("{}: no reading from {} to {} ({}); {}", domains[d].name,
+                              FormatDuration(gap.begin_s), FormatDuration(t_s), gap.reason,
+                              gap.bridged ? "its counter measured the energy across that span"
+                                          : "that span's energy is not measured and not counted"));
+  }
+
+  // A good read whose interval is not counted although no read failed (a counter fault).
+  void AddDroppedInterval(std::size_t d, double t_s, const IntegrationEvent& event) {
+    TimelineGap gap;
+    gap.domain = domains[d].name;
+    gap.begin_s = event.dropped_from_s;
+    gap.end_s = t_s;
+    if (event.implausible_jump) {
+      gap.reason = fmt::format("counter fault: it went back {}, more than a wrap allows (range {})",
+                               FormatJoules(event.jump_joules),
+                               FormatJoules(domains[d].counter_range_joules));
+    } else if (event.counter_reset) {
+      gap.reason = "counter fault: it went backwards (driver reset?)";
+    } else {
+      gap.reason = "not counted";
+    }
+    std::lock_guard lock(data_mutex);
+    WarnGapLocked(d, t_s,
+                  fmt::format("{}: {}; the {} from {} to {} is a gap: not counted", domains[d].name,
+                              gap.reason, FormatDuration(t_s - gap.begin_s),
+                              FormatDuration(gap.begin_s), FormatDuration(t_s)));
+    PushGapLocked(d, std::move(gap));
   }
 
   void TakeSample(bool force_warning_poll) {
@@ -187,8 +332,19 @@ struct Meter::Impl {
     const Clock::time_point after = Clock::now();
     const double t_s = Seconds(before - t0) + 0.5 * Seconds(after - before);
     for (std::size_t d = 0; d < domains.size(); ++d) {
-      const IntegrationEvent event = integrators[d].Add(t_s, readings[d]);
-      if (event.extra_wraps > 0) [[unlikely]] {
+      const energy::Reading& reading = readings[d];
+      if (!reading.ok) [[unlikely]] {
+        NoteFailedRead(d, t_s, reading);
+        row[d] = integrators[d].joules();
+        continue;
+      }
+      const IntegrationEvent event = integrators[d].Add(t_s, reading);
+      if (failing[d]) [[unlikely]] {
+        CloseGap(d, t_s, event);
+      } else if (event.dropped) [[unlikely]] {
+        AddDroppedInterval(d, t_s, event);
+      }
+      if (event.extra_wraps > 0 && !event.dropped) [[unlikely]] {
         std::lock_guard lock(data_mutex);
         warnings.emplace_back(
             t_s, fmt::format("{}: no sample for {}; its counter (range {}) probably wrapped {} "
@@ -197,11 +353,6 @@ struct Meter::Impl {
                              domains[d].name, FormatDuration(event.gap_s),
                              FormatJoules(domains[d].counter_range_joules), event.extra_wraps,
                              FormatWatts(event.assumed_watts)));
-      } else if (event.counter_reset) [[unlikely]] {
-        std::lock_guard lock(data_mutex);
-        warnings.emplace_back(t_s, fmt::format("{}: the counter went backwards (driver reset?); "
-                                               "that interval is not counted",
-                                               domains[d].name));
       }
       row[d] = integrators[d].joules();
     }
@@ -211,6 +362,8 @@ struct Meter::Impl {
       for (std::size_t d = 0; d < domains.size(); ++d) {
         read_ok[d] = readings[d].ok;
         if (!readings[d].ok) ++failed_reads[d];
+        if (failing[d]) [[unlikely]]
+          gaps[d].back().end_s = t_s;
       }
       if (options.keep.count() > 0) timeline.DropBefore(t_s - Seconds(options.keep));
     }
@@ -267,6 +420,63 @@ struct Meter::Impl {
     return timeline.size() == 0 ? 0 : timeline.time_s(timeline.size() - 1);
   }
 
+  // For each domain: whether the total would add it if it is not lost itself, i.e. none of
+  // its containers is measured and not lost. The total leaves a lost domain out and counts
+  // the domains inside it instead.
+  std::vector<bool> WouldCount(const std::vector<bool>& lost) const {
+    std::map<std::string, std::size_t> index_of;
+    for (std::size_t d = 0; d < domains.size(); ++d) index_of.emplace(domains[d].name, d);
+    std::vector<bool> out(domains.size(), true);
+    for (std::size_t d = 0; d < domains.size(); ++d) {
+      std::string parent = domains[d].parent;
+      for (std::size_t depth = 0; !parent.empty() && depth < domains.size(); ++depth) {
+        const auto it = index_of.find(parent);
+        if (it == index_of.end()) break;
+        if (!lost[it->second]) {
+          out[d] = false;
+          break;
+        }
+        parent = domains[it->second].parent;
+      }
+    }
+    return out;
+  }
+
+  // Domains lost for good so far (data_mutex held).
+  std::vector<bool> LostNowLocked() const {
+    std::vector<bool> lost(domains.size(), false);
+    for (std::size_t d = 0; d < domains.size(); ++d) {
+      lost[d] = !gaps[d].empty() && gaps[d].back().lost;
+    }
+    return lost;
+  }
+
+  // What the report's total leaves out or holds only in part, one line each.
+  static void AddGapWarnings(EnergyReport& r, const std::string& label) {
+    for (const auto& e : r.domains) {
+      if (e.excluded_from_total) {
+        r.warnings.push_back(fmt::format(
+            "{}: the total leaves out {}: lost at {} ({}); the {} it measured before are shown "
+            "on its line only",
+            label, e.domain.name, FormatDuration(e.lost_at_s.value_or(r.begin_s)),
+            e.gaps.empty() ? "sensor lost" : e.gaps.back().reason, FormatJoules(e.joules)));
+      } else if (e.in_total && e.unmeasured_s > 0) {
+        r.warnings.push_back(fmt::format(
+            "{}: the total is a lower bound: {} was measured over {} of {} ({} gap{}: {}); its "
+            "energy over the rest is not counted, not interpolated",
+            label, e.domain.name, FormatDuration(r.duration_s - e.unmeasured_s),
+            FormatDuration(r.duration_s), e.gaps.size(), e.gaps.size() == 1 ? "" : "s",
+            e.gaps.empty() ? "" : e.gaps.front().reason));
+      }
+    }
+    if (r.whole_system && std::isnan(r.whole_system->rest_joules)) {
+      r.warnings.push_back(
+          fmt::format("{}: the rest of the system is not computed: a domain of the whole or of its "
+                      "components was not measured over the whole window",
+                      label));
+    }
+  }
+
   // Builds a report for [begin_s, end_s]; data_mutex must be held.
   EnergyReport ReportLocked(double begin_s, double end_s, std::string name) const {
     EnergyReport r;
@@ -294,12 +504,50 @@ struct Meter::Impl {
     const double interval_s = Seconds(options.interval);
 
     const bool have_baseline = !baseline_watts.empty();
-    double total_attributable = 0;
+    // Gaps first: they decide each domain's edges, unmeasured time and whether it is lost.
+    std::vector<bool> lost(domains.size(), false);
     for (std::size_t d = 0; d < domains.size(); ++d) {
       DomainEnergy e;
       e.domain = domains[d];
-      e.joules = timeline.JoulesAt(d, end_s) - timeline.JoulesAt(d, begin_s);
-      e.mean_watts = duration > 0 ? e.joules / duration : 0;
+      double joules_begin = timeline.JoulesAt(d, begin_s);
+      double joules_end = timeline.JoulesAt(d, end_s);
+      for (const auto& g : gaps[d]) {
+        if (g.begin_s >= end_s || g.end_s <= begin_s) {
+          if (g.lost && g.begin_s < end_s) {  // lost before the window and never back
+            lost[d] = true;
+            e.lost_at_s = g.begin_s;
+            e.unmeasured_s = duration;
+            TimelineGap clipped = g;
+            clipped.begin_s = begin_s;
+            clipped.end_s = end_s;
+            e.gaps.push_back(std::move(clipped));
+          }
+          continue;
+        }
+        // An edge inside a gap takes the value on the far side of it, so that a window never
+        // gets part of a gap's energy by interpolation.
+        if (g.begin_s < begin_s) joules_begin = timeline.JoulesAt(d, g.end_s);
+        if (g.end_s > end_s) joules_end = timeline.JoulesAt(d, g.begin_s);
+        const bool inside = g.begin_s >= begin_s && g.end_s <= end_s;
+        if (!(g.bridged && inside)) {
+          e.unmeasured_s += std::min(end_s, g.end_s) - std::max(begin_s, g.begin_s);
+        }
+        if (g.lost) {
+          lost[d] = true;
+          e.lost_at_s = g.begin_s;
+          // Lost for good: unmeasured to the end of the window, whatever the latest sample.
+          e.unmeasured_s += end_s - std::min(end_s, g.end_s);
+        }
+        TimelineGap clipped = g;
+        clipped.begin_s = std::max(begin_s, g.begin_s);
+        clipped.end_s = g.lost ? end_s : std::min(end_s, g.end_s);
+        e.gaps.push_back(std::move(clipped));
+      }
+      e.unmeasured_s = std::min(e.unmeasured_s, duration);
+      if (e.unmeasured_s < kUnmeasuredToleranceS) e.unmeasured_s = 0;
+      e.joules = std::max(0.0, joules_end - joules_begin);
+      const double measured_s = duration - e.unmeasured_s;
+      e.mean_watts = measured_s > 0 ? e.joules / measured_s : 0;
       e.samples = samples;
       const double min_dt = std::max(0.5 * interval_s, domains[d].update_period_s);
       std::size_t anchor = after_begin == n ? timeline.first() : after_begin;
@@ -316,22 +564,32 @@ struct Meter::Impl {
         const auto it = baseline_watts.find(domains[d].name);
         const double watts = it == baseline_watts.end() ? 0 : it->second;
         e.baseline_watts = watts;
-        e.attributable_joules = e.joules - watts * duration;
-      }
-      e.in_total = in_total[d];
-      if (e.in_total) {
-        r.total_joules += e.joules;
-        if (e.attributable_joules) total_attributable += *e.attributable_joules;
-        r.total_domains.push_back(domains[d].name);
-        if (domains[d].provenance.kind == energy::ProvenanceKind::kModelled) r.any_modelled = true;
+        e.attributable_joules = e.joules - watts * measured_s;
       }
       r.domains.push_back(std::move(e));
     }
+    const std::vector<bool> would_count_all = WouldCount(lost);
+    double total_attributable = 0;
+    for (std::size_t d = 0; d < domains.size(); ++d) {
+      DomainEnergy& e = r.domains[d];
+      const bool would_count = would_count_all[d];
+      e.in_total = would_count && !lost[d];
+      e.excluded_from_total = would_count && lost[d];
+      if (e.excluded_from_total) r.excluded_domains.push_back(domains[d].name);
+      if (!e.in_total) continue;
+      if (e.unmeasured_s > 0) r.partial_domains.push_back(domains[d].name);
+      r.total_joules += e.joules;
+      if (e.attributable_joules) total_attributable += *e.attributable_joules;
+      r.total_domains.push_back(domains[d].name);
+      if (domains[d].provenance.kind == energy::ProvenanceKind::kModelled) r.any_modelled = true;
+    }
+    r.total_complete = r.excluded_domains.empty() && r.partial_domains.empty();
     if (have_baseline) r.total_attributable_joules = total_attributable;
     r.mean_watts = duration > 0 ? r.total_joules / duration : 0;
     r.whole_system = SplitLocked(r);
 
     const std::string label = r.name.empty() ? "window" : fmt::format("window '{}'", r.name);
+    AddGapWarnings(r, label);
     if (r.whole_system && r.whole_system->rest_joules <
                               -std::max(kRestToleranceJoules,
                                         kRestToleranceFraction * r.whole_system->whole_joules)) {
@@ -501,8 +759,12 @@ double Meter::RecentTotalWatts(std::chrono::nanoseconds span) const {
   const double begin = std::max(tl.time_s(tl.first()), end - Seconds(span));
   if (end <= begin) return 0;
   double joules = 0;
+  // A lost domain gives no power: the domains inside it count instead (as in the reports).
+  const std::vector<bool> lost = impl_->LostNowLocked();
+  const bool any_lost = std::find(lost.begin(), lost.end(), true) != lost.end();
+  const std::vector<bool> counted = any_lost ? impl_->WouldCount(lost) : impl_->in_total;
   for (std::size_t d = 0; d < impl_->domains.size(); ++d) {
-    if (impl_->in_total[d]) joules += tl.JoulesAt(d, end) - tl.JoulesAt(d, begin);
+    if (counted[d] && !lost[d]) joules += tl.JoulesAt(d, end) - tl.JoulesAt(d, begin);
   }
   return joules / (end - begin);
 }
@@ -524,6 +786,9 @@ Timeline Meter::SnapshotFrom(std::size_t first_sample) const {
     t.time_s.push_back(tl.time_s(i));
     for (std::size_t d = 0; d < impl_->domains.size(); ++d) t.joules[d].push_back(tl.joules(i, d));
   }
+  for (const auto& list : impl_->gaps) t.gaps.insert(t.gaps.end(), list.begin(), list.end());
+  std::stable_sort(t.gaps.begin(), t.gaps.end(),
+                   [](const auto& a, const auto& b) { return a.begin_s < b.begin_s; });
   return t;
 }
 

@@ -292,6 +292,7 @@ std::string RunStore::Save(const run::RunRecord& record) {
     InsertSampleChunk(*db_, id, first, std::span<const double>(t.time_s.data() + first, count),
                       joules);
   }
+  if (!t.gaps.empty()) ReplaceGaps(*db_, id, t.gaps);
   SetStatus(*db_, id, record.status, record.end_unix_s);
   tx.Commit();
   return std::to_string(id);
@@ -345,6 +346,11 @@ std::vector<RunSummary> RunStore::List(const ListFilter& filter) {
 }
 
 run::RunRecord RunStore::Load(std::string_view id_text, bool allow_running) {
+  return Load(id_text, LoadOptions{.allow_running = allow_running});
+}
+
+run::RunRecord RunStore::Load(std::string_view id_text, const LoadOptions& options) {
+  const bool allow_running = options.allow_running;
   std::int64_t id = ParseRunId(id_text);
   // One read transaction: a snapshot even while the run's writer commits more samples.
   db_->Exec("BEGIN");
@@ -353,13 +359,19 @@ run::RunRecord RunStore::Load(std::string_view id_text, bool allow_running) {
     if (row.status == run::RunStatus::kRunning && !allow_running) {
       throw InputError(InProgressMessage(id, row.owner));
     }
-    run::RunRecord record = ReadRun(*db_, id);
+    run::RunRecord record = ReadRun(*db_, id, options.max_timeline_samples);
     db_->Exec("COMMIT");
     return record;
   } catch (...) {
     db_->Exec("ROLLBACK");
     throw;
   }
+}
+
+std::size_t RunStore::SampleCount(std::string_view id_text) {
+  const std::int64_t id = ParseRunId(id_text);
+  ReadRunRow(*db_, id);  // InputError for a run that is not stored
+  return StoredSampleCount(*db_, id);
 }
 
 bool RunStore::Contains(std::string_view id_text) {
@@ -384,7 +396,8 @@ void RunStore::Delete(const std::vector<std::string>& ids) {
   }
   for (std::int64_t id : parsed) {
     for (std::string_view table : {"sample_chunks", "energy_reports", "windows", "metrics",
-                                   "power_curve", "peak_probes", "tune_probes"}) {
+                                   "power_curve", "peak_probes", "run_nodes",
+                                   "tune_probes", "timeline_gaps"}) {
       db_->Prepare(fmt::format("DELETE FROM {} WHERE run_id = ?1", table)).Bind(1, id).Run();
     }
     db_->Prepare("DELETE FROM runs WHERE id = ?1").Bind(1, id).Run();

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <bit>
 #include <charconv>
 #include <cmath>
@@ -263,6 +264,25 @@ void SetStatus(Database& db, std::int64_t run_id, run::RunStatus status, double 
   s.Run();
 }
 
+void ReplaceGaps(Database& db, std::int64_t run_id,
+                 const std::vector<sampling::TimelineGap>& gaps) {
+  db.Prepare("DELETE FROM timeline_gaps WHERE run_id = ?1").Bind(1, run_id).Run();
+  Statement s = db.Prepare(
+      "INSERT INTO timeline_gaps (run_id, seq, domain, begin_s, end_s, reason, bridged, lost, "
+      "open) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  for (std::size_t i = 0; i < gaps.size(); ++i) {
+    const auto& g = gaps[i];
+    s.Bind(1, run_id).Bind(2, static_cast<std::int64_t>(i)).Bind(3, std::string_view(g.domain));
+    BindNumber(s, 4, g.begin_s);
+    BindNumber(s, 5, g.end_s);
+    s.Bind(6, std::string_view(g.reason));
+    s.Bind(7, std::int64_t{g.bridged ? 1 : 0})
+        .Bind(8, std::int64_t{g.lost ? 1 : 0})
+        .Bind(9, std::int64_t{g.open ? 1 : 0});
+    s.Run();
+  }
+}
+
 std::size_t StoredSampleCount(Database& db, std::int64_t run_id) {
   Statement s =
       db.Prepare("SELECT COALESCE(SUM(sample_count), 0) FROM sample_chunks WHERE run_id = ?1");
@@ -293,7 +313,7 @@ RunRow ReadRunRow(Database& db, std::int64_t id) {
   return row;
 }
 
-run::RunRecord ReadRun(Database& db, std::int64_t id) {
+run::RunRecord ReadRun(Database& db, std::int64_t id, std::size_t max_samples) {
   RunRow row = ReadRunRow(db, id);
   run::RunRecord r;
   r.id = std::to_string(id);
@@ -345,15 +365,46 @@ run::RunRecord ReadRun(Database& db, std::int64_t id) {
     }
   }
   {
+    Statement s = db.Prepare(
+        "SELECT domain, begin_s, end_s, reason, bridged, lost, open FROM timeline_gaps "
+        "WHERE run_id = ?1 ORDER BY seq");
+    s.Bind(1, id);
+    while (s.Step()) {
+      sampling::TimelineGap g;
+      g.domain = s.Text(0);
+      g.begin_s = NanIfNull(s, 1);
+      g.end_s = NanIfNull(s, 2);
+      g.reason = s.Text(3);
+      g.bridged = s.Int(4) != 0;
+      g.lost = s.Int(5) != 0;
+      g.open = s.Int(6) != 0;
+      r.timeline.gaps.push_back(std::move(g));
+    }
+  }
+  {
     std::size_t domain_count = r.timeline.domains.size();
     r.timeline.joules.assign(domain_count, {});
     std::size_t total = StoredSampleCount(db, id);
-    r.timeline.time_s.reserve(total);
-    for (auto& series : r.timeline.joules) series.reserve(total);
+    // Decimation keeps every step-th sample, the last one and the samples at gap edges: the
+    // energy between kept samples stays exact (the joules are cumulative).
+    const std::size_t step =
+        max_samples > 0 && total > max_samples ? (total + max_samples - 1) / max_samples : 1;
+    std::vector<double> edges;
+    if (step > 1) {
+      for (const auto& g : r.timeline.gaps) {
+        edges.push_back(g.begin_s);
+        edges.push_back(g.end_s);
+      }
+      std::sort(edges.begin(), edges.end());
+    }
+    const std::size_t kept = total / step + 1 + edges.size();
+    r.timeline.time_s.reserve(kept);
+    for (auto& series : r.timeline.joules) series.reserve(kept);
     Statement s = db.Prepare(
         "SELECT sample_count, time_s, joules FROM sample_chunks WHERE run_id = ?1 "
         "ORDER BY first_index");
     s.Bind(1, id);
+    std::size_t index = 0;
     while (s.Step()) {
       auto count = static_cast<std::size_t>(s.Int(0));
       auto times = s.Blob(1);
@@ -363,14 +414,32 @@ run::RunRecord ReadRun(Database& db, std::int64_t id) {
         throw RuntimeError(fmt::format(
             "run {}: a stored chunk of samples has the wrong size; the database is damaged", id));
       }
-      std::size_t old = r.timeline.time_s.size();
-      r.timeline.time_s.resize(old + count);
-      std::memcpy(r.timeline.time_s.data() + old, times.data(), times.size());
-      for (std::size_t d = 0; d < domain_count; ++d) {
-        auto& series = r.timeline.joules[d];
-        series.resize(old + count);
-        std::memcpy(series.data() + old, joules.data() + d * count * sizeof(double),
-                    count * sizeof(double));
+      if (step == 1) {
+        std::size_t old = r.timeline.time_s.size();
+        r.timeline.time_s.resize(old + count);
+        std::memcpy(r.timeline.time_s.data() + old, times.data(), times.size());
+        for (std::size_t d = 0; d < domain_count; ++d) {
+          auto& series = r.timeline.joules[d];
+          series.resize(old + count);
+          std::memcpy(series.data() + old, joules.data() + d * count * sizeof(double),
+                      count * sizeof(double));
+        }
+        index += count;
+        continue;
+      }
+      for (std::size_t i = 0; i < count; ++i, ++index) {
+        double t = 0;
+        std::memcpy(&t, times.data() + i * sizeof(double), sizeof(double));
+        if (index % step != 0 && index + 1 != total &&
+            !std::binary_search(edges.begin(), edges.end(), t)) {
+          continue;
+        }
+        r.timeline.time_s.push_back(t);
+        for (std::size_t d = 0; d < domain_count; ++d) {
+          double j = 0;
+          std::memcpy(&j, joules.data() + (d * count + i) * sizeof(double), sizeof(double));
+          r.timeline.joules[d].push_back(j);
+        }
       }
     }
   }

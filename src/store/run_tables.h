@@ -31,6 +31,8 @@ void SetStatus(Database& db, std::int64_t run_id, run::RunStatus status, double 
 // The probes of a tune run (tune_probe_tables.cc); ReplaceResults and ReadRun call these.
 void InsertTuneProbes(Database& db, std::int64_t run_id, const std::vector<run::TuneProbe>& probes);
 std::vector<run::TuneProbe> ReadTuneProbes(Database& db, std::int64_t run_id);
+// Replaces the run's timeline gaps (a timeline's gaps only grow, and an open one's end moves).
+void ReplaceGaps(Database& db, std::int64_t run_id, const std::vector<sampling::TimelineGap>& gaps);
 
 struct RunRow {
   std::int64_t id = 0;
@@ -40,7 +42,10 @@ struct RunRow {
 };
 // Throws InputError when `id` is not a stored run (the message says how to list runs).
 RunRow ReadRunRow(Database& db, std::int64_t id);
-run::RunRecord ReadRun(Database& db, std::int64_t id);
+// The whole run. max_samples > 0: a timeline longer than that is decimated while it is read
+// (every k-th sample, the last one and the samples at gap edges: energies between the kept
+// samples are exact), so that a day at 10 ms never sits in memory whole.
+run::RunRecord ReadRun(Database& db, std::int64_t id, std::size_t max_samples = 0);
 std::size_t StoredSampleCount(Database& db, std::int64_t run_id);
 
 // Effective status of a stored status and its owner.

@@ -106,13 +106,35 @@ void RunWriter::AppendSamples(const sampling::Timeline& timeline) {
   bool adopt_domains = domains_.empty() && samples_stored_ == 0 && !timeline.domains.empty();
   const auto& domains = adopt_domains ? timeline.domains : domains_;
   NewSamples tail = Tail(timeline, domains, samples_stored_, id_);
-  if (tail.time_s.empty() && !adopt_domains) return;
+  if (tail.time_s.empty() && !adopt_domains && timeline.gaps.empty()) return;
   Transaction tx(*db_);
   if (adopt_domains) SetTimelineDomains(*db_, run_id_, timeline.domains, timeline.start_unix_s);
   if (!tail.time_s.empty())
     InsertSampleChunk(*db_, run_id_, samples_stored_, tail.time_s, tail.joules);
+  if (!timeline.gaps.empty()) ReplaceGaps(*db_, run_id_, timeline.gaps);
   tx.Commit();
   if (adopt_domains) SetDomains(timeline.domains);
+  samples_stored_ += tail.time_s.size();
+}
+
+void RunWriter::AppendTail(const sampling::Timeline& tail) {
+  if (tail.time_s.empty() && tail.gaps.empty()) return;
+  if (tail.joules.size() != domains_.size()) {
+    throw InputError(fmt::format("run {}: {} series of samples for {} domains", id_,
+                                 tail.joules.size(), domains_.size()));
+  }
+  std::vector<std::span<const double>> spans;
+  for (const auto& series : tail.joules) {
+    if (series.size() != tail.time_s.size()) {
+      throw InputError(fmt::format("run {}: a domain has {} samples for {} time stamps", id_,
+                                   series.size(), tail.time_s.size()));
+    }
+    spans.emplace_back(series);
+  }
+  Transaction tx(*db_);
+  if (!tail.time_s.empty()) InsertSampleChunk(*db_, run_id_, samples_stored_, tail.time_s, spans);
+  if (!tail.gaps.empty()) ReplaceGaps(*db_, run_id_, tail.gaps);
+  tx.Commit();
   samples_stored_ += tail.time_s.size();
 }
 
@@ -128,6 +150,7 @@ void RunWriter::Sync(const run::RunRecord& record) {
   std::size_t windows = ReplaceResults(*db_, run_id_, record, windows_stored_);
   if (!tail.time_s.empty())
     InsertSampleChunk(*db_, run_id_, samples_stored_, tail.time_s, tail.joules);
+  if (!record.timeline.gaps.empty()) ReplaceGaps(*db_, run_id_, record.timeline.gaps);
   tx.Commit();
   if (adopt_domains) SetDomains(record.timeline.domains);
   samples_stored_ += tail.time_s.size();
@@ -146,6 +169,7 @@ void RunWriter::Finish(const run::RunRecord& record, run::RunStatus status) {
   std::size_t windows = ReplaceResults(*db_, run_id_, record, windows_stored_);
   if (!tail.time_s.empty())
     InsertSampleChunk(*db_, run_id_, samples_stored_, tail.time_s, tail.joules);
+  if (!record.timeline.gaps.empty()) ReplaceGaps(*db_, run_id_, record.timeline.gaps);
   SetStatus(*db_, run_id_, status, record.end_unix_s > 0 ? record.end_unix_s : NowUnixSeconds());
   tx.Commit();
   if (adopt_domains) SetDomains(record.timeline.domains);

@@ -130,8 +130,26 @@ CREATE TABLE tune_probes (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<std::string_view, 5> kMigrations = {kMigration1, kMigration2, kMigration3,
-                                                         kMigration4, kMigration5};
+// Version 6: gaps in a run's timeline, one row per gap of one domain: a span without a
+// measurement of that domain (failed reads, a counter fault, a lost sensor). bridged: its
+// counter measured the energy across it; lost: the domain never came back; open: the gap had
+// not ended when it was stored (its end is the latest sample then).
+constexpr std::string_view kMigration6 = R"sql(
+CREATE TABLE timeline_gaps (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  domain TEXT NOT NULL,
+  begin_s REAL, end_s REAL,
+  reason TEXT NOT NULL DEFAULT '',
+  bridged INTEGER NOT NULL DEFAULT 0,
+  lost INTEGER NOT NULL DEFAULT 0,
+  open INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<std::string_view, 6> kMigrations = {
+    kMigration1, kMigration2, kMigration3, kMigration4, kMigration5, kMigration6};
 
 int PragmaInt(Database& db, std::string_view pragma) {
   Statement s = db.Prepare(fmt::format("PRAGMA {}", pragma));

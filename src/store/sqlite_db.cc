@@ -1,6 +1,11 @@
 #include "store/sqlite_db.h"
 
 #include <fmt/format.h>
+#include <sys/resource.h>
+#include <sys/statvfs.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "joulebench/error.h"
 
@@ -10,6 +15,44 @@ namespace {
 // Other processes may hold the write lock for a transaction (one batch of samples); waiting
 // this long covers a busy machine without hanging forever on a stuck writer.
 constexpr int kBusyTimeoutMs = static_cast<int>(Database::kBusyTimeout.count());
+
+std::string Bytes(double bytes) {
+  if (bytes >= 1e6) return fmt::format("{:.1f} MB", bytes / 1e6);
+  if (bytes >= 1e3) return fmt::format("{:.1f} kB", bytes / 1e3);
+  return fmt::format("{:.0f} bytes", bytes);
+}
+
+// Why writing the database failed, in the system's words: SQLite keeps the errno of the
+// failing call only sometimes (a failed COMMIT often reports none), so the usual causes are
+// also looked for: a full file system, the file-size limit (ulimit -f), a read-only mount.
+// Returns ": <cause>" or "".
+std::string WriteFailureCause(const std::filesystem::path& path, int os_error) {
+  if (os_error != 0) return fmt::format(": {}", std::strerror(os_error));
+  const std::filesystem::path dir = path.parent_path().empty() ? "." : path.parent_path();
+  struct statvfs fs {};
+  if (statvfs(dir.c_str(), &fs) == 0) {
+    if (fs.f_flag & ST_RDONLY) return fmt::format(": {}", std::strerror(EROFS));
+    // Less than a few pages free: SQLite could not add a frame to its log.
+    const double free_bytes = static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize);
+    if (free_bytes < 64 * 1024) {
+      return fmt::format(": {} ({} free)", std::strerror(ENOSPC),
+                         Bytes(free_bytes));
+    }
+  }
+  rlimit limit{};
+  if (getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+      std::error_code ec;
+      const auto size = std::filesystem::file_size(path.string() + suffix, ec);
+      if (!ec && size + 64 * 1024 > limit.rlim_cur) {
+        return fmt::format(": {} (the file-size limit, ulimit -f, is {})", std::strerror(EFBIG),
+                           Bytes(static_cast<double>(limit.rlim_cur)));
+      }
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 Database::Database(const std::filesystem::path& path, bool create) : path_(path) {
@@ -33,6 +76,10 @@ Database::~Database() { sqlite3_close_v2(db_); }
 void Database::Fail(int rc, std::string_view what) const {
   std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
   int primary = rc & 0xff;
+  if (primary == SQLITE_IOERR || primary == SQLITE_FULL || primary == SQLITE_CANTOPEN ||
+      primary == SQLITE_READONLY) {
+    message += WriteFailureCause(path_, db_ ? sqlite3_system_errno(db_) : 0);
+  }
   if (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT) {
     throw EnvironmentError(fmt::format(
         "database {}: not a readable SQLite database ({}); it was left untouched - move it "
@@ -57,7 +104,11 @@ void Database::Fail(int rc, std::string_view what) const {
 void Database::Exec(std::string_view sql) {
   std::string text(sql);
   int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr);
-  if (rc != SQLITE_OK) Fail(rc, "running SQL");
+  if (rc != SQLITE_OK) {
+    Fail(rc, text.rfind("COMMIT", 0) == 0  ? "committing a transaction"
+             : text.rfind("BEGIN", 0) == 0 ? "starting a transaction"
+                                           : "running SQL");
+  }
 }
 
 Statement Database::Prepare(std::string_view sql) {

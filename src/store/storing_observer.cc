@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 
@@ -57,8 +58,19 @@ void StoringObserver::FlushSamplesLocked() {
   Guarded([&] {
     if (meter_ == nullptr || writer_->finished()) return;
     const sampling::Timeline fresh = meter_->SnapshotFrom(writer_->samples_stored());
-    if (fresh.time_s.empty() || fresh.domains.size() != meter_->domains().size()) return;
-    writer_->AppendSamples(fresh.time_s, fresh.joules);
+    if (fresh.domains.size() != meter_->domains().size()) return;
+    // Gaps are rewritten only when they changed (a new one, or an open one that grew).
+    const bool gaps_changed =
+        fresh.gaps.size() != gaps_stored_ ||
+        (!fresh.gaps.empty() && !fresh.time_s.empty() &&
+         std::any_of(fresh.gaps.begin(), fresh.gaps.end(), [](const auto& g) { return g.open; }));
+    if (fresh.time_s.empty() && !gaps_changed) return;
+    if (gaps_changed) {
+      writer_->AppendTail(fresh);
+      gaps_stored_ = fresh.gaps.size();
+    } else {
+      writer_->AppendSamples(fresh.time_s, fresh.joules);
+    }
   });
 }
 
@@ -121,6 +133,14 @@ void StoringObserver::OnEnd(const run::RunRecord& record) {
         record.status == run::RunStatus::kRunning ? run::RunStatus::kComplete : record.status;
     writer_->Finish(WithoutTimelineLocked(record), status);
   });
+  if (error_ && writer_ && !writer_->finished()) {
+    // Storing failed part-way (disk full, read-only file): try to say so in the run's row, a
+    // small write that may fail too; its dead writer makes it read as incomplete anyway.
+    try {
+      writer_->Finish(run::RunStatus::kIncomplete);
+    } catch (const std::exception&) {
+    }
+  }
 }
 
 void StoringObserver::StopFlusher() {
@@ -149,8 +169,12 @@ std::string StoringObserver::StoredLine() const {
                        error_.value_or("the run did not begin"));
   }
   if (error_) {
-    return fmt::format("stored partly as run {} in {} (storing failed: {})", run_id_,
-                       store_.path().string(), *error_);
+    const std::size_t kept = writer_ ? writer_->samples_stored() : 0;
+    return fmt::format(
+        "run {} is stored only in part in {}: storing stopped when {}; the run and its {} "
+        "sample{} committed before are kept and it reads as incomplete (the measurement itself "
+        "is complete on the terminal)",
+        run_id_, store_.path().string(), *error_, kept, kept == 1 ? "" : "s");
   }
   return fmt::format("stored as run {} in {}", run_id_, store_.path().string());
 }

@@ -255,7 +255,26 @@ TEST(NvmlSource, ReadFailureIsNotOkAndWarnedOnceWithTheFix) {
   EXPECT_TRUE(Contains(warnings[0], "GPU is lost (NVML_ERROR_GPU_IS_LOST)")) << warnings[0];
   EXPECT_TRUE(Contains(warnings[0], "nvidia-smi -r")) << warnings[0];
   EXPECT_TRUE(result.source->TakeWarnings().empty());
-  // Recovery: readings are ok again.
+  // A lost GPU stays lost until it is reset: it is not asked again, and says why.
+  EXPECT_TRUE(r[0].lost);
+  ASSERT_NE(r[0].problem, nullptr);
+  EXPECT_TRUE(Contains(r[0].problem, "NVML_ERROR_GPU_IS_LOST")) << r[0].problem;
+  fake.Set(kHopper);
+  r = ReadAll(*result.source);
+  EXPECT_FALSE(r[0].ok);
+  EXPECT_TRUE(r[0].lost);
+}
+
+TEST(NvmlSource, TransientReadFailureRecoversAndSaysWhy) {
+  FakeNvml fake(kHopper);
+  auto result = ProbeNvml(fake.Options());
+  ASSERT_EQ(result.status, ProbeStatus::kAvailable) << result.reason;
+  fake.Set(std::string(kHopper) + "gpu0.energy_error=999\n");
+  auto r = ReadAll(*result.source);
+  EXPECT_FALSE(r[0].ok);
+  EXPECT_FALSE(r[0].lost);
+  ASSERT_NE(r[0].problem, nullptr);
+  EXPECT_STREQ(r[0].problem, "Unknown Error");  // nvmlErrorString's own words
   fake.Set(kHopper);
   r = ReadAll(*result.source);
   EXPECT_TRUE(r[0].ok);

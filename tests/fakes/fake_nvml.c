@@ -21,6 +21,10 @@
  * The limit a caller sets (nvmlDeviceSetPowerManagementLimit) stays set until nvmlInit and is
  * logged as "set_limit gpu<i> <mW>"; before any set, the configured limit is limit_mw.
  *
+ * $JOULEBENCH_FAKE_NVML_LOST_AFTER=<n> (or <gpu>:<n> for one GPU): after n power or energy
+ * calls on a GPU (the probe's included), every later one returns NVML_ERROR_GPU_IS_LOST (15),
+ * as a GPU that fell off the bus does.
+ *
  * Compiled a second time as fake_nvml_old.c with FAKE_NVML_OLD defined: an NVML from before
  * the _v2 entry points, nvmlDeviceGetArchitecture and the energy counter.
  */
@@ -52,6 +56,7 @@ struct FakeGpu {
   /* Kept across re-reads of the control file: what a caller set. */
   unsigned int set_limit_mw;
   int limit_was_set;
+  unsigned long long reading_calls; /* power and energy calls, for LOST_AFTER */
 };
 
 static struct {
@@ -172,6 +177,24 @@ static struct FakeGpu* Gpu(nvmlDevice_t device) {
 
 /* Reference counted as NVML's own: a second nvmlInit (two users in one process) keeps the
  * state; the last nvmlShutdown ends it. */
+/* Counts a power or energy call on `g`; true when $JOULEBENCH_FAKE_NVML_LOST_AFTER says the GPU
+ * is lost by now. */
+static int LostNow(struct FakeGpu* g) {
+  ++g->reading_calls;
+  const char* spec = getenv("JOULEBENCH_FAKE_NVML_LOST_AFTER");
+  if (!spec || !*spec) return 0;
+  const char* colon = strchr(spec, ':');
+  unsigned long long after = 0;
+  if (colon) {
+    const long which = strtol(spec, NULL, 10);
+    if (which < 0 || which >= FAKE_MAX_GPUS || &g_fake.gpu[which] != g) return 0;
+    after = strtoull(colon + 1, NULL, 10);
+  } else {
+    after = strtoull(spec, NULL, 10);
+  }
+  return g->reading_calls > after;
+}
+
 static int InitImpl(void) {
   if (g_fake.initialised > 0) {
     ++g_fake.initialised;
@@ -254,6 +277,7 @@ int nvmlDeviceGetPowerUsage(nvmlDevice_t device, unsigned int* power) {
   struct FakeGpu* g = Gpu(device);
   if (!g_fake.initialised) return 1;
   if (!g || !power) return 2;
+  if (LostNow(g)) return 15;
   if (g->power_error) return g->power_error;
   *power = g->power_mw;
   return 0;
@@ -279,6 +303,7 @@ int nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t device, unsigned long long*
   struct FakeGpu* g = Gpu(device);
   if (!g_fake.initialised) return 1;
   if (!g || !energy) return 2;
+  if (LostNow(g)) return 15;
   if (g->energy_error) return g->energy_error;
   *energy = g->energy_mj + g->energy_step_mj * g->energy_calls;
   ++g->energy_calls;

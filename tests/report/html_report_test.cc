@@ -170,5 +170,41 @@ TEST(DownsamplePower, KeepsEnergyPerBucketAndCapsThePoints) {
   EXPECT_EQ(x_all.size(), 10000u);  // one point per interval when they fit
 }
 
+TEST(DownsamplePower, BreaksTheLineAtAGapAndDrawsNothingInsideIt) {
+  std::vector<double> t, j;
+  double joules = 0;
+  for (int i = 0; i <= 1000; ++i) {
+    t.push_back(0.01 * i);
+    // 10 W, except that the series is flat over the gap from 4 s to 6 s (not measured).
+    if (i > 0 && !(t.back() > 4.0 && t.back() <= 6.0)) joules += 10 * 0.01;
+    j.push_back(joules);
+  }
+  auto [x, y] = DownsamplePower(t, j, 50, {{4.0, 6.0}});
+  int breaks = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (std::isnan(y[i])) {
+      ++breaks;
+      continue;
+    }
+    EXPECT_NEAR(y[i], 10.0, 1e-9) << x[i];  // never the 0 W of the flat gap
+    EXPECT_FALSE(x[i] > 4.0 && x[i] < 6.0) << x[i];
+  }
+  EXPECT_EQ(breaks, 1);
+  EXPECT_LE(x.size(), 52u);
+}
+
+TEST(HtmlReport, GapIsShadedAndNamedOnThePowerChart) {
+  run::RunRecord r = testing::SampleRunRecord(200);
+  r.timeline.gaps = {{"rapl/package-0", 0.5, 0.8, "read failed: energy_uj does not hold a number",
+                      false, false, false},
+                     {"model/network", 1.2, 1.99, "lost: the GPU is lost", false, true, true}};
+  const std::string html = RenderHtmlReport({r});
+  const std::string power = html.substr(html.find("id=\"chart-power\""));
+  EXPECT_NE(power.find("band band-gap"), std::string::npos);
+  EXPECT_NE(power.find("gap rapl/package-0: read failed: energy_uj does not hold a number"),
+            std::string::npos);
+  EXPECT_NE(power.find("lost model/network: lost: the GPU is lost"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace joulebench::report

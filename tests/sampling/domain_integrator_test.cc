@@ -76,8 +76,75 @@ TEST(DomainIntegrator, CounterWithoutRangeThatGoesBackwardsDropsThatInterval) {
   i.Add(0.1, At(20));
   const IntegrationEvent e = i.Add(0.2, At(5));
   EXPECT_TRUE(e.counter_reset);
+  EXPECT_TRUE(e.dropped);
   i.Add(0.3, At(8));
   EXPECT_DOUBLE_EQ(i.joules(), 13);
+}
+
+TEST(DomainIntegrator, CounterThatGoesBackMoreThanAWrapAllowsIsAFaultNotAWrap) {
+  DomainIntegrator i(Counter(262144, 50));  // RAPL-like range, at most 50 W
+  i.Add(0.0, At(100000));
+  i.Add(0.1, At(100002));  // 20 W
+  // Back by 50 kJ in 0.1 s: as a wrap it would be 212 kJ in 0.1 s, 2 MW.
+  const IntegrationEvent e = i.Add(0.2, At(50000));
+  EXPECT_TRUE(e.dropped);
+  EXPECT_TRUE(e.implausible_jump);
+  EXPECT_DOUBLE_EQ(e.jump_joules, 50002);
+  EXPECT_DOUBLE_EQ(e.dropped_from_s, 0.1);
+  EXPECT_DOUBLE_EQ(i.joules(), 2);
+  // Counting goes on from the new value.
+  i.Add(0.3, At(50003));
+  EXPECT_DOUBLE_EQ(i.joules(), 5);
+}
+
+TEST(DomainIntegrator, WrapThatFitsThePlausiblePowerIsStillAWrap) {
+  DomainIntegrator i(Counter(100, 50));
+  i.Add(0.0, At(90));
+  i.Add(0.1, At(92));                            // 20 W
+  const IntegrationEvent e = i.Add(0.2, At(1));  // 92 -> 100 == 0 -> 1: 9 J, 90 W < 2 x 50 W
+  EXPECT_FALSE(e.dropped);
+  EXPECT_DOUBLE_EQ(i.joules(), 11);
+}
+
+TEST(DomainIntegrator, GaugeAfterFailedReadsDropsTheGapInsteadOfInterpolating) {
+  energy::DomainInfo d;
+  d.signal = energy::SignalKind::kGauge;
+  DomainIntegrator i(d);
+  i.Add(0.0, At(100));
+  i.Add(1.0, At(100));  // 100 J
+  i.Add(2.0, energy::Reading{0, false});
+  const IntegrationEvent e = i.Add(5.0, At(300));
+  EXPECT_TRUE(e.dropped);
+  EXPECT_TRUE(e.after_failed_reads);
+  EXPECT_DOUBLE_EQ(e.dropped_from_s, 1.0);
+  EXPECT_DOUBLE_EQ(i.joules(), 100);  // nothing for 1 s..5 s
+  i.Add(6.0, At(300));
+  EXPECT_DOUBLE_EQ(i.joules(), 400);
+}
+
+TEST(DomainIntegrator, CounterBuiltFromPowerReadingsDoesNotBridgeFailedReads) {
+  energy::DomainInfo d = Counter(0);
+  d.counts_through_gaps = false;  // a BMC's readings integrated by joulebench
+  DomainIntegrator i(d);
+  i.Add(0.0, At(0));
+  i.Add(1.0, At(250));
+  i.Add(2.0, energy::Reading{0, false});
+  const IntegrationEvent e = i.Add(4.0, At(1000));
+  EXPECT_TRUE(e.dropped);
+  EXPECT_DOUBLE_EQ(i.joules(), 250);
+  i.Add(5.0, At(1250));
+  EXPECT_DOUBLE_EQ(i.joules(), 500);
+}
+
+TEST(DomainIntegrator, CounterThatMayHaveWrappedDuringFailedReadsIsAGapNotAnEstimate) {
+  DomainIntegrator i(Counter(100));
+  i.Add(0.0, At(0));
+  i.Add(1.0, At(50));  // 50 W
+  i.Add(2.0, energy::Reading{0, false});
+  const IntegrationEvent e = i.Add(9.0, At(60));  // 8 s at 50 W would be 4 wraps
+  EXPECT_TRUE(e.dropped);
+  EXPECT_GT(e.extra_wraps, 0);
+  EXPECT_DOUBLE_EQ(i.joules(), 50);
 }
 
 TEST(DomainIntegrator, GaugeIsIntegratedWithTrapezoids) {

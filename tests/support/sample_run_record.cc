@@ -28,6 +28,21 @@ void ExpectSameDomain(const energy::DomainInfo& e, const energy::DomainInfo& a) 
   EXPECT_EQ(e.min_window_s, a.min_window_s) << e.name;
   EXPECT_EQ(e.note, a.note) << e.name;
   EXPECT_EQ(e.whole_machine, a.whole_machine) << e.name;
+  EXPECT_EQ(e.counts_through_gaps, a.counts_through_gaps) << e.name;
+}
+
+void ExpectSameGaps(const std::vector<sampling::TimelineGap>& e,
+                    const std::vector<sampling::TimelineGap>& a, const std::string& what) {
+  ASSERT_EQ(e.size(), a.size()) << what;
+  for (std::size_t i = 0; i < e.size(); ++i) {
+    EXPECT_EQ(e[i].domain, a[i].domain) << what << " gap " << i;
+    EXPECT_EQ(e[i].begin_s, a[i].begin_s) << what << " gap " << i;
+    EXPECT_EQ(e[i].end_s, a[i].end_s) << what << " gap " << i;
+    EXPECT_EQ(e[i].reason, a[i].reason) << what << " gap " << i;
+    EXPECT_EQ(e[i].bridged, a[i].bridged) << what << " gap " << i;
+    EXPECT_EQ(e[i].lost, a[i].lost) << what << " gap " << i;
+    EXPECT_EQ(e[i].open, a[i].open) << what << " gap " << i;
+  }
 }
 
 void ExpectSameSplit(const std::optional<sampling::WholeSystemSplit>& e,
@@ -96,6 +111,13 @@ run::RunRecord SampleRunRecord(std::size_t samples) {
              "ccf-2026 coefficients (0.001 kWh/GB)", SignalKind::kGauge, ""),
   };
   r.timeline.domains[0].whole_machine = true;
+  r.timeline.domains[2].counts_through_gaps = false;
+  r.timeline.gaps = {
+      {"rapl/package-0", 0.125, 0.1875, "read failed: energy_uj does not hold a number", true,
+       false, false},
+      {"model/network", 0.25, 0.49, "lost: the GPU is lost (NVML_ERROR_GPU_IS_LOST)", false, true,
+       true},
+  };
   r.timeline.joules.assign(3, {});
   for (std::size_t i = 0; i < samples; ++i) {
     double t = 0.01 * static_cast<double>(i) + 1e-7 * static_cast<double>(i % 7);
@@ -121,8 +143,20 @@ run::RunRecord SampleRunRecord(std::size_t samples) {
       de.attributable_joules = 8.75 + static_cast<double>(d);
     }
     de.in_total = d != 1;
+    if (d == 2) {
+      de.in_total = false;
+      de.unmeasured_s = 0.2;
+      de.gaps = {r.timeline.gaps[1]};
+      de.gaps[0].end_s = 0.45;
+      de.lost_at_s = 0.25;
+      de.excluded_from_total = true;
+    }
+    if (d == 0) de.gaps = {r.timeline.gaps[0]};
     e.domains.push_back(de);
   }
+  e.excluded_domains = {"model/network"};
+  e.partial_domains = {"rapl/package-0"};
+  e.total_complete = false;
   e.total_joules = 23.0;
   e.total_attributable_joules = 17.5;
   e.mean_watts = 65.7;
@@ -148,6 +182,11 @@ run::RunRecord SampleRunRecord(std::size_t samples) {
   baseline.total_attributable_joules.reset();
   baseline.any_modelled = false;
   baseline.warnings.clear();
+  // The measurement's total is complete (runs compare as like for like); the baseline's
+  // carries the fields of a total that lost a domain, for the round trips.
+  e.excluded_domains.clear();
+  e.partial_domains.clear();
+  e.total_complete = true;
   r.energy = {baseline, e};
   for (int w = 0; w < 5; ++w) {
     r.windows.push_back(
@@ -225,7 +264,14 @@ void ExpectSameEnergyReport(const sampling::EnergyReport& e, const sampling::Ene
     EXPECT_EQ(ed.baseline_watts, ad.baseline_watts);
     EXPECT_EQ(ed.attributable_joules, ad.attributable_joules);
     EXPECT_EQ(ed.in_total, ad.in_total);
+    EXPECT_EQ(ed.unmeasured_s, ad.unmeasured_s) << ed.domain.name;
+    ExpectSameGaps(ed.gaps, ad.gaps, e.name + " " + ed.domain.name);
+    EXPECT_EQ(ed.lost_at_s, ad.lost_at_s) << ed.domain.name;
+    EXPECT_EQ(ed.excluded_from_total, ad.excluded_from_total) << ed.domain.name;
   }
+  EXPECT_EQ(e.excluded_domains, a.excluded_domains) << e.name;
+  EXPECT_EQ(e.partial_domains, a.partial_domains) << e.name;
+  EXPECT_EQ(e.total_complete, a.total_complete) << e.name;
   EXPECT_EQ(e.total_joules, a.total_joules);
   EXPECT_EQ(e.total_attributable_joules, a.total_attributable_joules);
   EXPECT_EQ(e.mean_watts, a.mean_watts);
@@ -264,6 +310,7 @@ void ExpectSameRunRecord(const run::RunRecord& e, const run::RunRecord& a) {
                        "joules[" + std::to_string(d) + "][" + std::to_string(i) + "]");
     }
   }
+  ExpectSameGaps(e.timeline.gaps, a.timeline.gaps, "timeline");
   ASSERT_EQ(e.energy.size(), a.energy.size());
   for (std::size_t i = 0; i < e.energy.size(); ++i)
     ExpectSameEnergyReport(e.energy[i], a.energy[i]);

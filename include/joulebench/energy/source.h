@@ -70,14 +70,26 @@ struct DomainInfo {
   // and the report can show "rest of system = whole - components". RAPL psys is kPlatform
   // too but covers only what the platform's PSys input feeds, so it stays false. Default false.
   bool whole_machine = false;
+  // Counters: true when the sensor keeps counting while it cannot be read (RAPL, NVML's energy
+  // counter), so that the difference across failed reads is measured energy. False for a
+  // counter joulebench builds itself from power readings (a BMC's): a span without readings
+  // then holds no measurement, and the sampler does not count it. Default true.
+  bool counts_through_gaps = true;
 };
 
 // One reading of one domain. Counters: cumulative joules as the sensor reports them (may
-// wrap at counter_range_joules). Gauges: watts. ok=false when this read failed (the sampler
-// skips it and keeps the domain's last good value).
+// wrap at counter_range_joules). Gauges: watts. ok=false when this read failed: the sampler
+// records a gap in the domain's timeline from its last good sample to the next one
+// (sampling::TimelineGap) and never interpolates energy over it.
 struct Reading {
   double value = 0;
   bool ok = false;
+  // When !ok: why, in a few words that outlive the call (a string literal or text the source
+  // keeps), e.g. "GPU is lost"; nullptr when the source gives no reason.
+  const char* problem = nullptr;
+  // When !ok: the source will not read this domain again (a GPU that fell off the bus, a
+  // powercap zone that disappeared): the domain is lost from its last good sample on.
+  bool lost = false;
 };
 
 // A source keeps its files and handles open and reads all its domains at once.

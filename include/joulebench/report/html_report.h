@@ -40,8 +40,11 @@ std::string RenderHtmlReport(const std::vector<run::RunRecord>& runs,
                              const HtmlReportOptions& options = {});
 
 // Average power between sample buckets of a cumulative-joules series: (x = bucket mid time,
-// y = watts), at most `max_points` points. Exposed for tests.
+// y = watts), at most about `max_points` points. No bucket spans one of `gaps` (begin_s,
+// end_s): the line is broken there (a NaN point) and nothing is drawn inside a gap. Exposed
+// for tests.
 std::pair<std::vector<double>, std::vector<double>> DownsamplePower(
-    const std::vector<double>& time_s, const std::vector<double>& joules, std::size_t max_points);
+    const std::vector<double>& time_s, const std::vector<double>& joules, std::size_t max_points,
+    std::vector<std::pair<double, double>> gaps = {});
 
 }  // namespace joulebench::report

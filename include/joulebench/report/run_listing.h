@@ -2,6 +2,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,11 +19,14 @@ std::string FormatRunList(const std::vector<store::RunSummary>& runs);
 nlohmann::json RunListJson(const std::vector<store::RunSummary>& runs);
 
 // Everything about one run that fits a terminal: header, machine, configuration, energy per
-// window and domain with provenance, metrics with provenance, load results, warnings.
-std::string FormatRunDetails(const run::RunRecord& record);
+// window and domain with provenance, metrics with provenance, load results, the timeline's
+// size and gaps, warnings. timeline_samples: the stored count, when `record` was loaded with
+// a decimated timeline (store::LoadOptions); else the record's own count is shown.
+std::string FormatRunDetails(const run::RunRecord& record,
+                             std::optional<std::size_t> timeline_samples = std::nullopt);
 
 // The run as CSV tables separated by "# <table>" lines: run, metrics, energy, windows,
-// power_curve, peak_probes, latency_histogram, timeline (docs/json-schema.md).
+// power_curve, peak_probes, latency_histogram, timeline_gaps, timeline (docs/json-schema.md).
 std::string RunCsv(const run::RunRecord& record);
 
 // RFC 4180 quoting: a field with a comma, quote or line break is quoted, quotes doubled.

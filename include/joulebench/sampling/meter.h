@@ -45,6 +45,24 @@ struct LiveReadings {
   std::vector<std::uint64_t> failed_reads;  // reads that failed since the meter started
 };
 
+// A span in which one domain has no measurement: its reads failed (a powercap file that
+// vanished or holds garbage, NVML returning an error, a BMC that stopped answering), its
+// counter went back by more than a wrap allows, or its sensor was lost for good. The other
+// domains go on being sampled. Over a gap that is not bridged the domain's cumulative joules
+// stay flat: its energy there is not measured, and nothing is interpolated.
+struct TimelineGap {
+  std::string domain;  // the domain's name
+  double begin_s = 0;  // its last good sample before the gap (seconds since the meter started)
+  double end_s = 0;    // its first good sample after the gap; for an open gap, the latest sample
+  std::string reason;  // e.g. "read failed: GPU is lost", "counter went back 100 kJ, ..."
+  // The sensor is a counter that kept counting through the gap (RAPL, NVML's energy counter):
+  // the energy over the gap is the counter's difference across it, a measurement, though when
+  // within the gap it was used is not known. False: the gap's energy is not counted.
+  bool bridged = false;
+  bool lost = false;  // the domain never came back: lost from begin_s on
+  bool open = false;  // the gap had not ended when the timeline was taken
+};
+
 // Energy of one domain over a window.
 struct DomainEnergy {
   energy::DomainInfo domain;
@@ -57,6 +75,15 @@ struct DomainEnergy {
   std::optional<double> baseline_watts;
   std::optional<double> attributable_joules;
   bool in_total = false;  // counted in EnergyReport::total_joules (no double counting)
+  // Seconds of the window in which this domain has no measurement (gaps overlapping it; a
+  // bridged gap counts only where it crosses an edge of the window, since its energy cannot be
+  // split at the edge). `joules` covers only the other duration_s - unmeasured_s seconds.
+  double unmeasured_s = 0;
+  std::vector<TimelineGap> gaps;    // the gaps overlapping the window, clipped to it
+  std::optional<double> lost_at_s;  // the domain was lost for good at this time (<= the end)
+  // The total would add this domain but leaves it out because it was lost (lost_at_s): its
+  // energy covers only part of the window and says nothing about the rest.
+  bool excluded_from_total = false;
 };
 
 // How the total divides when it holds a whole-system domain (component kPlatform: a BMC's
@@ -94,17 +121,29 @@ struct EnergyReport {
   std::vector<std::string> total_domains;           // names summed into the total
   std::vector<std::string> warnings;  // short window, wrapped counters, vanished zones
   bool any_modelled = false;          // some domain in the total is modelled
-  // Set when the total holds a whole-system domain with domains inside it.
+  // Set when the total holds a whole-system domain with domains inside it. When a domain of
+  // the split has unmeasured time in the window, rest_joules and rest_mean_watts are NaN.
   std::optional<WholeSystemSplit> whole_system;
+  // Domains the total leaves out because they were lost in or before the window (the domains
+  // inside them are then counted instead, when measured).
+  std::vector<std::string> excluded_domains;
+  // Domains in the total with unmeasured time in the window: the total then holds their
+  // energy over the measured part only and is a lower bound.
+  std::vector<std::string> partial_domains;
+  // False when excluded_domains or partial_domains is not empty.
+  bool total_complete = true;
 };
 
 // The stored samples: for sample i, time_s[i] (since the meter started) and, per domain d,
 // cumulative joules joules[d][i] since the first sample (wrap-corrected, gauges integrated).
+// A domain's series is flat over its gaps that are not bridged.
 struct Timeline {
   double start_unix_s = 0;
   std::vector<energy::DomainInfo> domains;
   std::vector<double> time_s;
   std::vector<std::vector<double>> joules;
+  // Every gap of every domain so far (also in a SnapshotFrom), in order of their begin.
+  std::vector<TimelineGap> gaps;
 };
 
 using WindowId = std::uint64_t;
@@ -146,10 +185,10 @@ class Meter {
   // Mean total power (non-overlapping domains) over the last `span`; for steady-state checks.
   double RecentTotalWatts(std::chrono::nanoseconds span) const;
 
-  // A copy of every sample so far (for storage and reports).
+  // A copy of every sample and gap so far (for storage and reports).
   Timeline Snapshot() const;
-  // Samples first_sample, first_sample+1, ... so far (domains and start time as Snapshot);
-  // lets a store append what is new without copying the whole timeline each time.
+  // Samples first_sample, first_sample+1, ... so far (domains, start time and every gap as
+  // Snapshot); lets a store append what is new without copying the whole timeline each time.
   Timeline SnapshotFrom(std::size_t first_sample) const;
   // Number of samples so far.
   std::size_t sample_count() const;

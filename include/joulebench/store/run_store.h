@@ -33,7 +33,7 @@ namespace joulebench::store {
 class Database;
 
 // The schema version this build writes (PRAGMA user_version).
-constexpr int kSchemaVersion = 5;
+constexpr int kSchemaVersion = 6;
 
 // The database to use: `flag` (--db PATH) when given, else $JOULEBENCH_DB, else
 // $XDG_DATA_HOME/joulebench/runs.db, else ~/.local/share/joulebench/runs.db.
@@ -69,6 +69,15 @@ struct RunSummary {
   std::size_t samples = 0;                // timeline samples stored
   std::optional<run::Metric> throughput;  // metric "throughput" when stored
   std::optional<double> mean_watts;       // of the "measurement" window (else the last window)
+};
+
+struct LoadOptions {
+  bool allow_running = false;  // load a run still being written by a live process
+  // 0: every sample. Else a longer timeline is decimated while it is read to about this many
+  // samples (every k-th, the last one and those at gap edges; the joules are cumulative, so
+  // the energy between kept samples is exact): a report of a day at 10 ms then reads its
+  // 8.64 M samples in chunks and never holds them all.
+  std::size_t max_timeline_samples = 0;
 };
 
 struct ListFilter {
@@ -107,6 +116,9 @@ class RunStore {
   // Throws InputError for an id that is not a number or not stored. A run still being
   // written by a live process is refused (InputError) unless allow_running.
   run::RunRecord Load(std::string_view id, bool allow_running = false);
+  run::RunRecord Load(std::string_view id, const LoadOptions& options);
+  // Timeline samples stored for run `id` (InputError when it is not a stored run).
+  std::size_t SampleCount(std::string_view id);
   // True when `id` is a well-formed id of a stored run (in any status).
   bool Contains(std::string_view id);
   // Deletes runs (all or none). Unknown ids and runs in progress are refused (InputError)

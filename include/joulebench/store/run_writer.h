@@ -32,13 +32,19 @@ class RunWriter {
   // domains the run began with), joules[d][i]. Throws InputError when the shapes disagree.
   void AppendSamples(std::span<const double> time_s,
                      const std::vector<std::vector<double>>& joules);
-  // Appends the samples of `timeline` that are not stored yet (index >= samples_stored()).
-  // The first call also stores the timeline's domains when the run began without any.
+  // Appends the samples of `timeline` that are not stored yet (index >= samples_stored()) and
+  // replaces the stored gaps with its gaps (when it has any). The first call also stores the
+  // timeline's domains when the run began without any.
   void AppendSamples(const sampling::Timeline& timeline);
+  // Appends every sample of `tail` (the samples from samples_stored() on, e.g.
+  // Meter::SnapshotFrom(samples_stored())) and replaces the stored gaps with its gaps (when it
+  // has any), in one transaction.
+  void AppendTail(const sampling::Timeline& tail);
 
   // Replaces the run's results (everything but the timeline and the header's start time):
   // verdict, energy reports, windows, steady state, latency histogram, power curve, peak
-  // probes, metrics, warnings, config, name; and appends the timeline samples not stored yet.
+  // probes, metrics, warnings, config, name; and appends the timeline samples not stored yet
+  // (and the timeline's gaps, when it has any).
   // Cheap to call after each measured window: only the small tables are rewritten.
   void Sync(const run::RunRecord& record);
   // Sync(record), then sets the status (complete, incomplete, failed) and the end time

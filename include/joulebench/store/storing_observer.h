@@ -51,7 +51,8 @@ class StoringObserver : public run::RunObserver {
   const std::filesystem::path& db_path() const { return store_.path(); }
   // The first storing error, if any (the run went on without storing the rest).
   std::optional<std::string> error() const;
-  // "stored as run 12 in /path/runs.db" (or why it was not stored completely).
+  // "stored as run 12 in /path/runs.db", or why it was not stored completely (with how many
+  // samples were committed before storing failed).
   std::string StoredLine() const;
 
  private:
@@ -70,6 +71,7 @@ class StoringObserver : public run::RunObserver {
   std::thread flusher_;
   const sampling::Meter* meter_ = nullptr;
   std::optional<RunWriter> writer_;
+  std::size_t gaps_stored_ = 0;
   std::string run_id_;
   std::optional<std::string> error_;
   nlohmann::json base_fingerprint_ = nlohmann::json::object();
