@@ -37,8 +37,9 @@ packages=(
 )
 if [ "$with_torch" = 1 ]; then
   # OpenBLAS must come with libtorch: without it Debian's libtorch falls back to the
-  # reference BLAS and runs about 30x slower.
-  packages+=(libtorch-dev libopenblas0-pthread python3-torch python3-numpy)
+  # reference BLAS and runs about 30x slower. libdnnl-dev: the headers of the oneDNN that
+  # Debian's libtorch runs on, for the encoders' fp32 CPU inference on its primitives.
+  packages+=(libtorch-dev libopenblas0-pthread python3-torch python3-numpy libdnnl-dev)
 fi
 if [ "$with_browser" = 1 ]; then
   packages+=(chromium)

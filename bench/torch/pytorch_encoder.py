@@ -10,10 +10,12 @@ bench_encoder_forward's BM_BertBaseEncoder, by one of two paths:
          Hugging Face's BertLayer computes them: PyTorch's per-op eager path.
 
 Usage: pytorch_encoder.py WEIGHTS THREADS BATCH SEQ [SECONDS] [fused|eager]
-Prints one JSON line: {"path", "batch", "seq", "threads", "ms_per_forward", "iterations"}.
+Prints one JSON line: {"path", "batch", "seq", "threads", "ms_per_forward",
+"cpu_ms_per_forward", "iterations", "other_processes_cpu_share"}.
 """
 import json
 import math
+import os
 import sys
 import time
 
@@ -124,6 +126,13 @@ def counting_kernel(*args, **kwargs):
 
 torch._transformer_encoder_layer_fwd = counting_kernel
 
+def machine_cpu_seconds():
+    """(busy, total) CPU seconds of the whole machine, from /proc/stat."""
+    fields = [int(v) for v in open("/proc/stat").readline().split()[1:9]]
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (sum(fields) - fields[3] - fields[4]) / ticks, sum(fields) / ticks
+
+
 torch.manual_seed(2)
 x = torch.randn(batch, seq, hidden_size)
 with torch.inference_mode():
@@ -133,11 +142,21 @@ with torch.inference_mode():
                  "the fused reference would be the slow path" % (fast_path_calls, layers))
     iterations = 0
     start = time.perf_counter()
+    cpu_start = time.process_time()
+    busy_start, total_start = machine_cpu_seconds()
     while True:
         encoder(x)
         iterations += 1
         elapsed = time.perf_counter() - start
         if elapsed >= seconds and iterations >= 3:
             break
+    cpu = time.process_time() - cpu_start
+    busy_end, total_end = machine_cpu_seconds()
+# CPU time of the whole process (every thread): on a machine that other processes load, the
+# wall time stretches but, at one thread, the CPU time per forward barely moves. The share of
+# the machine's CPU time that other processes took says how loaded it was.
+others = (busy_end - busy_start - cpu) / max(total_end - total_start, 1e-9)
 print(json.dumps({"path": path, "batch": batch, "seq": seq, "threads": threads,
-                  "ms_per_forward": elapsed / iterations * 1e3, "iterations": iterations}))
+                  "ms_per_forward": elapsed / iterations * 1e3,
+                  "cpu_ms_per_forward": cpu / iterations * 1e3, "iterations": iterations,
+                  "other_processes_cpu_share": min(max(others, 0.0), 1.0)}))

@@ -1,8 +1,12 @@
 #include "run_completer.h"
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bit>
+#include <climits>
 #include <cstdlib>
 #include <limits>
 #include <new>
@@ -18,6 +22,24 @@ struct ThreadCache {
   void* stats = nullptr;
 };
 thread_local ThreadCache t_cache;
+
+// Sleeps while *word == expected, until woken or the steady-clock deadline (-1: none).
+void FutexWaitUntil(std::atomic<std::uint32_t>* word, std::uint32_t expected,
+                    std::int64_t deadline_ns) noexcept {
+  timespec deadline{};
+  if (deadline_ns >= 0) {
+    deadline.tv_sec = static_cast<time_t>(deadline_ns / 1'000'000'000);
+    deadline.tv_nsec = static_cast<long>(deadline_ns % 1'000'000'000);
+  }
+  // FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC time (SteadyNowNs's clock).
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAIT_BITSET_PRIVATE, expected,
+          deadline_ns >= 0 ? &deadline : nullptr, nullptr, FUTEX_BITSET_MATCH_ANY);
+}
+
+void FutexWake(std::atomic<std::uint32_t>* word) noexcept {
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr,
+          nullptr, 0);
+}
 
 }  // namespace
 
@@ -126,8 +148,15 @@ void RunCompleter::Complete(std::span<const QueryResponse> responses) noexcept {
     stats.failed.store(stats.failed.load(std::memory_order_relaxed) + failed,
                        std::memory_order_relaxed);
   if (last_measured >= 0) stats.last_measured_ns.store(last_measured, std::memory_order_relaxed);
-  completed_.fetch_add(responses.size(), std::memory_order_seq_cst);
-  if (waiting_.load(std::memory_order_seq_cst)) completed_.notify_all();
+  const std::uint64_t completed =
+      completed_.fetch_add(responses.size(), std::memory_order_seq_cst) + responses.size();
+  // Wakes the waiting issuer only once its target is reached: a SUT that completes queries
+  // one by one does not wake it for each.
+  if (waiting_.load(std::memory_order_seq_cst) &&
+      completed >= wait_target_.load(std::memory_order_seq_cst)) {
+    wake_word_.fetch_add(1, std::memory_order_seq_cst);
+    FutexWake(&wake_word_);
+  }
   in_complete_.fetch_sub(1, std::memory_order_release);
 }
 
@@ -146,29 +175,22 @@ std::uint64_t RunCompleter::WaitForCompletedUntil(std::uint64_t target,
     __builtin_ia32_pause();
 #endif
   }
+  // Then sleep until the completion that reaches the target or the deadline, whichever
+  // comes first, and nothing else: an issuer that polled would preempt a SUT that uses
+  // every core (libtorch's intra-op threads, an HTTP server) hundreds of times a second.
   const bool unbounded = deadline_ns == std::numeric_limits<std::int64_t>::max();
   while (true) {
     std::uint64_t c = completed_.load(std::memory_order_seq_cst);
     if (c >= target) return c;
-    if (unbounded) {
-      waiting_.store(true, std::memory_order_seq_cst);
-      c = completed_.load(std::memory_order_seq_cst);
-      if (c >= target) {
-        waiting_.store(false, std::memory_order_relaxed);
-        return c;
-      }
-      completed_.wait(c, std::memory_order_seq_cst);
-      waiting_.store(false, std::memory_order_relaxed);
-    } else {
-      const std::int64_t now_ns = SteadyNowNs();
-      if (now_ns >= deadline_ns) return c;
-      // Polls every millisecond (or until the deadline): the caller learns of the last
-      // completion at most 1 ms late (its time is recorded by Complete(), not here), and a
-      // SUT that shares the machine's cores (an HTTP server on two cores) is not preempted
-      // 5,000 times a second by a waiting issuer.
-      std::this_thread::sleep_for(
-          std::chrono::nanoseconds(std::min<std::int64_t>(1'000'000, deadline_ns - now_ns)));
-    }
+    if (!unbounded && SteadyNowNs() >= deadline_ns) return c;
+    const std::uint32_t word = wake_word_.load(std::memory_order_seq_cst);
+    wait_target_.store(target, std::memory_order_seq_cst);
+    waiting_.store(true, std::memory_order_seq_cst);
+    // Complete() adds to completed_ before it reads waiting_; this reads completed_ after
+    // setting waiting_: one of the two sees the other, so no wake-up is lost.
+    c = completed_.load(std::memory_order_seq_cst);
+    if (c < target) FutexWaitUntil(&wake_word_, word, unbounded ? -1 : deadline_ns);
+    waiting_.store(false, std::memory_order_relaxed);
   }
 }
 

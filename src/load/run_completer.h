@@ -33,9 +33,11 @@ class RunCompleter final : public QueryCompleter {
   void Complete(std::span<const QueryResponse> responses) noexcept override;
 
   std::uint64_t completed() const noexcept { return completed_.load(std::memory_order_acquire); }
-  // Blocks until completed() >= target (spins briefly, then sleeps on a futex).
+  // Blocks until completed() >= target (spins briefly, then sleeps on a futex that only the
+  // completion reaching the target wakes).
   void WaitForCompleted(std::uint64_t target) noexcept;
   // Like WaitForCompleted, but gives up at deadline_ns (steady ns); returns completed().
+  // Sleeps in between (no polling).
   std::uint64_t WaitForCompletedUntil(std::uint64_t target, std::int64_t deadline_ns) noexcept;
 
   // Readers (any thread, while the run goes on).
@@ -99,6 +101,9 @@ class RunCompleter final : public QueryCompleter {
   std::unique_ptr<std::uint64_t[], FreeDeleter> ring_;
   std::atomic<std::uint64_t> completed_{0};
   std::atomic<bool> waiting_{false};
+  // The waiting issuer's target, and the futex word Complete() bumps when it reaches it.
+  std::atomic<std::uint64_t> wait_target_{0};
+  std::atomic<std::uint32_t> wake_word_{0};
   // Complete() calls in progress; the destructor waits for 0 so that a call that has just
   // made the last completion visible may still touch waiting_ safely.
   std::atomic<std::uint32_t> in_complete_{0};

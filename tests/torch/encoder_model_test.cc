@@ -64,38 +64,52 @@ void CompareWithPyTorch(torch_impl::EncoderModelImpl& model_ref, const ModelConf
        in_path.string(), out_path.string()});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   auto expected = LoadTensor(out_path, "out");
+  const auto hidden_before = hidden.clone();
 
   // Both ways of making Q, K and V, through both kernels of the dense layers where this
-  // libtorch has oneDNN.
+  // libtorch has oneDNN, and with oneDNN both ways of running a layer in inference: on
+  // oneDNN primitives (OneDnnEncoderLayer) or op by op through libtorch.
   std::vector<LinearKernel> kernels{LinearKernel::kBlas};
   if (ResolveLinearKernel(LinearKernel::kAuto, "cpu", ComputeDtype::kFloat32) ==
       LinearKernel::kOneDnn) {
     kernels.push_back(LinearKernel::kOneDnn);
   }
-  // One and two intra-op threads: with two, the per-head oneDNN attention spreads its
-  // (sequence, head) pairs over both.
+  // One and two intra-op threads: with two, the oneDNN attentions spread their (sequence,
+  // head) pairs over both.
   const int threads_before = IntraOpThreads();
   for (bool fused : {false, true}) {
     if (fused) model_ref.FuseForInference();
     for (LinearKernel kernel : kernels)
-      for (int threads : {1, 2}) {
-        model_ref.SetLinearKernel(kernel);
-        SetIntraOpThreads(threads);
-        const std::string variant =
-            fmt::format("{} QKV, {} kernel, {} thread(s)", fused ? "fused" : "separate",
-                        LinearKernelName(kernel), threads);
-        torch::NoGradGuard no_grad;
-        auto actual = model_ref.EncodeHidden(hidden, mask);
-        ASSERT_EQ(actual.sizes(), expected.sizes());
-        const double max_diff = (actual - expected).abs().max().item<double>();
-        EXPECT_LE(max_diff, 1e-4) << variant;
-        // Padding must not leak into real tokens: row 2's real outputs equal a run without it.
-        auto short_row =
-            model_ref.EncodeHidden(hidden.slice(0, 2, 3).slice(1, 0, 2), torch::Tensor());
-        EXPECT_LE((short_row - actual.slice(0, 2, 3).slice(1, 0, 2)).abs().max().item<double>(),
-                  1e-5)
-            << variant;
-      }
+      for (bool primitives : {false, true})
+        for (int threads : {1, 2}) {
+          if (primitives && kernel != LinearKernel::kOneDnn) continue;
+          model_ref.SetLinearKernel(kernel);
+          model_ref.SetOneDnnPrimitives(primitives);
+          SetIntraOpThreads(threads);
+          const std::string variant = fmt::format(
+              "{} QKV, {} kernel{}, {} thread(s)", fused ? "fused" : "separate",
+              LinearKernelName(kernel), primitives ? " on oneDNN primitives" : "", threads);
+          torch::NoGradGuard no_grad;
+          // The variant under test is the one that runs.
+          const bool expect_primitives = primitives && fused;
+          EXPECT_EQ(
+              model_ref.layers[0]->as<torch_impl::EncoderLayer>()->RunsOnOneDnnPrimitives(hidden),
+              expect_primitives)
+              << variant;
+          auto actual = model_ref.EncodeHidden(hidden, mask);
+          ASSERT_EQ(actual.sizes(), expected.sizes());
+          const double max_diff = (actual - expected).abs().max().item<double>();
+          EXPECT_LE(max_diff, 1e-4) << variant;
+          // The input is left as it was (the primitives work in place on their own copy).
+          EXPECT_TRUE(torch::equal(hidden, hidden_before)) << variant;
+          // Padding must not leak into real tokens: row 2's real outputs equal a run without
+          // it.
+          auto short_row =
+              model_ref.EncodeHidden(hidden.slice(0, 2, 3).slice(1, 0, 2), torch::Tensor());
+          EXPECT_LE((short_row - actual.slice(0, 2, 3).slice(1, 0, 2)).abs().max().item<double>(),
+                    1e-5)
+              << variant;
+        }
   }
   SetIntraOpThreads(threads_before);
 }

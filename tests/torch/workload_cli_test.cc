@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "support/run_cli.h"
 #include "support/temp_dir.h"
@@ -43,6 +44,26 @@ TEST(InferCommand, OfflineTinyLayoutLMReportsThroughputEnergyAndFlops) {
   // 2 layers x 2 x (4*32*64^2 + 2*32*64*128 + 2*32^2*64) + 2*32*64*13 = 4,771,840.
   EXPECT_DOUBLE_EQ(flops->at("value").get<double>(), 4771840.0);
   ASSERT_NE(FindMetric(record, "fraction_of_gemm_peak"), nullptr);
+  // The CPU cost of an inference and how busy the rest of the machine was, over the same
+  // window: this process's CPU time covers every measured inference.
+  const auto* cpu_total = FindMetric(record, "process_cpu_time");
+  const auto* cpu_each = FindMetric(record, "cpu_time_per_inference");
+  const auto* others = FindMetric(record, "other_processes_cpu_share");
+  ASSERT_NE(cpu_total, nullptr);
+  ASSERT_NE(cpu_each, nullptr);
+  ASSERT_NE(others, nullptr);
+  const double queries = FindMetric(record, "measured_queries")->at("value").get<double>();
+  const double duration_s = FindMetric(record, "measured_duration")->at("value").get<double>();
+  EXPECT_GT(cpu_each->at("value").get<double>(), 0);
+  EXPECT_NEAR(cpu_total->at("value").get<double>(), cpu_each->at("value").get<double>() * queries,
+              1e-9);
+  // No more CPU time than the machine's CPUs had in the window (the samples, 100 ms apart,
+  // are interpolated at its bounds: hence the margin).
+  EXPECT_LE(cpu_total->at("value").get<double>(),
+            1.5 * duration_s * std::thread::hardware_concurrency());
+  EXPECT_GE(others->at("value").get<double>(), 0);
+  EXPECT_LE(others->at("value").get<double>(), 1);
+  EXPECT_TRUE(record.at("config").at("torch").at("thread_env").is_object());
 }
 
 TEST(InferCommand, UnknownModelListsTheKnownOnes) {

@@ -1,5 +1,6 @@
 #include "joulebench/workloads/encoder_inference.h"
 
+#include <ATen/record_function.h>
 #include <fmt/format.h>
 
 #include "joulebench/error.h"
@@ -30,15 +31,21 @@ struct EncoderInference::Impl {
       return cpu.to(device, /*non_blocking=*/false, /*copy=*/true);
     };
     c10::InferenceMode inference;
-    auto ids = to_tensor(batch.input_ids, shape);
-    auto types = to_tensor(batch.token_type_ids, shape);
-    auto mask = to_tensor(batch.attention_mask, shape);
-    torch::Tensor bbox;
-    if (config.family == ModelFamily::kLayoutLM) {
-      bbox = to_tensor(batch.bbox, {batch.batch_size, batch.seq_len, 4});
+    torch::Tensor ids, types, mask, bbox;
+    {
+      RECORD_FUNCTION("joulebench::inputs", std::vector<c10::IValue>());
+      ids = to_tensor(batch.input_ids, shape);
+      types = to_tensor(batch.token_type_ids, shape);
+      mask = to_tensor(batch.attention_mask, shape);
+      if (config.family == ModelFamily::kLayoutLM) {
+        bbox = to_tensor(batch.bbox, {batch.batch_size, batch.seq_len, 4});
+      }
     }
     auto hidden = model->Encode(ids, types, bbox, mask);
-    if (config.family == ModelFamily::kLayoutLM) return model->TokenLogits(hidden);
+    if (config.family == ModelFamily::kLayoutLM) {
+      RECORD_FUNCTION("joulebench::token_classifier", std::vector<c10::IValue>());
+      return model->TokenLogits(hidden);
+    }
     return hidden;
   }
 };

@@ -1,6 +1,7 @@
 #include "workloads/torch/encoder_model.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/record_function.h>
 #include <fmt/format.h>
 #include <torch/version.h>
 
@@ -12,6 +13,8 @@
 #include <set>
 
 #include "joulebench/error.h"
+#include "workloads/torch/int8_dense_layers.h"
+#include "workloads/torch/onednn_dense.h"
 #include "workloads/torch/torch_util.h"
 
 namespace joulebench::workloads::torch_impl {
@@ -83,6 +86,53 @@ void EncoderLayerImpl::FuseForInference() {
   fused_qkv_weight_ =
       torch::cat({query->weight * scale, key->weight, value->weight}, 0).contiguous();
   fused_qkv_bias_ = torch::cat({query->bias * scale, key->bias, value->bias}, 0).contiguous();
+  onednn_layer_.reset();
+  PackForOneDnn();
+}
+
+void EncoderLayerImpl::set_linear_kernel(LinearKernel resolved) {
+  linear_kernel_ = resolved;
+  if (!onednn_layer_) PackForOneDnn();
+}
+
+void EncoderLayerImpl::PackForOneDnn() {
+  // Only for inference with the oneDNN kernel on fp32 CPU weights: the packed copy doubles
+  // the layer's memory.
+  if (linear_kernel_ != LinearKernel::kOneDnn || !fused_qkv_weight_.defined() ||
+      !OneDnnPrimitivesAvailable() || !fused_qkv_weight_.is_cpu() ||
+      fused_qkv_weight_.scalar_type() != torch::kFloat) {
+    return;
+  }
+  torch::NoGradGuard no_grad;
+  onednn_layer_ = std::make_shared<const OneDnnEncoderLayer>(EncoderLayerWeights{
+      .qkv_weight = fused_qkv_weight_,
+      .qkv_bias = fused_qkv_bias_,
+      .attention_output_weight = attention_output->weight,
+      .attention_output_bias = attention_output->bias,
+      .attention_norm_weight = attention_norm->weight,
+      .attention_norm_bias = attention_norm->bias,
+      .intermediate_weight = intermediate->weight,
+      .intermediate_bias = intermediate->bias,
+      .output_weight = output->weight,
+      .output_bias = output->bias,
+      .output_norm_weight = output_norm->weight,
+      .output_norm_bias = output_norm->bias,
+      .num_heads = num_heads_,
+      .layer_norm_eps = attention_norm->options.eps(),
+  });
+}
+
+bool EncoderLayerImpl::RunsOnOneDnnPrimitives(const torch::Tensor& hidden) const {
+  return onednn_primitives_ && onednn_layer_ && linear_kernel_ == LinearKernel::kOneDnn &&
+         !is_training() && !torch::GradMode::is_enabled() && hidden.is_cpu() &&
+         hidden.scalar_type() == torch::kFloat && hidden.dim() == 3 &&
+         // A model quantized to int8 runs its dense layers through torch_impl::Linear.
+         torch_impl::Int8DenseLayers::Find(fused_qkv_weight_) == nullptr;
+}
+
+void EncoderLayerImpl::ForwardInPlace(const torch::Tensor& hidden,
+                                      const torch::Tensor& additive_mask) const {
+  onednn_layer_->ForwardInPlace(hidden, additive_mask);
 }
 
 torch::Tensor EncoderLayerImpl::Dense(const torch::Tensor& x,
@@ -130,6 +180,11 @@ torch::Tensor EncoderLayerImpl::AttentionPerHead(const torch::Tensor& q, const t
 
 torch::Tensor EncoderLayerImpl::forward(const torch::Tensor& hidden,
                                         const torch::Tensor& additive_mask) {
+  if (RunsOnOneDnnPrimitives(hidden)) {
+    auto out = hidden.contiguous().clone();
+    ForwardInPlace(out, additive_mask.defined() ? additive_mask.contiguous() : additive_mask);
+    return out;
+  }
   const std::int64_t b = hidden.size(0);
   const std::int64_t s = hidden.size(1);
   const std::int64_t h = hidden.size(2);
@@ -240,13 +295,28 @@ torch::Tensor EncoderModelImpl::Encode(const torch::Tensor& input_ids,
                                        const torch::Tensor& token_type_ids,
                                        const torch::Tensor& bbox,
                                        const torch::Tensor& attention_mask) {
-  return EncodeHidden(embeddings(input_ids, token_type_ids, bbox), attention_mask);
+  torch::Tensor hidden;
+  {
+    RECORD_FUNCTION("joulebench::embeddings", std::vector<c10::IValue>());
+    hidden = embeddings(input_ids, token_type_ids, bbox);
+  }
+  return EncodeHidden(hidden, attention_mask);
 }
 
 torch::Tensor EncoderModelImpl::EncodeHidden(torch::Tensor hidden,
                                              const torch::Tensor& attention_mask) {
   torch::Tensor additive;
-  if (attention_mask.defined()) additive = AdditiveMask(attention_mask);
+  if (attention_mask.defined()) additive = AdditiveMask(attention_mask).contiguous();
+  bool in_place = true;
+  for (const auto& layer : *layers) {
+    in_place = in_place && layer->as<EncoderLayer>()->RunsOnOneDnnPrimitives(hidden);
+  }
+  if (in_place) {
+    // One copy of the input, then every layer updates it in place.
+    hidden = hidden.contiguous().clone();
+    for (const auto& layer : *layers) layer->as<EncoderLayer>()->ForwardInPlace(hidden, additive);
+    return hidden;
+  }
   for (const auto& layer : *layers) hidden = layer->as<EncoderLayer>()->forward(hidden, additive);
   return hidden;
 }
@@ -264,6 +334,10 @@ torch::Tensor EncoderModelImpl::TokenLogits(const torch::Tensor& hidden) {
 void EncoderModelImpl::SetLinearKernel(LinearKernel resolved) {
   linear_kernel_ = resolved;
   for (const auto& layer : *layers) layer->as<EncoderLayer>()->set_linear_kernel(resolved);
+}
+
+void EncoderModelImpl::SetOneDnnPrimitives(bool use) {
+  for (const auto& layer : *layers) layer->as<EncoderLayer>()->set_onednn_primitives(use);
 }
 
 void EncoderModelImpl::FuseForInference() {

@@ -12,6 +12,7 @@
 
 #include "joulebench/workloads/model_config.h"
 #include "joulebench/workloads/torch_runtime.h"
+#include "workloads/torch/onednn_encoder_layer.h"
 
 namespace joulebench::workloads::torch_impl {
 
@@ -23,11 +24,21 @@ class EncoderLayerImpl : public torch::nn::Module {
   // hidden: [B, S, H]; additive_mask: fp32 [B, 1, 1, S] (0 keep, very negative drop) or an
   // undefined tensor for no padding.
   torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& additive_mask);
-  // Inference: fuses Q, K and V into one matrix product (with 1/sqrt(d) folded into Q).
+  // Inference: fuses Q, K and V into one matrix product (with 1/sqrt(d) folded into Q) and,
+  // with the oneDNN kernel on fp32 CPU weights, packs the layer for OneDnnEncoderLayer.
   // Call again after changing the weights, dtype or device; training mode ignores it.
   void FuseForInference();
   // Which kernel multiplies the dense layers (a resolved kind: kBlas or kOneDnn).
-  void set_linear_kernel(LinearKernel resolved) { linear_kernel_ = resolved; }
+  void set_linear_kernel(LinearKernel resolved);
+  // Whether inference with the oneDNN kernel runs the whole layer on oneDNN primitives
+  // (OneDnnEncoderLayer; the default where joulebench has them) or op by op through libtorch
+  // (mkldnn_linear and the per-head attention below, as training does).
+  void set_onednn_primitives(bool use) { onednn_primitives_ = use; }
+  // True when forward(hidden, ...) would run on OneDnnEncoderLayer now.
+  bool RunsOnOneDnnPrimitives(const torch::Tensor& hidden) const;
+  // Runs the layer in place on OneDnnEncoderLayer: hidden [B, S, H] contiguous and owned by
+  // the caller (RunsOnOneDnnPrimitives(hidden) must hold).
+  void ForwardInPlace(const torch::Tensor& hidden, const torch::Tensor& additive_mask) const;
   // The fused Q/K/V weight and bias the inference forward multiplies by (undefined before
   // FuseForInference), for int8 quantization (int8_dense_layers.h).
   const torch::Tensor& fused_qkv_weight() const { return fused_qkv_weight_; }
@@ -53,8 +64,11 @@ class EncoderLayerImpl : public torch::nn::Module {
   torch::Tensor AttentionPerHead(const torch::Tensor& q, const torch::Tensor& k,
                                  const torch::Tensor& v, const torch::Tensor& additive_mask) const;
   static constexpr std::int64_t kOneDnnAttentionMinSeqLen = 128;
+  void PackForOneDnn();
   torch::Tensor fused_qkv_weight_;
   torch::Tensor fused_qkv_bias_;
+  bool onednn_primitives_ = true;
+  std::shared_ptr<const OneDnnEncoderLayer> onednn_layer_;  // packed by FuseForInference
 };
 TORCH_MODULE(EncoderLayer);
 
@@ -101,6 +115,8 @@ class EncoderModelImpl : public torch::nn::Module {
   void FuseForInference();
   // The kernel of every dense layer, heads included (kBlas or kOneDnn; default kBlas).
   void SetLinearKernel(LinearKernel resolved);
+  // See EncoderLayerImpl::set_onednn_primitives.
+  void SetOneDnnPrimitives(bool use);
 
   // Loads a state dict saved by torch.save (Python) or torch::pickle_save; throws
   // InputError listing missing / unexpected / misshaped keys. Keys without the model prefix

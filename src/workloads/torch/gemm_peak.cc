@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <memory>
 
 #include "joulebench/error.h"
+#include "workloads/torch/onednn_dense.h"
 #include "workloads/torch/torch_util.h"
 
 namespace joulebench::workloads {
@@ -27,12 +29,23 @@ GemmPeak MeasureGemmPeak(const GemmPeakOptions& options) {
     auto a = torch::randn({peak.size, peak.size}, tensor_options);
     auto b = torch::randn({peak.size, peak.size}, tensor_options);
     auto c = torch::empty({peak.size, peak.size}, tensor_options);
-    // The product the models' dense layers make, through the same kernel; oneDNN's input is
-    // converted to its layout once, outside the timing (the models convert per call).
-    const torch::Tensor a_onednn =
-        peak.kernel == LinearKernel::kOneDnn ? a.to_mkldnn() : torch::Tensor();
+    // The product the models' dense layers make, through the same kernel: with oneDNN, the
+    // models' packed-weight matmul (OneDnnDense) where joulebench has oneDNN's primitives,
+    // else libtorch's mkldnn_linear with its input converted once, outside the timing.
+    std::unique_ptr<torch_impl::OneDnnDense> packed;
+    torch::Tensor a_onednn;
+    if (peak.kernel == LinearKernel::kOneDnn) {
+      if (torch_impl::OneDnnPrimitivesAvailable()) {
+        packed = std::make_unique<torch_impl::OneDnnDense>(b, torch::Tensor());
+      } else {
+        a_onednn = a.to_mkldnn();
+      }
+    }
     auto product = [&] {
-      if (peak.kernel == LinearKernel::kOneDnn) {
+      if (packed) {
+        packed->Run(a.data_ptr<float>(), peak.size, c.data_ptr<float>(),
+                    torch_impl::DenseEpilogue::kNone);
+      } else if (peak.kernel == LinearKernel::kOneDnn) {
         c = at::mkldnn_linear(a_onednn, b, c10::nullopt);
       } else {
         torch::mm_out(c, a, b);

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 
 #include <memory>
+#include <optional>
+#include <string_view>
 
 #include "joulebench/error.h"
 #include "joulebench/load/loadgen.h"

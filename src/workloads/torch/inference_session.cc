@@ -2,12 +2,15 @@
 #include "workloads/torch/inference_session.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 
 #include "joulebench/error.h"
 #include "joulebench/load/loadgen.h"
+#include "joulebench/sampling/cpu_share.h"
 #include "joulebench/workloads/encoder_inference.h"
 #include "joulebench/workloads/model_config.h"
 #include "joulebench/workloads/synthetic_documents.h"
@@ -42,6 +45,43 @@ DocumentBatch Gather(const DocumentBatch& pool, std::span<const load::SampleInde
     batch.lengths.push_back(pool.lengths[row]);
   }
   return batch;
+}
+
+// Process CPU seconds per inference, and the share of the machine's CPU time that other
+// processes used: on a shared machine they stretch wall-clock throughput and latency, while
+// the CPU time per inference (at one intra-op thread) barely moves.
+void AddCpuTimeMetrics(run::RunRecord& record, const sampling::CpuShareWindow& w,
+                       std::uint64_t inferences, int threads) {
+  if (w.duration_s <= 0 || inferences == 0) return;
+  const std::string provenance =
+      "measured: /proc/self/stat utime+stime (all threads) over the measurement window";
+  AddMetric(record, "process_cpu_time", w.self_cpu_s, "s", provenance);
+  AddMetric(record, "cpu_time_per_inference", w.self_cpu_s / static_cast<double>(inferences), "s",
+            provenance);
+  if (w.machine_cpu_s <= 0) return;
+  const double others =
+      std::clamp((w.machine_busy_cpu_s - w.self_cpu_s) / w.machine_cpu_s, 0.0, 1.0);
+  AddMetric(record, "other_processes_cpu_share", others, "1",
+            "measured: /proc/stat busy time less this process's, over every CPU's time in the "
+            "measurement window");
+  if (others > 0.1) {
+    std::string hint;
+    const char* policy = std::getenv("OMP_WAIT_POLICY");
+    if (threads > 1 && (policy == nullptr || std::string_view(policy) != "passive")) {
+      // An intra-op thread that reaches a barrier spins (libgomp: up to ~300,000 pauses) while
+      // its partner is descheduled: on a busy machine each thread loses its time slices to
+      // the other's absence (measured here: bert-base's 12 layers at batch 1 and 2 threads
+      // ran 3.7x slower spinning than waiting passively, while 20 other processes ran).
+      hint =
+          "; with several --threads on a shared machine, OMP_WAIT_POLICY=passive stops "
+          "waiting threads from spinning through their partners' preemption";
+    }
+    record.warnings.push_back(fmt::format(
+        "other processes used {:.0f} % of the machine's CPU time during the measurement: "
+        "throughput and latency are those of a shared machine (cpu_time_per_inference is "
+        "less affected){}",
+        others * 100, hint));
+  }
 }
 
 }  // namespace
@@ -162,6 +202,17 @@ std::optional<double> InferenceSession::Measure(const InferenceRunOptions& optio
   const load::PowerSignal& power = meter.power_signal();
   load::QuerySampleLibrary& library = *impl_->library;
 
+  // This process's CPU time (every thread) and the machine's, sampled by a thread of its
+  // own, to report the CPU cost of an inference and how much of the machine other processes
+  // took during the measurement.
+  std::optional<sampling::CpuShareSampler> cpu_time;
+  try {
+    cpu_time.emplace(sampling::CpuShareOptions{.pid = static_cast<int>(getpid())});
+    cpu_time->Start();
+  } catch (const InputError&) {
+    cpu_time.reset();  // no /proc: the run goes on without CPU-time metrics
+  }
+
   load::ScenarioResult result;
   double peak_qps = 0;
   if (options.find_peak) {
@@ -190,6 +241,13 @@ std::optional<double> InferenceSession::Measure(const InferenceRunOptions& optio
                                                             : result.throughput_per_s;
   }
   load::FillRunRecord(result, record);
+  if (cpu_time) {
+    cpu_time->Stop();
+    AddCpuTimeMetrics(
+        record,
+        cpu_time->Window(result.measurement_begin_steady_s, result.measurement_end_steady_s),
+        result.measured_query_count, options.torch.threads);
+  }
   sampling::EnergyReport energy =
       meter.Report(result.measurement_begin_steady_s, result.measurement_end_steady_s);
   energy.name = "measurement";

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cstdlib>
 
 #include "report/energy_report_format.h"
 
@@ -118,6 +119,14 @@ void AddTorchConfig(run::RunRecord& record, const TorchOptions& torch) {
   if (const std::string policy = KeepFreedHostMemory(); !policy.empty()) {
     record.config["torch"]["host_allocator"] = policy;
   }
+  // The thread settings that change speed without changing --threads: libgomp's waiting
+  // (spin or sleep at barriers) and the pools' sizes, as this process saw them.
+  nlohmann::json thread_env = nlohmann::json::object();
+  for (const char* name : {"OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_PROC_BIND",
+                           "OPENBLAS_NUM_THREADS"}) {
+    if (const char* value = std::getenv(name)) thread_env[name] = value;
+  }
+  record.config["torch"]["thread_env"] = thread_env;
   record.fingerprint["libtorch"] = TorchVersion();
   record.fingerprint["cuda_available"] = CudaAvailable();
 }

@@ -16,6 +16,7 @@
 
 #include "joulebench/error.h"
 #include "workloads/torch/int8_dense_layers.h"
+#include "workloads/torch/onednn_dense.h"
 #include "workloads/torch/torch_util.h"
 
 namespace joulebench::workloads {
@@ -154,8 +155,11 @@ LinearKernel ResolveLinearKernel(LinearKernel kernel, const std::string& checked
 }
 
 std::string LinearKernelDescription(LinearKernel resolved) {
-  return resolved == LinearKernel::kOneDnn ? "oneDNN inner product (libtorch's MKL-DNN)"
-                                           : "libtorch linear (BLAS / device GEMM)";
+  if (resolved != LinearKernel::kOneDnn) return "libtorch linear (BLAS / device GEMM)";
+  return torch_impl::OneDnnPrimitivesAvailable()
+             ? "oneDNN matmul, weights packed once (fp32 inference: whole layers on oneDNN "
+               "primitives)"
+             : "oneDNN inner product (libtorch's MKL-DNN)";
 }
 
 namespace torch_impl {
