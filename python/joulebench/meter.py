@@ -292,8 +292,10 @@ class Meter:
         return json.loads(self._session.domains_json())
 
     def timeline(self) -> Dict[str, Any]:
-        """Every sample so far: ``time_s`` (since the meter started), ``domains`` (names) and
-        ``joules`` (per domain, cumulative since the first sample)."""
+        """Every sample so far: ``time_s`` (since the meter started), ``domains`` (names),
+        ``joules`` (per domain, cumulative since the first sample) and ``gaps``: spans in which
+        a domain has no measurement (``domain``, ``begin_s``, ``end_s``, ``reason``,
+        ``bridged``, ``lost``, ``open``); its joules are flat there, never interpolated."""
         return self._session.timeline()
 
 

@@ -18,6 +18,7 @@
 #include "bindings.h"
 #include "cli/source_flags.h"
 #include "joulebench/error.h"
+#include "joulebench/run/run_record.h"
 #include "joulebench/store/fingerprint.h"
 #include "joulebench/store/run_store.h"
 #include "joulebench/store/storing_observer.h"
@@ -95,7 +96,7 @@ py::tuple ReportTuple(const run::MeasureSessionReport& r) {
   py::object baseline = py::none();
   if (r.baseline) baseline = py::str(report::FormatEnergyReportTable(*r.baseline));
   return py::make_tuple(
-      report::MeasureSessionReportToJson(r).dump(), report::FormatMeasureSessionReport(r),
+      run::DumpJson(report::MeasureSessionReportToJson(r)), report::FormatMeasureSessionReport(r),
       report::FormatWindowEnergy({r.measurement, r.work}, r.work_unit), baseline, windows);
 }
 
@@ -179,7 +180,7 @@ class Session {
       py::gil_scoped_release release;
       w = session_->EndWindow(id);
     }
-    return {report::WindowEnergyToJson(w).dump(), report::FormatWindowEnergy(w, unit_)};
+    return {run::DumpJson(report::WindowEnergyToJson(w)), report::FormatWindowEnergy(w, unit_)};
   }
 
   void Count(double units) { session_->Count(units); }
@@ -218,13 +219,27 @@ class Session {
     out["domains"] = names;
     out["time_s"] = t.time_s;
     out["joules"] = t.joules;
+    // Spans without a measurement of a domain: its joules are flat there, not interpolated.
+    py::list gaps;
+    for (const auto& g : t.gaps) {
+      py::dict gap;
+      gap["domain"] = g.domain;
+      gap["begin_s"] = g.begin_s;
+      gap["end_s"] = g.end_s;
+      gap["reason"] = g.reason;
+      gap["bridged"] = g.bridged;
+      gap["lost"] = g.lost;
+      gap["open"] = g.open;
+      gaps.append(gap);
+    }
+    out["gaps"] = gaps;
     return out;
   }
 
   std::string DomainsJson() const {
     nlohmann::json domains = nlohmann::json::array();
     for (const auto& d : session_->domains()) domains.push_back(report::DomainInfoToJson(d));
-    return domains.dump();
+    return run::DumpJson(domains);
   }
 
   std::optional<std::string> RunId() const {
@@ -255,7 +270,7 @@ Texts Probe(const py::dict& sources) {
   const energy::SourceOptions options = SourceOptionsFrom(sources);
   py::gil_scoped_release release;
   const auto probes = energy::ProbeAll(options);
-  return {report::ProbeResultsToJson(probes).dump(), report::FormatProbeTable(probes)};
+  return {run::DumpJson(report::ProbeResultsToJson(probes)), report::FormatProbeTable(probes)};
 }
 
 }  // namespace

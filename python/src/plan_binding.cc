@@ -17,6 +17,7 @@
 #include "joulebench/plan/candidate_spec.h"
 #include "joulebench/plan/plan_report.h"
 #include "joulebench/plan/plan_settings.h"
+#include "joulebench/run/run_record.h"
 #include "joulebench/store/plan_run_lookup.h"
 
 namespace joulebench::python {
@@ -73,10 +74,10 @@ std::tuple<std::string, std::string, std::string> Plan(
   store::RegisterPlanRunLookup(db);
   if (kind == "infer") {
     const auto p = plan::PlanInferenceFromSettings(std::move(s));
-    return {plan::ToJson(p).dump(), plan::RenderTable(p), plan::ToCsv(p)};
+    return {run::DumpJson(plan::ToJson(p)), plan::RenderTable(p), plan::ToCsv(p)};
   }
   const auto outcome = plan::PlanTrainingFromSettings(std::move(s));
-  return {plan::ToJson(outcome.plan, outcome.prediction).dump(),
+  return {run::DumpJson(plan::ToJson(outcome.plan, outcome.prediction)),
           plan::RenderTable(outcome.plan, outcome.prediction), plan::ToCsv(outcome.plan)};
 }
 

@@ -62,6 +62,15 @@ class FakePowercap:
         with open(os.path.join(self.zone_dir(zone), "energy_uj")) as f:
             return int(f.readline())
 
+    def set_raw(self, zone: str, text: str) -> None:
+        """Writes `text` as the counter (e.g. garbage: a failed read for the sampler)."""
+        with self._lock:
+            _write_in_place(os.path.join(self.zone_dir(zone), "energy_uj"), text)
+
+    def set_energy_uj(self, zone: str, value: int) -> None:
+        with self._lock:
+            _write_in_place(os.path.join(self.zone_dir(zone), "energy_uj"), f"{value}\n")
+
     def add_energy(self, zone: str, joules: float) -> None:
         """Advances the counter, wrapping at max_energy_range_uj like the hardware."""
         with self._lock:

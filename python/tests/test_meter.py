@@ -151,6 +151,27 @@ class MeterTest(unittest.TestCase):
         self.assertEqual(len(timeline["time_s"]), len(timeline["joules"][0]))
         self.assertAlmostEqual(timeline["joules"][0][-1], 4.0, places=6)
 
+    def test_timeline_lists_a_gap_and_does_not_interpolate_it(self):
+        with joulebench.Meter(**self.machine.meter_args()) as m:
+            self.powercap.add_energy("intel-rapl:0", 1.0)
+            time.sleep(0.03)
+            before = self.powercap.energy_uj("intel-rapl:0")
+            self.powercap.set_raw("intel-rapl:0", "garbage\n")
+            time.sleep(0.05)  # failed reads every 5 ms
+            self.powercap.set_energy_uj("intel-rapl:0", before + 3_000_000)
+            time.sleep(0.03)
+        timeline = m.timeline()
+        gaps = [g for g in timeline["gaps"] if g["domain"] == PACKAGE]
+        self.assertEqual(len(gaps), 1, timeline["gaps"])
+        gap = gaps[0]
+        self.assertLess(gap["begin_s"], gap["end_s"])
+        self.assertFalse(gap["open"])
+        self.assertTrue(gap["reason"].startswith("read failed"), gap["reason"])
+        # No sample inside the gap carries an interpolated value: the series is flat there.
+        package = timeline["joules"][0]
+        inside = [j for t, j in zip(timeline["time_s"], package) if gap["begin_s"] < t < gap["end_s"]]
+        self.assertTrue(all(j == inside[0] for j in inside), inside)
+
     def test_window_left_open_ends_with_the_meter_and_says_so(self):
         with joulebench.Meter(**self.machine.meter_args()) as m:
             m.begin_window("forgotten")

@@ -5,6 +5,7 @@
 #include "cli/store_options.h"
 #include "joulebench/error.h"
 #include "joulebench/report/run_comparison.h"
+#include "joulebench/run/run_record.h"
 #include "joulebench/store/run_store.h"
 
 namespace joulebench::cli {
@@ -25,7 +26,7 @@ int Compare(const CompareOptions& o) {
   for (const auto& id : o.ids) runs.push_back(store.Load(id));
   report::RunComparison comparison = report::CompareRuns(runs);
   if (o.json) {
-    std::printf("%s\n", report::ToJson(comparison).dump(2).c_str());
+    std::printf("%s\n", run::DumpJson(report::ToJson(comparison), 2).c_str());
   } else {
     std::fputs(report::FormatComparison(comparison).c_str(), stdout);
   }

@@ -16,6 +16,7 @@
 #include "joulebench/cluster/slurm_job.h"
 #include "joulebench/error.h"
 #include "joulebench/report/node_table.h"
+#include "joulebench/run/run_record.h"
 #include "joulebench/units.h"
 #include "report/energy_report_format.h"
 #include "run/measure_command_runner.h"
@@ -80,7 +81,7 @@ std::ofstream OpenTimelineCsv(const MeasureFlags& flags) {
 
 // `measure --mpi`: every rank runs the command; rank 0 prints and stores the job.
 int RunOnCluster(const MeasureFlags& flags) {
-  const MpiSetup mpi = ResolveMpiFlags(flags.mpi);
+  const MpiSetup mpi = ResolveMpiFlags(flags.mpi, flags.run.metrics_listen);
   cluster::ClusterMeasureOptions options;
   options.measure = BuildOptions(flags, mpi.node.id);
   options.slurm = cluster::SlurmJobFromEnvironment();
@@ -108,7 +109,7 @@ int RunOnCluster(const MeasureFlags& flags) {
     if (timeline_out.is_open()) report::WriteTimelineCsv(r.timeline, timeline_out);
     std::string out;
     if (flags.json) {
-      out = run::ToJson(r).dump(2) + "\n";
+      out = run::DumpJson(run::ToJson(r), 2) + "\n";
     } else {
       out += fmt::format("{} rank(s) on {} node(s); exit codes:", job.size(), r.nodes.size());
       for (const auto& n : r.nodes) {
@@ -124,8 +125,10 @@ int RunOnCluster(const MeasureFlags& flags) {
     std::fwrite(out.data(), 1, out.size(), stdout);
     std::fflush(stdout);
     observers.PrintStored();
-    if (result.ranks_lost) job.Abandon(result.exit_code == 0 ? 1 : result.exit_code);
-    return result.exit_code;
+    // The command's own status, unless it succeeded and storing failed (then 3).
+    const int code = observers.ExitCode(result.exit_code);
+    if (result.ranks_lost) job.Abandon(code == 0 ? 1 : code);
+    return code;
   });
 }
 

@@ -20,7 +20,14 @@ void AddMpiFlags(CLI::App& app, MpiFlags& flags) {
                  "With --mpi: a rank silent this long is taken as lost (default 60s)");
 }
 
-MpiSetup ResolveMpiFlags(const MpiFlags& flags) {
+MpiSetup ResolveMpiFlags(const MpiFlags& flags, const std::string& metrics_listen) {
+  if (!metrics_listen.empty()) {
+    // The nodes' energy reaches rank 0 only at the end of the job, and every rank of a node
+    // would try to listen on the same address.
+    throw InputError(
+        "--metrics-listen does not work with --mpi yet: the nodes' energy reaches rank 0 only "
+        "at the end of the job; run `joulebench export` on each node for live metrics");
+  }
   MpiSetup setup;
   setup.node = cluster::ResolveNodeIdentity(flags.node_id);
   const auto timeout = ParseDuration(flags.timeout, "--mpi-timeout");

@@ -25,8 +25,9 @@ struct MpiSetup {
   cluster::NodeIdentity node;
   std::chrono::milliseconds timeout{60000};
 };
-// Checks --node-id / JOULEBENCH_NODE_ID and --mpi-timeout (1s to 24h). InputError otherwise.
-MpiSetup ResolveMpiFlags(const MpiFlags& flags);
+// Checks --node-id / JOULEBENCH_NODE_ID and --mpi-timeout (1s to 24h), and that no
+// --metrics-listen (`metrics_listen`) comes with --mpi. InputError otherwise.
+MpiSetup ResolveMpiFlags(const MpiFlags& flags, const std::string& metrics_listen);
 
 // Runs `work` on this rank. A joulebench error prints one line naming the rank and ends the
 // whole job (MPI_Abort with the error's exit code), so that no rank waits for one that gave

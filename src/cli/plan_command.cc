@@ -13,6 +13,7 @@
 #include "joulebench/plan/candidate_spec.h"
 #include "joulebench/plan/plan_report.h"
 #include "joulebench/plan/plan_settings.h"
+#include "joulebench/run/run_record.h"
 #include "joulebench/store/plan_run_lookup.h"
 
 namespace joulebench::cli {
@@ -84,7 +85,7 @@ void Print(const std::string& text) { std::fwrite(text.data(), 1, text.size(), s
 int RunInfer(const CommonFlags& flags) {
   const auto result = plan::PlanInferenceFromSettings(Settings(flags));
   if (flags.json) {
-    Print(plan::ToJson(result).dump(2) + "\n");
+    Print(run::DumpJson(plan::ToJson(result), 2) + "\n");
   } else if (flags.csv) {
     Print(plan::ToCsv(result));
   } else {
@@ -96,7 +97,7 @@ int RunInfer(const CommonFlags& flags) {
 int RunTrain(const CommonFlags& flags) {
   const auto outcome = plan::PlanTrainingFromSettings(Settings(flags));
   if (flags.json) {
-    Print(plan::ToJson(outcome.plan, outcome.prediction).dump(2) + "\n");
+    Print(run::DumpJson(plan::ToJson(outcome.plan, outcome.prediction), 2) + "\n");
   } else if (flags.csv) {
     Print(plan::ToCsv(outcome.plan));
   } else {

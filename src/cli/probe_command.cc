@@ -5,6 +5,7 @@
 
 #include "cli/command.h"
 #include "cli/source_flags.h"
+#include "joulebench/run/run_record.h"
 #include "report/energy_report_format.h"
 
 namespace joulebench::cli {
@@ -25,7 +26,7 @@ const CommandRegistration kProbe{{
       return [flags] {
         const energy::SourceOptions options = ResolveSourceOptions(flags->sources);
         const auto probes = energy::ProbeAll(options);
-        const std::string out = flags->json ? report::ProbeResultsToJson(probes).dump(2) + "\n"
+        const std::string out = flags->json ? run::DumpJson(report::ProbeResultsToJson(probes), 2) + "\n"
                                             : report::FormatProbeTable(probes);
         std::fwrite(out.data(), 1, out.size(), stdout);
         return 0;

@@ -22,6 +22,7 @@ sampling::EnergyReport SumNodeEnergy(std::string_view window,
     if (report == nullptr) {
       job.warnings.push_back(fmt::format(
           "node {} reported no '{}' window; the job's total leaves it out", node.node_id, window));
+      job.total_complete = false;
       all_attributable = false;
       continue;
     }
@@ -34,9 +35,19 @@ sampling::EnergyReport SumNodeEnergy(std::string_view window,
     for (sampling::DomainEnergy d : report->domains) {
       d.domain.name = NodeDomainName(node.node_id, d.domain.name);
       if (!d.domain.parent.empty()) d.domain.parent = NodeDomainName(node.node_id, d.domain.parent);
+      for (auto& g : d.gaps) g.domain = NodeDomainName(node.node_id, g.domain);
       if (d.in_total) job.total_domains.push_back(d.domain.name);
       job.domains.push_back(std::move(d));
     }
+    // A node's total that leaves a lost domain out, or counts one over part of the window,
+    // makes the job's a lower bound too.
+    for (const auto& name : report->excluded_domains) {
+      job.excluded_domains.push_back(NodeDomainName(node.node_id, name));
+    }
+    for (const auto& name : report->partial_domains) {
+      job.partial_domains.push_back(NodeDomainName(node.node_id, name));
+    }
+    if (!report->total_complete) job.total_complete = false;
     job.total_joules += report->total_joules;
     job.any_modelled = job.any_modelled || report->any_modelled;
     if (report->total_attributable_joules) {
@@ -59,9 +70,10 @@ CpuEnergy CpuDomainEnergy(const sampling::EnergyReport& report) {
   };
   const bool any_package =
       std::any_of(report.domains.begin(), report.domains.end(),
-                  [&](const auto& d) { return is_package(d.domain.component); });
+                  [&](const auto& d) { return !d.excluded_from_total && is_package(d.domain.component); });
   CpuEnergy cpu;
   for (const auto& d : report.domains) {
+    if (d.excluded_from_total) continue;  // lost: its energy covers part of the window only
     const auto c = d.domain.component;
     const bool take = any_package
                           ? is_package(c)

@@ -1,5 +1,7 @@
 #include "joulebench/cluster/timeline_merger.h"
 
+#include <algorithm>
+
 #include "joulebench/cluster/job_energy.h"
 
 namespace joulebench::cluster {
@@ -55,12 +57,34 @@ void TimelineMerger::Append(std::string_view node_id, const std::vector<double>&
   }
 }
 
+void TimelineMerger::SetGaps(std::string_view node_id, std::vector<sampling::TimelineGap> gaps) {
+  if (Node* node = Find(node_id)) node->gaps = std::move(gaps);
+}
+
+void TimelineMerger::MergeGaps() {
+  merged_.gaps.clear();
+  if (nodes_.empty()) return;
+  const double axis_start = nodes_.front().start_unix_s;
+  for (const auto& node : nodes_) {
+    const double shift = node.start_unix_s - axis_start;
+    for (sampling::TimelineGap g : node.gaps) {
+      g.domain = NodeDomainName(node.id, g.domain);
+      g.begin_s += shift;
+      g.end_s += shift;
+      merged_.gaps.push_back(std::move(g));
+    }
+  }
+  std::stable_sort(merged_.gaps.begin(), merged_.gaps.end(),
+                   [](const auto& a, const auto& b) { return a.begin_s < b.begin_s; });
+}
+
 void TimelineMerger::CloseNode(std::string_view node_id) {
   if (Node* node = Find(node_id)) node->closed = true;
 }
 
 const sampling::Timeline& TimelineMerger::Merge(bool final) {
   if (nodes_.empty()) return merged_;
+  MergeGaps();
   const Node& axis = nodes_.front();
   for (std::size_t i = merged_.time_s.size(); i < axis.time_unix_s.size(); ++i) {
     const double t = axis.time_unix_s[i];

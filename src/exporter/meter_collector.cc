@@ -54,6 +54,9 @@ void MeterCollector::Attach(const sampling::Meter& meter) {
   }
   live_ = {};
   sampler_cpu_s_ = 0;
+  machine_joules_ = 0;
+  last_joules_.clear();
+  machine_started_ = false;
   ReadLocked();
 }
 
@@ -68,6 +71,18 @@ void MeterCollector::ReadLocked() const {
   if (meter_ == nullptr) return;
   const auto interval = meter_->options().interval;
   meter_->ReadLive(std::max<std::chrono::nanoseconds>(kPowerSpan, interval), live_);
+  const std::size_t n = live_.joules.size();
+  if (!machine_started_) {
+    for (std::size_t d = 0; d < n; ++d) {
+      if (live_.counted[d]) machine_joules_ += live_.joules[d];
+    }
+    machine_started_ = true;
+  } else {
+    for (std::size_t d = 0; d < n && d < last_joules_.size(); ++d) {
+      if (live_.counted[d]) machine_joules_ += std::max(0.0, live_.joules[d] - last_joules_[d]);
+    }
+  }
+  last_joules_ = live_.joules;
   // 0 once the sampling thread has stopped: keep the last figure so the counter never drops.
   sampler_cpu_s_ = std::max(sampler_cpu_s_, meter_->SamplerCpuSeconds());
 }
@@ -90,15 +105,14 @@ std::vector<prometheus::MetricFamily> MeterCollector::Collect() const {
                           "Mean power of the domain over the last second (or the last sampling "
                           "interval when longer), in watts",
                           MetricType::Gauge);
-  double total_joules = 0;
+  const double total_joules = machine_joules_;
   double total_watts = 0;
   bool power_known = live_.samples >= 2;
   for (std::size_t d = 0; d < n; ++d) {
     AddSample(energy, domains_[d].labels, live_.joules[d]);
     const double watts = live_.watts[d];
     if (!std::isnan(watts)) AddSample(power, domains_[d].labels, watts);
-    if (domains_[d].in_total) {
-      total_joules += live_.joules[d];
+    if (live_.counted[d]) {
       if (std::isnan(watts)) {
         power_known = false;
       } else {
@@ -111,14 +125,15 @@ std::vector<prometheus::MetricFamily> MeterCollector::Collect() const {
   const Labels total_labels = {
       {"provenance", any_modelled_in_total_ ? "partly modelled" : "measured"}};
   AddSingle(families, "joulebench_machine_energy_joules_total",
-            "Energy of the machine since sampling began, in joules: the sum of the domains "
-            "counted in the total (a domain inside another measured one, e.g. cores inside "
-            "their package, is not added twice)",
+            "Energy of the machine since sampling began, in joules: the increase of the "
+            "domains counted in the total (a domain inside another measured one, e.g. cores "
+            "inside their package, is not added twice; a lost domain's place is taken by the "
+            "domains inside it); a domain's unmeasured gaps add nothing",
             MetricType::Counter, total_labels, total_joules);
   if (power_known) {
     AddSingle(families, "joulebench_machine_power_watts",
               "Mean power of the machine over the last second, in watts: the sum over the "
-              "domains counted in the total",
+              "domains counted in the total (absent while one of them has a gap)",
               MetricType::Gauge, total_labels, total_watts);
   }
 
@@ -128,15 +143,21 @@ std::vector<prometheus::MetricFamily> MeterCollector::Collect() const {
                          "(value 1)",
                          MetricType::Gauge);
   auto errors = MakeFamily("joulebench_domain_read_errors_total",
-                           "Reads of the domain's sensor that failed (the next good one covers "
-                           "the gap)",
+                           "Reads of the domain's sensor that failed: each is part of a gap in "
+                           "the domain's timeline, whose energy is not interpolated",
                            MetricType::Counter);
+  auto measuring = MakeFamily("joulebench_domain_measuring",
+                              "1 while the domain's sensor answers, 0 while a gap is open or "
+                              "the sensor is lost for good",
+                              MetricType::Gauge);
   for (std::size_t d = 0; d < n; ++d) {
     AddSample(info, domains_[d].info_labels, 1);
     AddSample(errors, domains_[d].source_labels, static_cast<double>(live_.failed_reads[d]));
+    AddSample(measuring, domains_[d].labels, live_.in_gap[d] || live_.lost[d] ? 0 : 1);
   }
   families.push_back(std::move(info));
   families.push_back(std::move(errors));
+  families.push_back(std::move(measuring));
   auto up = MakeFamily("joulebench_source_up",
                        "1 when the newest read of every domain of the source succeeded, else 0",
                        MetricType::Gauge);

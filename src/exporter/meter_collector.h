@@ -1,6 +1,7 @@
 // The meter's metrics, read at each scrape (a prometheus-cpp Collectable): per domain the
 // cumulative energy (a counter that never decreases: the meter corrects sensor wrap-around)
-// and the recent power, the machine total without double counting, each source's health and
+// and the recent power (none over a gap), the machine total without double counting (a lost
+// domain leaves it, the domains inside it count instead), whether each domain is measuring, each source's health and
 // the sampler's settings and own CPU time. A scrape copies the meter's newest sample under its
 // data lock (Meter::ReadLive) and formats outside it; the sampler's hot path is untouched.
 #pragma once
@@ -46,6 +47,12 @@ class MeterCollector : public prometheus::Collectable {
   // The last values read, refreshed at each scrape while a meter is attached.
   mutable sampling::LiveReadings live_;
   mutable double sampler_cpu_s_ = 0;
+  // The machine's energy counter, summed from each scrape's increase of the domains counted
+  // then, so that it never decreases when the counted set changes (a lost domain leaves it
+  // and the domains inside it join).
+  mutable double machine_joules_ = 0;
+  mutable std::vector<double> last_joules_;
+  mutable bool machine_started_ = false;
 };
 
 }  // namespace joulebench::exporter

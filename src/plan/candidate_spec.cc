@@ -183,7 +183,8 @@ std::string MetricProvenance(const ResolvedRun& run, const run::Metric& m) {
 }
 
 // Whole-machine mean power of a run: the `measurement_power` (load generator) or `mean_power`
-// metric, else its "measurement" window's energy report, else its first energy report.
+// metric, else its "measurement" window's energy report, else its first energy report that is
+// neither the idle baseline nor a tune run's default configuration.
 std::optional<Sourced> RunMeanPower(const ResolvedRun& run) {
   if (const run::Metric* m = FindAny(run.record, {"measurement_power", "mean_power"});
       m != nullptr && m->value > 0) {
@@ -193,7 +194,11 @@ std::optional<Sourced> RunMeanPower(const ResolvedRun& run) {
   for (const auto& report : run.record.energy) {
     if (report.name == "measurement") chosen = &report;
   }
-  if (chosen == nullptr && !run.record.energy.empty()) chosen = &run.record.energy.front();
+  for (const auto& report : run.record.energy) {
+    // Else the run's first own window: never the idle baseline or a tune run's default.
+    if (chosen != nullptr) break;
+    if (report.name != "baseline" && report.name != "default configuration") chosen = &report;
+  }
   if (chosen != nullptr && chosen->mean_watts > 0) {
     return Sourced{chosen->mean_watts,
                    fmt::format("measured run: {} window '{}' mean power{}", run.label, chosen->name,

@@ -17,7 +17,12 @@ const sampling::EnergyReport* MeasurementReport(const run::RunRecord& r) {
   for (const auto& e : r.energy) {
     if (e.name == "measurement") return &e;
   }
-  return r.energy.empty() ? nullptr : &r.energy.back();
+  // Else the run's last own window; never the idle baseline or a tune run's default
+  // configuration, whose figures are not the run's.
+  for (auto it = r.energy.rbegin(); it != r.energy.rend(); ++it) {
+    if (it->name != "baseline" && it->name != "default configuration") return &*it;
+  }
+  return nullptr;
 }
 
 std::string EnergyProvenance(const sampling::EnergyReport& e) {

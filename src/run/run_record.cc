@@ -470,8 +470,6 @@ std::vector<T> ParseArray(const json& object, std::string_view key, std::string_
   return out;
 }
 
-json OptionalNumber(const std::optional<double>& v) { return v ? Number(*v) : json(nullptr); }
-
 std::optional<int> GetOptionalInt(const json& object, std::string_view key, std::string_view path) {
   const json* v = Field(object, key);
   if (v == nullptr || v->is_null()) return std::nullopt;
@@ -552,6 +550,14 @@ nlohmann::json ToJson(const NodeResult& n) {
 
 NodeResult NodeResultFromJson(const nlohmann::json& json) {
   return NodeResultFromJsonAt(json, "node");
+}
+
+nlohmann::json TimelineGapsToJson(const std::vector<sampling::TimelineGap>& gaps) {
+  return GapsToJson(gaps);
+}
+
+std::vector<sampling::TimelineGap> TimelineGapsFromJson(const nlohmann::json& array) {
+  return GapsFromJson(json{{"gaps", array}}, "timeline");
 }
 
 std::string DumpJson(const nlohmann::json& json, int indent) {

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "joulebench/error.h"
+#include "joulebench/printable_text.h"
 #include "joulebench/units.h"
 #include "sampling/domain_integrator.h"
 #include "sampling/timeline_store.h"
@@ -224,6 +225,12 @@ struct Meter::Impl {
   }
 
   // A failed read: opens a gap from the domain's last good sample, or marks the open one lost.
+  // A failed read's reason as text fit for reports and the store: a sensor library's error
+  // string is outside input (bounded, printable UTF-8).
+  static std::string ProblemText(const energy::Reading& reading) {
+    return PrintableText(reading.problem != nullptr ? reading.problem : "no reason given", 200);
+  }
+
   void NoteFailedRead(std::size_t d, double t_s, const energy::Reading& reading) {
     integrators[d].Add(t_s, reading);
     std::lock_guard lock(data_mutex);
@@ -232,7 +239,7 @@ struct Meter::Impl {
       if (reading.lost && !open.lost) {
         open.lost = true;
         open.reason =
-            fmt::format("lost: {}", reading.problem ? reading.problem : "no reason given");
+            fmt::format("lost: {}", ProblemText(reading));
         warnings.emplace_back(t_s, LostWarning(d, open));
       }
       return;
@@ -244,8 +251,8 @@ struct Meter::Impl {
     gap.end_s = t_s;
     gap.open = true;
     gap.lost = reading.lost;
-    gap.reason = fmt::format("{}: {}", reading.lost ? "lost" : "read failed",
-                             reading.problem ? reading.problem : "no reason given");
+    gap.reason =
+        fmt::format("{}: {}", reading.lost ? "lost" : "read failed", ProblemText(reading));
     if (gap.lost) warnings.emplace_back(t_s, LostWarning(d, gap));
     PushGapLocked(d, std::move(gap));
   }
@@ -816,7 +823,15 @@ void Meter::ReadLive(std::chrono::nanoseconds power_span, LiveReadings& out) con
   out.watts.resize(domain_count);
   out.read_ok.resize(domain_count);
   out.failed_reads.resize(domain_count);
+  out.in_gap.assign(domain_count, false);
   std::lock_guard lock(m.data_mutex);
+  out.lost = m.LostNowLocked();
+  const bool any_lost = std::find(out.lost.begin(), out.lost.end(), true) != out.lost.end();
+  out.counted = any_lost ? m.WouldCount(out.lost) : m.in_total;
+  for (std::size_t d = 0; d < domain_count; ++d) {
+    if (out.lost[d]) out.counted[d] = false;
+    out.in_gap[d] = !m.gaps[d].empty() && m.gaps[d].back().open;
+  }
   const TimelineStore& tl = m.timeline;
   out.start_unix_s = m.start_unix_s;
   out.samples = tl.size();
@@ -831,7 +846,12 @@ void Meter::ReadLive(std::chrono::nanoseconds power_span, LiveReadings& out) con
     const double span_s = out.time_s - begin;
     for (std::size_t d = 0; d < domain_count; ++d) {
       out.joules[d] = tl.joules(last, d);
-      out.watts[d] = span_s > 0 ? (out.joules[d] - tl.JoulesAt(d, begin)) / span_s : std::nan("");
+      // Its newest gap reaching into the span (gaps are in order of their begin).
+      const bool gap_in_span =
+          !m.gaps[d].empty() && (m.gaps[d].back().open || m.gaps[d].back().end_s > begin);
+      out.watts[d] = span_s > 0 && !gap_in_span && !out.lost[d]
+                         ? (out.joules[d] - tl.JoulesAt(d, begin)) / span_s
+                         : std::nan("");
     }
   }
   std::copy(m.read_ok.begin(), m.read_ok.end(), out.read_ok.begin());

@@ -310,6 +310,7 @@ std::vector<RunSummary> RunStore::List(const ListFilter& filter) {
       "(SELECT provenance FROM metrics m WHERE m.run_id = r.id AND m.name = 'throughput' "
       " ORDER BY seq LIMIT 1), "
       "(SELECT json_extract(report, '$.mean_watts') FROM energy_reports e WHERE e.run_id = r.id "
+      " AND e.name NOT IN ('baseline', 'default configuration') "
       " ORDER BY (e.name = 'measurement') DESC, seq DESC LIMIT 1) "
       "FROM runs r WHERE (?1 IS NULL OR r.kind = ?1) AND (?2 IS NULL OR r.start_unix_s >= ?2) "
       "ORDER BY r.start_unix_s DESC, r.id DESC";

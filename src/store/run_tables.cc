@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "joulebench/error.h"
+#include "joulebench/run/run_record.h"
 
 namespace joulebench::store {
 namespace {
@@ -233,7 +234,7 @@ std::size_t ReplaceResults(Database& db, std::int64_t id, const run::RunRecord& 
     for (std::size_t i = 0; i < r.nodes.size(); ++i) {
       s.Bind(1, id).Bind(2, static_cast<std::int64_t>(i));
       s.Bind(3, std::string_view(r.nodes[i].node_id)).Bind(4, std::string_view(r.nodes[i].status));
-      s.Bind(5, run::ToJson(r.nodes[i]).dump());
+      s.Bind(5, run::DumpJson(run::ToJson(r.nodes[i])));
       s.Run();
     }
   }

@@ -59,15 +59,17 @@ void StoringObserver::FlushSamplesLocked() {
     if (meter_ == nullptr || writer_->finished()) return;
     const sampling::Timeline fresh = meter_->SnapshotFrom(writer_->samples_stored());
     if (fresh.domains.size() != meter_->domains().size()) return;
-    // Gaps are rewritten only when they changed (a new one, or an open one that grew).
-    const bool gaps_changed =
-        fresh.gaps.size() != gaps_stored_ ||
-        (!fresh.gaps.empty() && !fresh.time_s.empty() &&
-         std::any_of(fresh.gaps.begin(), fresh.gaps.end(), [](const auto& g) { return g.open; }));
+    // Gaps are rewritten only when they changed: a new one, an open one that grew, or one
+    // stored open that has closed since.
+    const bool any_open =
+        std::any_of(fresh.gaps.begin(), fresh.gaps.end(), [](const auto& g) { return g.open; });
+    const bool gaps_changed = fresh.gaps.size() != gaps_stored_ ||
+                              (!fresh.time_s.empty() && (any_open || open_gap_stored_));
     if (fresh.time_s.empty() && !gaps_changed) return;
     if (gaps_changed) {
       writer_->AppendTail(fresh);
       gaps_stored_ = fresh.gaps.size();
+      open_gap_stored_ = any_open;
     } else {
       writer_->AppendSamples(fresh.time_s, fresh.joules);
     }

@@ -1,10 +1,11 @@
-// The tune_probes table (schema version 4): one row per probe of a `tune` run.
+// The tune_probes table (schema version 5): one row per probe of a `tune` run.
 #include <fmt/format.h>
 
 #include <cmath>
 #include <limits>
 
 #include "joulebench/error.h"
+#include "joulebench/run/run_record.h"
 #include "store/run_tables.h"
 
 namespace joulebench::store {
@@ -55,10 +56,10 @@ void InsertTuneProbes(Database& db, std::int64_t run_id,
   for (std::size_t i = 0; i < probes.size(); ++i) {
     const run::TuneProbe& p = probes[i];
     s.Bind(1, run_id).Bind(2, static_cast<std::int64_t>(i)).Bind(3, std::string_view(p.name));
-    s.Bind(4, p.knobs.dump()).Bind(5, std::int64_t{p.rung});
+    s.Bind(4, run::DumpJson(p.knobs)).Bind(5, std::int64_t{p.rung});
     BindNumber(s, 6, p.probe_duration_s);
     s.Bind(7, std::string_view(p.outcome)).Bind(8, std::string_view(p.verdict));
-    s.Bind(9, json(p.reasons).dump());
+    s.Bind(9, run::DumpJson(json(p.reasons)));
     BindNumber(s, 10, p.rate_per_s);
     BindNumber(s, 11, p.throughput_per_s);
     BindNumber(s, 12, p.latency_s);

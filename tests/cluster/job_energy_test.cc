@@ -117,4 +117,42 @@ TEST(AttributeNodeCpu, NoShareWithoutTheNodesBusyTime) {
 }
 
 }  // namespace
+TEST(SumNodeEnergy, ANodesIncompleteTotalMakesTheJobsALowerBoundWithTheDomainsNamed) {
+  run::NodeResult a = Node("a", 40, 10);
+  run::NodeResult b = Node("b", 25, 5);
+  sampling::DomainEnergy gpu = Domain("nvml/gpu0", energy::Component::kAccelerator, 7, false);
+  gpu.excluded_from_total = true;
+  gpu.gaps.push_back({.domain = "nvml/gpu0", .begin_s = 5, .end_s = 11, .lost = true});
+  b.energy[0].domains.push_back(gpu);
+  b.energy[0].excluded_domains = {"nvml/gpu0"};
+  b.energy[0].total_complete = false;
+  const auto job = SumNodeEnergy("measurement", {a, b});
+  EXPECT_FALSE(job.total_complete);
+  EXPECT_EQ(job.excluded_domains, (std::vector<std::string>{"b/nvml/gpu0"}));
+  EXPECT_DOUBLE_EQ(job.total_joules, 80);
+  const auto& lost = job.domains.back();
+  EXPECT_EQ(lost.domain.name, "b/nvml/gpu0");
+  ASSERT_EQ(lost.gaps.size(), 1u);
+  EXPECT_EQ(lost.gaps[0].domain, "b/nvml/gpu0");
+  // Both complete: the job's is complete.
+  EXPECT_TRUE(SumNodeEnergy("measurement", {a, Node("b", 25, 5)}).total_complete);
+}
+
+TEST(SumNodeEnergy, ANodeWithoutTheWindowMakesTheJobsTotalIncomplete) {
+  run::NodeResult b = Node("b", 25, 5);
+  b.energy[0].name = "baseline";
+  EXPECT_FALSE(SumNodeEnergy("measurement", {Node("a", 40, 10), b}).total_complete);
+}
+
+TEST(CpuDomainEnergy, ALostPackageIsNotAttributedToTheRanks) {
+  sampling::EnergyReport r;
+  sampling::DomainEnergy lost = Domain("rapl/package-0", energy::Component::kCpuPackage, 3, false);
+  lost.excluded_from_total = true;
+  r.domains.push_back(lost);
+  r.domains.push_back(Domain("rapl/package-1", energy::Component::kCpuPackage, 20, true));
+  const CpuEnergy cpu = CpuDomainEnergy(r);
+  EXPECT_DOUBLE_EQ(cpu.joules, 20);
+  EXPECT_EQ(cpu.domains, "rapl/package-1");
+}
+
 }  // namespace joulebench::cluster

@@ -235,6 +235,41 @@ TEST(MpiMeasure, AKilledRankLeavesTheRunStoredIncompleteWithWhatTheOthersMeasure
   EXPECT_NEAR(Metric(stored, "energy"), 80.0, 1e-6);
 }
 
+TEST(MpiMeasure, ANodesSensorGapReachesTheJobsTimelineAndStoreUnderTheNodesName) {
+  ASSERT_NE(FindInPath("mpirun"), "")
+      << "mpirun not found: scripts/install-deps.sh installs openmpi-bin";
+  SimulatedCluster cluster({"node-a", "node-b"});
+  Mpirun mpirun(cluster.MpirunArgs({{"node-a", 1}, {"node-b", 1}}, {"--json"}),
+                MpirunEnvironment());
+  ASSERT_EQ(cluster.WaitForStarted(2).size(), 2u) << "the ranks did not start";
+  const std::uint64_t before = cluster.node("node-b").Energy("intel-rapl:0");
+  cluster.node("node-b").SetRawEnergyContents("intel-rapl:0", "garbage\n");
+  std::this_thread::sleep_for(300ms);  // about 15 failed reads at 20 ms
+  cluster.node("node-b").SetEnergy("intel-rapl:0", before + 2'000'000);
+  std::this_thread::sleep_for(200ms);
+  cluster.Go();
+  const ProcessResult r = mpirun.Finish();
+  ASSERT_FALSE(mpirun.killed()) << "mpirun hung\n" << r.err;
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto gaps_of = [](const json& run) {
+    std::vector<std::string> domains;
+    for (const auto& g : run["timeline"]["gaps"]) domains.push_back(g["domain"]);
+    return domains;
+  };
+  const json printed = json::parse(r.out);
+  const auto gaps = gaps_of(printed);
+  ASSERT_FALSE(gaps.empty()) << printed["timeline"].dump().substr(0, 2000);
+  for (const auto& d : gaps) EXPECT_EQ(d, "node-b/rapl/package-0");
+  EXPECT_EQ(gaps_of(OnlyStoredRun(cluster.db())), gaps);
+}
+
+TEST(MpiMeasure, MetricsListenWithMpiIsRefusedInOneLine) {
+  const ProcessResult r = RunJoulebench(
+      {"measure", "--mpi", "--metrics-listen", "127.0.0.1:0", "--no-store", "--", "true"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--metrics-listen does not work with --mpi"), std::string::npos) << r.err;
+}
+
 #else
 
 TEST(MpiMeasure, WithoutMpiTheFlagSaysSoInOneLine) {

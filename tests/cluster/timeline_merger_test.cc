@@ -60,4 +60,30 @@ TEST(TimelineMerger, AClosedNodeNoLongerHoldsTheOthersBack) {
 }
 
 }  // namespace
+TEST(TimelineMerger, NodesGapsAreKeptRenamedOnTheAxisAndAnOpenOnesEndMoves) {
+  TimelineMerger m;
+  m.AddNode("a", Domains({"rapl/package-0"}), 1000.0);
+  m.AddNode("b", Domains({"nvml/gpu0"}), 1002.0);
+  m.Append("a", {0, 1, 2, 3, 4}, {{0, 1, 2, 3, 4}});
+  m.Append("b", {0, 1}, {{0, 50}});
+  sampling::TimelineGap open{.domain = "nvml/gpu0", .begin_s = 1, .end_s = 1,
+                             .reason = "read failed: Unknown Error", .open = true};
+  m.SetGaps("b", {open});
+  auto t = m.Merge(true);
+  ASSERT_EQ(t.gaps.size(), 1u);
+  EXPECT_EQ(t.gaps[0].domain, "b/nvml/gpu0");
+  EXPECT_DOUBLE_EQ(t.gaps[0].begin_s, 3);  // b's 1 s is the axis's 3 s
+  EXPECT_TRUE(t.gaps[0].open);
+  // The next batch brings the gap closed, with its end: it replaces the open one.
+  sampling::TimelineGap closed = open;
+  closed.end_s = 1.8;
+  closed.open = false;
+  m.SetGaps("b", {closed});
+  t = m.Merge(true);
+  ASSERT_EQ(t.gaps.size(), 1u);
+  EXPECT_DOUBLE_EQ(t.gaps[0].end_s, 3.8);
+  EXPECT_FALSE(t.gaps[0].open);
+  EXPECT_EQ(t.gaps[0].reason, "read failed: Unknown Error");
+}
+
 }  // namespace joulebench::cluster

@@ -158,6 +158,72 @@ TEST(MeterMetrics, SourceIsDownWhileItsCounterCannotBeRead) {
   EXPECT_EQ(SampleValue(server.Scrape(), "joulebench_source_up", {{"source", "powercap"}}), 1);
 }
 
+TEST(MeterMetrics, WhileADomainHasAGapItsPowerIsAbsentAndItIsNotMeasuring) {
+  TempDir dir;
+  FakePowercap fake(dir.path());
+  fake.AddZone("intel-rapl:0", "package-0", kRange, 1000);
+  fake.AddZone("intel-rapl:1", "package-1", kRange, 1000);
+  sampling::Meter meter = MeterOn(dir);
+  meter.Start();
+  MetricsServer server(ParseListenAddress("127.0.0.1:0", "test"));
+  server.ExportMeter(meter);
+  fake.AddEnergy("intel-rapl:0", 5);
+  fake.AddEnergy("intel-rapl:1", 5);
+  meter.EndWindow(meter.BeginWindow("good"));
+  std::string text = server.Scrape();
+  EXPECT_EQ(SampleValue(text, "joulebench_domain_measuring", {{"domain", "rapl/package-0"}}), 1);
+  EXPECT_TRUE(SampleValue(text, "joulebench_power_watts", {{"domain", "rapl/package-0"}}));
+  EXPECT_TRUE(SampleValue(text, "joulebench_machine_power_watts"));
+
+  fake.SetRawEnergyContents("intel-rapl:0", "garbage\n");
+  fake.AddEnergy("intel-rapl:1", 5);
+  meter.EndWindow(meter.BeginWindow("gap in package-0"));
+  text = server.Scrape();
+  EXPECT_EQ(SampleValue(text, "joulebench_domain_measuring", {{"domain", "rapl/package-0"}}), 0);
+  EXPECT_EQ(SampleValue(text, "joulebench_domain_measuring", {{"domain", "rapl/package-1"}}), 1);
+  // No power of a domain whose energy over the span is not measured, and so no machine power
+  // (it would be the other domains' only, under the machine's label).
+  EXPECT_FALSE(SampleValue(text, "joulebench_power_watts", {{"domain", "rapl/package-0"}}))
+      << text;
+  EXPECT_TRUE(SampleValue(text, "joulebench_power_watts", {{"domain", "rapl/package-1"}}));
+  EXPECT_FALSE(SampleValue(text, "joulebench_machine_power_watts")) << text;
+
+  fake.SetEnergy("intel-rapl:0", 2000);
+  meter.EndWindow(meter.BeginWindow("good again"));
+  EXPECT_EQ(
+      SampleValue(server.Scrape(), "joulebench_domain_measuring", {{"domain", "rapl/package-0"}}),
+      1);
+}
+
+TEST(MeterMetrics, MachineEnergyKeepsGrowingWhenAContainingDomainIsLost) {
+  TempDir dir;
+  FakePowercap fake(dir.path());
+  fake.AddZone("intel-rapl:0", "package-0", kRange);
+  fake.AddZone("intel-rapl:1", "psys", kRange);
+  sampling::Meter meter = MeterOn(dir);
+  meter.Start();
+  MetricsServer server(ParseListenAddress("127.0.0.1:0", "test"));
+  server.ExportMeter(meter);
+  fake.AddEnergy("intel-rapl:0", 10);
+  fake.AddEnergy("intel-rapl:1", 25);
+  meter.EndWindow(meter.BeginWindow("psys counts"));
+  std::string text = server.Scrape();
+  const double before = SampleValue(text, "joulebench_machine_energy_joules_total").value_or(-1);
+  EXPECT_NEAR(before, 25, 1e-6) << "psys is the machine; the package is inside it";
+
+  fake.RemoveZone("intel-rapl:1");
+  fake.AddEnergy("intel-rapl:0", 4);
+  meter.EndWindow(meter.BeginWindow("psys found gone"));
+  fake.AddEnergy("intel-rapl:0", 6);
+  meter.EndWindow(meter.BeginWindow("the package counts"));
+  text = server.Scrape();
+  const double after = SampleValue(text, "joulebench_machine_energy_joules_total").value_or(-1);
+  // The package's 10 J since psys was lost join the total; psys's own series (flat since the
+  // loss) no longer counts, and the counter never goes down to the package's 20 J.
+  EXPECT_NEAR(after, 35, 1e-6) << text;
+  EXPECT_EQ(SampleValue(text, "joulebench_domain_measuring", {{"domain", "rapl/psys"}}), 0);
+}
+
 TEST(MeterMetrics, SamplerSettingsAndCostAreExported) {
   TempDir dir;
   FakePowercap fake(dir.path());

@@ -79,6 +79,43 @@ TEST(StoringObserver, TimelineReachesTheDatabaseWhileTheRunIsGoing) {
   EXPECT_EQ(stored.FindMetric("throughput")->value, 42);
 }
 
+TEST(StoringObserver, AGapStoredOpenIsStoredClosedOnceItEnds) {
+  TempDir dir;
+  FakePowercap powercap(dir.path() / "sys");
+  powercap.AddZone("intel-rapl:0", "package-0", kRange);
+  const auto db = dir.path() / "runs.db";
+  sampling::Meter meter = MeterOn(dir);
+  meter.Start();
+  StoringObserver storing(RunStore::Open(db), /*flush_interval_s=*/0.05);
+  run::RunRecord record = Header();
+  storing.OnBegin(record, meter);
+  std::this_thread::sleep_for(60ms);
+  const std::uint64_t before = powercap.Energy("intel-rapl:0");
+  powercap.SetRawEnergyContents("intel-rapl:0", "garbage\n");
+  std::this_thread::sleep_for(200ms);  // flushes at 50 ms store the gap open
+  {
+    const run::RunRecord partial = RunStore::Open(db).Load("1", /*allow_running=*/true);
+    ASSERT_EQ(partial.timeline.gaps.size(), 1u);
+    EXPECT_TRUE(partial.timeline.gaps[0].open);
+  }
+  powercap.SetEnergy("intel-rapl:0", before + 1'000'000);
+  std::this_thread::sleep_for(200ms);  // the gap closes; later flushes store no new gap
+  const sampling::Timeline live = meter.Snapshot();
+  ASSERT_EQ(live.gaps.size(), 1u);
+  ASSERT_FALSE(live.gaps[0].open);
+  {
+    const run::RunRecord partial = RunStore::Open(db).Load("1", /*allow_running=*/true);
+    ASSERT_EQ(partial.timeline.gaps.size(), 1u);
+    EXPECT_FALSE(partial.timeline.gaps[0].open) << "the closed gap is still stored open";
+    EXPECT_DOUBLE_EQ(partial.timeline.gaps[0].end_s, live.gaps[0].end_s);
+  }
+  meter.Stop();
+  storing.OnEnd(record);
+  const run::RunRecord stored = RunStore::Open(db).Load("1");
+  ASSERT_EQ(stored.timeline.gaps.size(), 1u);
+  EXPECT_FALSE(stored.timeline.gaps[0].open);
+}
+
 TEST(StoringObserver, RunThatNeverEndsIsLeftIncomplete) {
   TempDir dir;
   FakePowercap powercap(dir.path() / "sys");

@@ -222,6 +222,21 @@ TEST(RunStore, ListFiltersByKindAndStartTimeNewestFirst) {
   EXPECT_EQ(all[0].workload, "layoutlm-base");
 }
 
+TEST(RunStore, ListNeverShowsTheBaselinesPowerAsTheRuns) {
+  TempDir dir;
+  RunStore store = RunStore::Open(dir.path() / "runs.db");
+  // A run that ended before its measurement (e.g. a tune run with no VALID configuration):
+  // only its idle baseline was reported.
+  RunRecord r = SampleRunRecord(1);
+  ASSERT_EQ(r.energy.size(), 2u);
+  ASSERT_EQ(r.energy[0].name, "baseline");
+  r.energy.resize(1);
+  store.Save(r);
+  const auto all = store.List();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_FALSE(all[0].mean_watts.has_value()) << *all[0].mean_watts;
+}
+
 TEST(RunStore, DeleteRemovesAllOrNothing) {
   TempDir dir;
   RunStore store = RunStore::Open(dir.path() / "runs.db");

@@ -97,7 +97,7 @@ TEST(TuneProbesStore, VersionThreeDatabaseGainsTheTable) {
     EXPECT_EQ(UserVersion(db), 3);
   }
   RunStore store = RunStore::Open(path);
-  EXPECT_EQ(store.schema_version(), 4);
+  EXPECT_EQ(store.schema_version(), kSchemaVersion);
   run::RunRecord r = TuneRecord();
   EXPECT_EQ(store.Load(store.Save(r)).tune_probes.size(), 3u);
 }

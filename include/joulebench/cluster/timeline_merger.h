@@ -3,7 +3,9 @@
 // clock (start_unix_s + time_s; nodes' clocks agree to well under a sampling period under
 // NTP or PTP). Domains are renamed "<node>/<domain>". Nodes' samples arrive in pieces as
 // the run goes on; a merged sample is produced once every node has reached its instant, so
-// that a sample, once produced, never changes (the store appends timelines).
+// that a sample, once produced, never changes (the store appends timelines). Each node's gaps
+// (spans without a measurement of a domain) are kept, renamed and shifted to the axis: the
+// merged series is flat over them, as the node's own is.
 #pragma once
 
 #include <string>
@@ -24,6 +26,9 @@ class TimelineMerger {
   // the order AddNode gave). Samples of an unknown node are ignored.
   void Append(std::string_view node_id, const std::vector<double>& time_s,
               const std::vector<std::vector<double>>& joules);
+  // Replaces a node's gaps (every gap of its meter so far, times since its meter started):
+  // the merged timeline holds them renamed and on its own time axis.
+  void SetGaps(std::string_view node_id, std::vector<sampling::TimelineGap> gaps);
   // Stops waiting for a node (its leader was lost): its last value holds from then on.
   void CloseNode(std::string_view node_id);
   // The merged timeline: every sample of the time axis that all open nodes have reached; with
@@ -41,7 +46,9 @@ class TimelineMerger {
     std::vector<std::vector<double>> joules;
     bool closed = false;
     std::size_t cursor = 0;  // first sample at or after the last merged instant
+    std::vector<sampling::TimelineGap> gaps;
   };
+  void MergeGaps();
   Node* Find(std::string_view node_id);
   std::vector<Node> nodes_;
   sampling::Timeline merged_;

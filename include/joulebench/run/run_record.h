@@ -143,5 +143,8 @@ nlohmann::json ToJson(const energy::DomainInfo& domain);
 energy::DomainInfo DomainInfoFromJson(const nlohmann::json& json);  // throws InputError
 nlohmann::json ToJson(const sampling::Timeline& timeline);
 sampling::Timeline TimelineFromJson(const nlohmann::json& json);    // throws InputError
+// A timeline's gaps alone, as in its "gaps" array (multi-node runs send them with samples).
+nlohmann::json TimelineGapsToJson(const std::vector<sampling::TimelineGap>& gaps);
+std::vector<sampling::TimelineGap> TimelineGapsFromJson(const nlohmann::json& array);  // InputError
 
 }  // namespace joulebench::run

@@ -39,10 +39,17 @@ struct LiveReadings {
   // Cumulative joules since the first sample: wrap-corrected, so a counter domain's value
   // never decreases.
   std::vector<double> joules;
-  // Mean power over the last `power_span` before the newest sample; NaN before two samples.
+  // Mean power over the last `power_span` before the newest sample; NaN before two samples,
+  // and while a gap of the domain overlaps the span (its energy there is unmeasured, or a
+  // bridged gap's whole energy would land in the span) or the domain is lost.
   std::vector<double> watts;
   std::vector<bool> read_ok;                // the newest read of the domain succeeded
   std::vector<std::uint64_t> failed_reads;  // reads that failed since the meter started
+  std::vector<bool> in_gap;   // a gap of the domain is open now
+  std::vector<bool> lost;     // the domain's sensor is lost for good
+  // Whether the machine total counts the domain now: as the reports' totals do, a lost
+  // domain is left out and the domains inside it count instead.
+  std::vector<bool> counted;
 };
 
 // A span in which one domain has no measurement: its reads failed (a powercap file that

@@ -72,6 +72,7 @@ class StoringObserver : public run::RunObserver {
   const sampling::Meter* meter_ = nullptr;
   std::optional<RunWriter> writer_;
   std::size_t gaps_stored_ = 0;
+  bool open_gap_stored_ = false;  // the gaps last stored held an open one
   std::string run_id_;
   std::optional<std::string> error_;
   nlohmann::json base_fingerprint_ = nlohmann::json::object();

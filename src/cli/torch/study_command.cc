@@ -11,6 +11,7 @@
 #include "joulebench/plan/catalog.h"
 #include "joulebench/plan/plan_report.h"
 #include "joulebench/report/html_report.h"
+#include "joulebench/run/run_record.h"
 #include "joulebench/store/run_store.h"
 #include "joulebench/store/storing_observer.h"
 #include "joulebench/units.h"
@@ -122,7 +123,7 @@ int Run(const StudyFlags& f) {
                      {"training_run", run::ToJson(result.training)},
                      {"notes", result.notes},
                      {"report", f.report}};
-    Print(j.dump(2) + "\n");
+    Print(run::DumpJson(j, 2) + "\n");
     return common.ExitCode(0);
   }
   Print("\nThe study on this machine: LayoutLM inference for an SLA\n");

@@ -43,7 +43,7 @@ struct TrainFlags {
 
 // `train --mpi`: data-parallel across the ranks; rank 0 prints and stores the job.
 int RunOnCluster(const TrainFlags& f, workloads::TrainingRunOptions o) {
-  const MpiSetup mpi = ResolveMpiFlags(f.mpi);
+  const MpiSetup mpi = ResolveMpiFlags(f.mpi, f.run.metrics_listen);
   cluster::ClusterTrainingOptions options;
   o.sources = ResolveSourceOptions(f.sources, mpi.node.id);
   options.training = std::move(o);

@@ -507,8 +507,7 @@ class Coordinator {
       pending_samples_.emplace_back(node_id, samples);
       return;
     }
-    merger_.Append(node_id, samples.at("time_s").get<std::vector<double>>(),
-                   samples.at("joules").get<std::vector<std::vector<double>>>());
+    AppendSamplesJson(merger_, node_id, samples);
   }
 
   // The time axis is rank 0's node: nodes are added in node order, once every leader is known.

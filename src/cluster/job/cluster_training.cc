@@ -295,8 +295,7 @@ class JobObserver : public run::RunObserver {
       pending_.emplace_back(node_id, samples);
       return;
     }
-    merger_.Append(node_id, samples.at("time_s").get<std::vector<double>>(),
-                   samples.at("joules").get<std::vector<std::vector<double>>>());
+    AppendSamplesJson(merger_, node_id, samples);
   }
 
   run::NodeResult BuildNode(std::size_t node_index, bool final) const {

@@ -8,6 +8,8 @@
 
 #include "joulebench/cluster/mpi_job.h"
 #include "joulebench/cluster/slurm_job.h"
+#include "joulebench/cluster/timeline_merger.h"
+#include "joulebench/run/run_record.h"
 #include "joulebench/sampling/meter.h"
 
 namespace joulebench::cluster {
@@ -39,8 +41,20 @@ inline std::optional<nlohmann::json> Unpack(const Message& m) {
   }
 }
 
+// A node's new samples, and every gap of its meter so far (a gap's end moves while it is open).
 inline nlohmann::json SamplesJson(const sampling::Timeline& t) {
-  return nlohmann::json{{"time_s", t.time_s}, {"joules", t.joules}};
+  return nlohmann::json{
+      {"time_s", t.time_s}, {"joules", t.joules}, {"gaps", run::TimelineGapsToJson(t.gaps)}};
+}
+
+// Appends what SamplesJson sent to the node's series in `merger`.
+inline void AppendSamplesJson(TimelineMerger& merger, const std::string& node_id,
+                              const nlohmann::json& samples) {
+  merger.Append(node_id, samples.at("time_s").get<std::vector<double>>(),
+                samples.at("joules").get<std::vector<std::vector<double>>>());
+  if (const auto gaps = samples.find("gaps"); gaps != samples.end()) {
+    merger.SetGaps(node_id, run::TimelineGapsFromJson(*gaps));
+  }
 }
 
 // config.cluster of a multi-node run's record: launcher, MPI library, ranks, nodes (id, host

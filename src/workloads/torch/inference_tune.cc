@@ -353,6 +353,7 @@ run::TuneProbe InferenceTuner::Evaluate(const tune::Configuration& config,
   }
   probe.verdict = scratch.verdict.empty() ? "INVALID" : scratch.verdict;
   probe.reasons = scratch.verdict_reasons;
+  InvalidateIfEnergyIncomplete(scratch, probe);
   if (peak && probe.verdict == "VALID") {
     auto value = [&](std::string_view metric) {
       const run::Metric* m = scratch.FindMetric(metric);

@@ -153,6 +153,7 @@ run::TuneProbe TrainingTuner::Evaluate(const tune::Configuration& config,
       MeasureTrainingSteps(trainer, o, *meter_, observer, std::nullopt, scratch);
   probe.verdict = scratch.verdict;
   probe.reasons = scratch.verdict_reasons;
+  InvalidateIfEnergyIncomplete(scratch, probe);
   auto value = [&](std::string_view metric) {
     const run::Metric* m = scratch.FindMetric(metric);
     return m != nullptr ? m->value : NAN;

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "report/energy_report_format.h"
 #include "workloads/torch/run_metrics.h"
 
 namespace joulebench::workloads {
@@ -47,6 +48,14 @@ void AddProbeMetrics(const run::TuneProbe& p, const TuneUnits& units, const std:
 }
 
 }  // namespace
+
+void InvalidateIfEnergyIncomplete(const run::RunRecord& probe_record, run::TuneProbe& probe) {
+  for (const auto& e : probe_record.energy) {
+    if (e.name != "measurement" || e.total_complete) continue;
+    probe.verdict = "INVALID";
+    probe.reasons.push_back("energy not measured whole: " + report::TotalCompleteness(e));
+  }
+}
 
 void FinishTuneRecord(const tune::SearchResult& result,
                       const std::map<std::pair<std::string, int>, run::RunRecord>& probe_records,

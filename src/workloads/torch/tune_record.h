@@ -40,6 +40,10 @@ struct TuneUnits {
   std::string energy_metric;      // "energy_per_inference", "energy_per_sequence"
 };
 
+// A probe whose "measurement" energy total is incomplete (a sensor lost or with a gap during
+// it) is INVALID: its energy per unit would be low only because a domain was not counted.
+void InvalidateIfEnergyIncomplete(const run::RunRecord& probe_record, run::TuneProbe& probe);
+
 // Fills `record` from the search: every probe, the verdict (VALID when a configuration was
 // chosen), the chosen configuration's figures as metrics named as a run of its kind names them
 // (what `plan` reads), the default configuration's figures at the same rung ("default_..."),
