@@ -6,6 +6,7 @@
 
 #include "joulebench/error.h"
 #include "joulebench/http/http_sut.h"
+#include "joulebench/printable_text.h"
 #include "joulebench/units.h"
 #include "joulebench/workloads/model_config.h"
 
@@ -17,8 +18,10 @@ constexpr std::string_view kKeys =
     "insecure, cacert, content_type, stream, max_tokens, samples, seq_len, seed, bbox, "
     "samples_file, body";
 
+// The spec is quoted printable: a control character (a NUL included) would cut or garble the
+// error line.
 [[noreturn]] void Bad(std::string_view spec, std::string_view what) {
-  throw InputError(fmt::format("--sut '{}': {}", spec, what));
+  throw InputError(fmt::format("--sut '{}': {}", PrintableText(spec, 200), what));
 }
 
 long long Integer(std::string_view spec, std::string_view key, std::string_view value, long long lo,

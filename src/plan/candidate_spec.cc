@@ -322,13 +322,14 @@ CandidateSpec ParseCandidateSpec(std::string_view text, std::string origin) {
 double ParsePowerWatts(std::string_view text, std::string_view what) {
   double scale = 1;
   const double value = ParseWithUnits(text, what, scale);
-  if (!(value * scale > 0)) {
+  const double watts = value * scale;
+  if (!(watts > 0)) {
     throw InputError(fmt::format("{}: '{}' must be greater than zero", what, text));
   }
-  if (!std::isfinite(value * scale)) {
-    throw InputError(fmt::format("{}: '{}' is too large", what, text));
-  }
-  return value * scale;
+  if (!std::isfinite(watts)) throw InputError(fmt::format("{}: '{}' is too large", what, text));
+  // A subnormal double: no machine's power, and figures divided by it would be infinite.
+  if (!std::isnormal(watts)) throw InputError(fmt::format("{}: '{}' is too small", what, text));
+  return watts;
 }
 
 double ParsePriceUsdPerHour(std::string_view text, std::string_view what) {

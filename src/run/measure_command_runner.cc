@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "joulebench/error.h"
+#include "report/energy_report_format.h"
 #include "run/command_process.h"
 
 namespace joulebench::run {
@@ -134,6 +135,26 @@ MeasureCommandResult MeasureCommand(const MeasureCommandOptions& options) {
   return result;
 }
 
+void AddMeasureEnergyMetrics(RunRecord& r, const sampling::EnergyReport& measurement,
+                             const std::string& what, const std::string& duration_provenance,
+                             const std::string& baseline_phrase) {
+  std::string domains;
+  for (const auto& d : measurement.total_domains) domains += (domains.empty() ? "" : ", ") + d;
+  std::string provenance =
+      fmt::format("{}: {}{}", measurement.any_modelled ? "modelled in part" : "measured",
+                  what.empty() ? "" : what + ": ", domains.empty() ? "no energy domain" : domains);
+  if (!measurement.total_complete) {
+    provenance += " " + report::TotalCompleteness(measurement);
+  }
+  r.metrics.push_back({"duration", measurement.duration_s, "s", duration_provenance});
+  r.metrics.push_back({"energy", measurement.total_joules, "J", provenance});
+  r.metrics.push_back({"mean_power", measurement.mean_watts, "W", provenance});
+  if (measurement.total_attributable_joules) {
+    r.metrics.push_back({"attributable_energy", *measurement.total_attributable_joules, "J",
+                         provenance + " minus " + baseline_phrase});
+  }
+}
+
 RunRecord MeasureRunRecord(const MeasureRunParts& parts) {
   RunRecord r;
   r.kind = "measure";
@@ -153,18 +174,7 @@ RunRecord MeasureRunRecord(const MeasureRunParts& parts) {
   if (!parts.measurement) return r;
   const sampling::EnergyReport& measurement = *parts.measurement;
   r.energy.push_back(measurement);
-  std::string domains;
-  for (const auto& d : measurement.total_domains) domains += (domains.empty() ? "" : ", ") + d;
-  const std::string provenance =
-      fmt::format("{}: {}", measurement.any_modelled ? "modelled in part" : "measured",
-                  domains.empty() ? "no energy domain" : domains);
-  r.metrics.push_back({"duration", measurement.duration_s, "s", "measured: wall clock"});
-  r.metrics.push_back({"energy", measurement.total_joules, "J", provenance});
-  r.metrics.push_back({"mean_power", measurement.mean_watts, "W", provenance});
-  if (measurement.total_attributable_joules) {
-    r.metrics.push_back({"attributable_energy", *measurement.total_attributable_joules, "J",
-                         provenance + " minus the idle baseline"});
-  }
+  AddMeasureEnergyMetrics(r, measurement, "", "measured: wall clock", "the idle baseline");
   return r;
 }
 

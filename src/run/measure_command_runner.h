@@ -88,6 +88,13 @@ struct MeasureRunParts {
 // left kRunning for the caller to set.
 RunRecord MeasureRunRecord(const MeasureRunParts& parts);
 
+// A measure run's energy metrics from its measurement window: duration, energy, mean_power and
+// attributable_energy, with the domains summed (`what`: "" or "sum of 2 node(s)") and, when
+// the total leaves a domain out or holds one in part, that said in their provenance.
+void AddMeasureEnergyMetrics(RunRecord& r, const sampling::EnergyReport& measurement,
+                             const std::string& what, const std::string& duration_provenance,
+                             const std::string& baseline_phrase);
+
 // The run record of a measure run: kind "measure", the command and settings as config, the
 // baseline and measurement energy windows, the timeline, metrics (duration, energy, mean
 // power) and warnings. Status: incomplete when a SIGINT/SIGTERM interrupted the command,

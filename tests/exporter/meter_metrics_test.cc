@@ -204,18 +204,20 @@ TEST(MeterMetrics, MachineEnergyKeepsGrowingWhenAContainingDomainIsLost) {
   meter.Start();
   MetricsServer server(ParseListenAddress("127.0.0.1:0", "test"));
   server.ExportMeter(meter);
+  const auto counts = meter.BeginWindow("psys counts");
   fake.AddEnergy("intel-rapl:0", 10);
   fake.AddEnergy("intel-rapl:1", 25);
-  meter.EndWindow(meter.BeginWindow("psys counts"));
+  meter.EndWindow(counts);
   std::string text = server.Scrape();
   const double before = SampleValue(text, "joulebench_machine_energy_joules_total").value_or(-1);
   EXPECT_NEAR(before, 25, 1e-6) << "psys is the machine; the package is inside it";
 
   fake.RemoveZone("intel-rapl:1");
   fake.AddEnergy("intel-rapl:0", 4);
-  meter.EndWindow(meter.BeginWindow("psys found gone"));
+  // psys's unchanged counter is checked at the next sample: its file is gone, it is lost.
+  const auto gone = meter.BeginWindow("psys found gone");
   fake.AddEnergy("intel-rapl:0", 6);
-  meter.EndWindow(meter.BeginWindow("the package counts"));
+  meter.EndWindow(gone);
   text = server.Scrape();
   const double after = SampleValue(text, "joulebench_machine_energy_joules_total").value_or(-1);
   // The package's 10 J since psys was lost join the total; psys's own series (flat since the

@@ -23,6 +23,7 @@
 #include "joulebench/store/run_store.h"
 #include "support/background_process.h"
 #include "support/fake_machine.h"
+#include "support/kill_campaign.h"
 #include "support/run_cli.h"
 #include "support/store_probe.h"
 #include "support/temp_dir.h"
@@ -46,105 +47,26 @@ std::vector<std::string> MeasureArgs(const FakeMachine& m, const std::string& db
   return args;
 }
 
-// The seed: $JOULEBENCH_KILL_SEED to replay a failure, else a fresh one; printed either way.
-std::uint32_t KillSeed() {
-  if (const char* v = std::getenv("JOULEBENCH_KILL_SEED")) {
-    return static_cast<std::uint32_t>(std::strtoul(v, nullptr, 10));
-  }
-  return std::random_device{}();
-}
-
 int Lines(const std::string& text) {
   int n = 0;
   for (char c : text) n += c == '\n';
   return n;
 }
 
-// Runs `args` once to its end: how long until its run is begun in the store, and in all
-// (milliseconds; whole is 0 when it failed).
-std::pair<int, int> TimeOneRun(const std::string& db, const std::vector<std::string>& args,
-                               const std::vector<std::string>& env) {
-  const std::int64_t before = NewestRunId(db);
-  const auto start = std::chrono::steady_clock::now();
-  auto ms = [&] {
-    return static_cast<int>(std::chrono::duration<double, std::milli>(
-                                std::chrono::steady_clock::now() - start)
-                                .count());
-  };
-  BackgroundProcess child(JOULEBENCH_BIN, args, env);
-  int begun = 0;
-  while (NewestRunId(db) == before && ms() < 60000) std::this_thread::sleep_for(5ms);
-  begun = ms();
-  const ProcessResult r = child.Finish();
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  return {begun, r.exit_code == 0 ? ms() : 0};
-}
-
 TEST(CrashSafety, MeasureKilledAtRandomPointsLeavesAnIntactStoreAndItsCommittedSamples) {
   FakeMachine m;
   StoringOn storing;
   const std::uint32_t seed = KillSeed();
-  std::printf("kill seed %u (replay with JOULEBENCH_KILL_SEED=%u)\n", seed, seed);
   RecordProperty("kill_seed", std::to_string(seed));
-  std::mt19937 rng(seed);
   // A run: startup, 150 ms of idle baseline, 0.4 s of measuring, storing. Samples are
-  // committed every 100 ms, so that kills land between and inside commits. One whole run
-  // first: the kills are spread over its length, however fast this machine starts a process.
+  // committed every 100 ms, so that kills land between and inside commits.
   const std::vector<std::string> env = {"JOULEBENCH_FLUSH_INTERVAL=100ms"};
-  const auto args = MeasureArgs(m, m.db(), "150ms", "0.4");
-  const auto [begun_ms, whole_ms] = TimeOneRun(m.db(), args, env);
-  ASSERT_GT(whole_ms, 0);
-  std::printf("a whole run takes %d ms, its run is begun in the store after %d ms\n", whole_ms,
-              begun_ms);
-  // Three kills in four land after the run has begun in the store, the others anywhere.
-  std::uniform_int_distribution<int> anywhere_ms(0, whole_ms);
-  std::uniform_int_distribution<int> begun_delay_ms(begun_ms, whole_ms);
   constexpr int kKills = 40;
-  int kills = 0;
-  int completed = 0;
-  int killed_begun = 0;  // killed runs that had begun in the store (and read incomplete)
-  std::int64_t last_id = NewestRunId(m.db());
-  for (int attempt = 0; kills < kKills && attempt < 4 * kKills; ++attempt) {
-    const int delay = attempt % 4 == 0 ? anywhere_ms(rng) : begun_delay_ms(rng);
-    BackgroundProcess child(JOULEBENCH_BIN, args, env);
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay));
-    // What a second connection sees committed just before the kill.
-    const std::int64_t newest = NewestRunId(m.db());
-    const std::size_t committed = newest > last_id ? CommittedSamples(m.db(), newest) : 0;
-    child.Signal(SIGKILL);
-    const ProcessResult r = child.Finish();
-    const std::string context = "attempt " + std::to_string(attempt) + ", killed after " +
-                                std::to_string(delay) + " ms, seed " + std::to_string(seed);
-    ASSERT_EQ(IntegrityCheck(m.db()), "ok") << context;
-    const auto runs = store::RunStore::OpenExisting(m.db()).List();
-    for (const auto& run : runs) {
-      ASSERT_NE(run.status, run::RunStatus::kRunning) << "run " << run.id << ", " << context;
-    }
-    const std::int64_t id = NewestRunId(m.db());
-    if (r.exit_code != 128 + SIGKILL) {
-      // It ended before the kill: then it is complete.
-      ASSERT_EQ(r.exit_code, 0) << r.err << context;
-      ASSERT_EQ(runs.front().status, run::RunStatus::kComplete) << context;
-      ++completed;
-      last_id = id;
-      continue;
-    }
-    ++kills;
-    if (id > last_id) {
-      // The killed run began: it reads incomplete (or complete, when the kill came after it
-      // was stored in full), with every sample committed before.
-      ASSERT_EQ(std::to_string(id), runs.front().id);
-      EXPECT_NE(runs.front().status, run::RunStatus::kFailed) << context;
-      EXPECT_GE(runs.front().samples, committed) << context;
-      if (newest == id) EXPECT_GE(CommittedSamples(m.db(), id), committed) << context;
-      killed_begun += runs.front().status == run::RunStatus::kIncomplete;
-    }
-    last_id = id;
-  }
-  std::printf("%d kills (%d of runs begun in the store), %d runs ended before their kill\n",
-              kills, killed_begun, completed);
-  EXPECT_GE(kills, kKills);
-  EXPECT_GE(killed_begun, kKills / 4);
+  const KillCampaignResult k =
+      KillAtRandomPoints(m.db(), MeasureArgs(m, m.db(), "150ms", "0.4"), env, kKills, seed);
+  EXPECT_GE(k.kills, kKills);
+  EXPECT_GE(k.killed_begun, kKills / 4);
+  const int killed_begun = k.killed_begun;
   // The command-line listing says the same: no run stays "running" after its writer died.
   const ProcessResult list = RunJoulebench({"runs", "list", "--json", "--db", m.db()});
   ASSERT_EQ(list.exit_code, 0) << list.err;

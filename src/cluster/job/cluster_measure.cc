@@ -13,6 +13,7 @@
 #include "joulebench/cluster/timeline_merger.h"
 #include "joulebench/sampling/cpu_share.h"
 #include "run/command_process.h"
+#include "run/measure_command_runner.h"
 
 namespace joulebench::cluster {
 namespace {
@@ -651,18 +652,8 @@ class Coordinator {
     r.warnings = warnings_;
     if (any_measurement) {
       sampling::EnergyReport job = SumNodeEnergy("measurement", r.nodes);
-      std::string domains;
-      for (const auto& d : job.total_domains) domains += (domains.empty() ? "" : ", ") + d;
-      const std::string provenance = fmt::format(
-          "{}: sum of {} node(s): {}", job.any_modelled ? "modelled in part" : "measured",
-          r.nodes.size(), domains.empty() ? "no energy domain" : domains);
-      r.metrics.push_back({"duration", job.duration_s, "s", "measured: wall clock of rank 0"});
-      r.metrics.push_back({"energy", job.total_joules, "J", provenance});
-      r.metrics.push_back({"mean_power", job.mean_watts, "W", provenance});
-      if (job.total_attributable_joules) {
-        r.metrics.push_back({"attributable_energy", *job.total_attributable_joules, "J",
-                             provenance + " minus each node's idle baseline"});
-      }
+      run::AddMeasureEnergyMetrics(r, job, fmt::format("sum of {} node(s)", r.nodes.size()),
+                                   "measured: wall clock of rank 0", "each node's idle baseline");
       r.energy.push_back(std::move(job));
     }
     r.metrics.push_back({"nodes", static_cast<double>(r.nodes.size()), "1", "measured: MPI job"});

@@ -111,39 +111,11 @@ void InferenceTuner::ChooseKnobs() {
       dtype_values.emplace_back(name);
     }
   }
-  if (dtype_values.empty()) {
-    throw InputError(fmt::format("--dtypes: none of {} can run here (see the reasons above)",
-                                 fmt::join(dtypes, ", ")));
-  }
-  const json fp32("fp32");
-  knobs_.push_back({kDtype, dtype_values,
-                    std::find(dtype_values.begin(), dtype_values.end(), fp32) != dtype_values.end()
-                        ? fp32
-                        : dtype_values.front(),
-                    false});
-
-  // threads
-  std::vector<int> threads = o_.threads;
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  if (threads.empty()) {
-    for (int t = 1; t < cores; t *= 2) threads.push_back(t);
-    threads.push_back(cores);
-  }
-  std::vector<json> thread_values;
-  for (int t : threads) {
-    if (t < 1) throw InputError(fmt::format("--threads: {} must be at least 1", t));
-    if (!cpu && t != threads.front()) continue;
-    thread_values.emplace_back(t);
-  }
-  if (!cpu && threads.size() > 1) {
-    Skip(kThreads, "all but the first", "the model runs on a GPU: CPU threads do not run it");
-  }
-  knobs_.push_back(
-      {kThreads, thread_values,
-       std::find(thread_values.begin(), thread_values.end(), json(1)) != thread_values.end()
-           ? json(1)
-           : thread_values.front(),
-       true});
+  knobs_.push_back(DtypeKnob(std::move(dtype_values), dtypes, "run"));
+  knobs_.push_back(ThreadsKnob(
+      o_.threads, cpu,
+      [this](const std::string& k, const std::string& v, const std::string& why) { Skip(k, v, why); },
+      "the model runs on a GPU: CPU threads do not run it"));
 
   // batching
   std::vector<std::int64_t> batches = o_.batches;

@@ -1,9 +1,13 @@
 #include "workloads/torch/tune_record.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cmath>
+#include <thread>
 
+#include "joulebench/error.h"
 #include "report/energy_report_format.h"
 #include "workloads/torch/run_metrics.h"
 
@@ -48,6 +52,38 @@ void AddProbeMetrics(const run::TuneProbe& p, const TuneUnits& units, const std:
 }
 
 }  // namespace
+
+tune::Knob DtypeKnob(std::vector<nlohmann::json> values, const std::vector<std::string>& requested,
+                     std::string_view verb) {
+  if (values.empty()) {
+    throw InputError(fmt::format("--dtypes: none of {} can {} here (see the reasons above)",
+                                 fmt::join(requested, ", "), verb));
+  }
+  const nlohmann::json fp32("fp32");
+  const bool has_fp32 = std::find(values.begin(), values.end(), fp32) != values.end();
+  nlohmann::json default_value = has_fp32 ? fp32 : values.front();
+  return {"dtype", std::move(values), std::move(default_value), false};
+}
+
+tune::Knob ThreadsKnob(const std::vector<int>& requested, bool cpu, const SkipKnobValue& skip,
+                       const std::string& on_gpu) {
+  std::vector<int> threads = requested;
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (threads.empty()) {
+    for (int t = 1; t < cores; t *= 2) threads.push_back(t);
+    threads.push_back(cores);
+  }
+  std::vector<nlohmann::json> values;
+  for (int t : threads) {
+    if (t < 1) throw InputError(fmt::format("--threads: {} must be at least 1", t));
+    if (!cpu && t != threads.front()) continue;
+    values.emplace_back(t);
+  }
+  if (!cpu && threads.size() > 1) skip("threads", "all but the first", on_gpu);
+  const bool has_one = std::find(values.begin(), values.end(), nlohmann::json(1)) != values.end();
+  nlohmann::json default_value = has_one ? nlohmann::json(1) : values.front();
+  return {"threads", std::move(values), std::move(default_value), true};
+}
 
 void InvalidateIfEnergyIncomplete(const run::RunRecord& probe_record, run::TuneProbe& probe) {
   for (const auto& e : probe_record.energy) {

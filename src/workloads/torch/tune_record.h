@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "joulebench/run/run_observer.h"
 #include "joulebench/run/run_record.h"
@@ -39,6 +40,19 @@ struct TuneUnits {
   std::string latency_metric;     // "latency_p99", "step_time_mean"
   std::string energy_metric;      // "energy_per_inference", "energy_per_sequence"
 };
+
+// Called for a knob value the search leaves out: knob, value, why.
+using SkipKnobValue =
+    std::function<void(const std::string& knob, const std::string& value, const std::string& why)>;
+
+// The "dtype" knob over the values that can run here (fp32 the default when among them).
+// InputError naming `requested` when none can: "none of ... can <verb> here".
+tune::Knob DtypeKnob(std::vector<nlohmann::json> values, const std::vector<std::string>& requested,
+                     std::string_view verb);
+// The "threads" knob: `requested`, else 1, 2, 4, ... up to the machine's cores (1 the default
+// when among them). On a GPU only the first: the others are skipped, saying `on_gpu`.
+tune::Knob ThreadsKnob(const std::vector<int>& requested, bool cpu, const SkipKnobValue& skip,
+                       const std::string& on_gpu);
 
 // A probe whose "measurement" energy total is incomplete (a sensor lost or with a gap during
 // it) is INVALID: its energy per unit would be low only because a domain was not counted.
