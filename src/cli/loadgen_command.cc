@@ -232,8 +232,8 @@ int Run(const LoadgenFlags& f) {
   record.kind = "loadgen";
   const std::string sut_label = RedactSutSpec(f.sut);  // no credentials in the store
   record.name = f.run.name.empty() ? sut_label : f.run.name;
-  record.start_unix_s = std::chrono::duration<double>(
-                            std::chrono::system_clock::now().time_since_epoch()).count();
+  record.start_unix_s =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   record.config = {{"workload", sut_label},
                    {"sut", sut_label},
                    {"scenario", f.scenario},
@@ -247,7 +247,8 @@ int Run(const LoadgenFlags& f) {
                    {"load_levels", levels}};
   // Without an energy source the observers still see the run, with an empty timeline.
   std::optional<sampling::Meter> no_meter;
-  if (!meter) no_meter.emplace(std::vector<std::unique_ptr<energy::Source>>{}, sampling::MeterOptions{});
+  if (!meter)
+    no_meter.emplace(std::vector<std::unique_ptr<energy::Source>>{}, sampling::MeterOptions{});
   observer.OnBegin(record, meter ? *meter : *no_meter);
   std::string text;
   std::optional<load::ScenarioResult> main_result;
@@ -378,7 +379,8 @@ int Run(const LoadgenFlags& f) {
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   const bool stopped = hooks.StopRequested();
   record.status = stopped ? run::RunStatus::kIncomplete : run::RunStatus::kComplete;
-  if (stopped) record.warnings.push_back("stopped on request (SIGINT/SIGTERM): results are partial");
+  if (stopped)
+    record.warnings.push_back("stopped on request (SIGINT/SIGTERM): results are partial");
   observer.OnEnd(record);
   observers.PrintStored();
 

@@ -29,8 +29,7 @@ int main(int argc, char** argv) {
       "joulebench: what a model really costs to serve or train on this machine, in seconds, "
       "joules, dollars and grams of CO2"};
   app.require_subcommand(1);
-  app.set_version_flag("--version",
-                       std::string(JOULEBENCH_VERSION " (" JOULEBENCH_GIT_COMMIT ")"));
+  app.set_version_flag("--version", std::string(JOULEBENCH_VERSION " (" JOULEBENCH_GIT_COMMIT ")"));
 
   auto& commands = Registry();
   std::sort(commands.begin(), commands.end(),

@@ -26,8 +26,9 @@ const CommandRegistration kProbe{{
       return [flags] {
         const energy::SourceOptions options = ResolveSourceOptions(flags->sources);
         const auto probes = energy::ProbeAll(options);
-        const std::string out = flags->json ? run::DumpJson(report::ProbeResultsToJson(probes), 2) + "\n"
-                                            : report::FormatProbeTable(probes);
+        const std::string out = flags->json
+                                    ? run::DumpJson(report::ProbeResultsToJson(probes), 2) + "\n"
+                                    : report::FormatProbeTable(probes);
         std::fwrite(out.data(), 1, out.size(), stdout);
         return 0;
       };

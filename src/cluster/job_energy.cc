@@ -68,9 +68,9 @@ CpuEnergy CpuDomainEnergy(const sampling::EnergyReport& report) {
   auto is_package = [](energy::Component c) {
     return c == energy::Component::kCpuPackage || c == energy::Component::kCpu;
   };
-  const bool any_package =
-      std::any_of(report.domains.begin(), report.domains.end(),
-                  [&](const auto& d) { return !d.excluded_from_total && is_package(d.domain.component); });
+  const bool any_package = std::any_of(
+      report.domains.begin(), report.domains.end(),
+      [&](const auto& d) { return !d.excluded_from_total && is_package(d.domain.component); });
   CpuEnergy cpu;
   for (const auto& d : report.domains) {
     if (d.excluded_from_total) continue;  // lost: its energy covers part of the window only

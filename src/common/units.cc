@@ -47,14 +47,13 @@ std::chrono::nanoseconds ParseDuration(std::string_view text, std::string_view w
                                                     {"h", 3600e9},
                                                     {"d", 86400e9}}};
   if (unit.empty()) {
-    throw InputError(fmt::format(
-        "{}: '{}' has no unit; write it with one, e.g. {}ms or {}s", what, text, text, text));
+    throw InputError(fmt::format("{}: '{}' has no unit; write it with one, e.g. {}ms or {}s", what,
+                                 text, text, text));
   }
   for (const auto& u : kUnits) {
     if (unit == u.name) {
       if (value < 0 || (value == 0 && !allow_zero)) {
-        throw InputError(
-            fmt::format("{}: '{}' must be greater than zero, e.g. 100ms", what, text));
+        throw InputError(fmt::format("{}: '{}' must be greater than zero, e.g. 100ms", what, text));
       }
       const double ns = value * u.ns;
       if (ns > 9.2e18) throw InputError(fmt::format("{}: '{}' is too long", what, text));
@@ -66,8 +65,8 @@ std::chrono::nanoseconds ParseDuration(std::string_view text, std::string_view w
       return std::chrono::nanoseconds(rounded);
     }
   }
-  throw InputError(fmt::format("{}: unknown unit '{}' in '{}'; use ns, us, ms, s, m, h or d",
-                               what, unit, text));
+  throw InputError(
+      fmt::format("{}: unknown unit '{}' in '{}'; use ns, us, ms, s, m, h or d", what, unit, text));
 }
 
 double ParseRatePerSecond(std::string_view text, std::string_view what) {

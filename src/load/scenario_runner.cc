@@ -98,7 +98,7 @@ struct Run {
 
   std::uint64_t issued = 0;
   std::uint64_t measured_issued = 0;
-  std::int64_t measure_begin_ns = -1;  // relative to begin_ns
+  std::int64_t measure_begin_ns = -1;   // relative to begin_ns
   std::uint64_t offline_topped_up = 0;  // queries added to reach the minimum duration
   bool overloaded = false;
   bool hit_max_duration = false;
@@ -452,7 +452,8 @@ ScenarioResult RunScenario(SystemUnderTest& sut, QuerySampleLibrary& qsl,
   }
   if (run.stopped) failed.push_back("stopped on request (SIGINT/SIGTERM)");
   if (run.hit_max_duration && !run.stopped) {
-    failed.push_back(fmt::format("maximum duration of {} reached", Ms(settings.max_duration_ms * kMsToNs)));
+    failed.push_back(
+        fmt::format("maximum duration of {} reached", Ms(settings.max_duration_ms * kMsToNs)));
   }
   if (result.measured_query_count < settings.min_query_count) {
     failed.push_back(fmt::format("min query count not met: {} < {}", result.measured_query_count,

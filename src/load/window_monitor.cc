@@ -101,7 +101,8 @@ void WindowMonitor::CloseWindow(std::int64_t begin_ns, std::int64_t end_ns) {
       on_window_(w.throughput_per_s, w.watts,
                  measure_start_ns_.load(std::memory_order_acquire) != kNotYet);
     } catch (const std::exception& e) {
-      if (warnings_.size() < 10) warnings_.push_back(fmt::format("window observer failed: {}", e.what()));
+      if (warnings_.size() < 10)
+        warnings_.push_back(fmt::format("window observer failed: {}", e.what()));
     }
   }
 }

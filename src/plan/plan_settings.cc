@@ -21,9 +21,9 @@ namespace {
 const std::vector<std::string> kCommonSettings{"baseline",      "region", "grid-intensity", "pue",
                                                "instance-type", "price",  "catalog"};
 const std::vector<std::string> kInferenceSettings{"sla", "latency-bound", "utilisation"};
-const std::vector<std::string> kTrainingSettings{
-    "sequences", "instances",    "scaling-efficiency", "scaling-from",
-    "from-run",  "predict-from", "observe"};
+const std::vector<std::string> kTrainingSettings{"sequences",    "instances", "scaling-efficiency",
+                                                 "scaling-from", "from-run",  "predict-from",
+                                                 "observe"};
 
 std::vector<std::string> WithCommon(std::vector<std::string> names) {
   names.insert(names.end(), kCommonSettings.begin(), kCommonSettings.end());

@@ -194,8 +194,7 @@ std::string FormatRunDetails(const run::RunRecord& r, std::optional<std::size_t>
   if (!r.tune_probes.empty()) out += "Tune probes\n" + FormatTuneSummary(r);
   out += fmt::format("Timeline: {} samples of {} domains; {} windows; {} latency buckets\n",
                      samples.value_or(r.timeline.time_s.size()), r.timeline.domains.size(),
-                     r.windows.size(),
-                     r.latency_histogram.size());
+                     r.windows.size(), r.latency_histogram.size());
   // Gaps: spans in which a domain has no measurement (the first ones, then a count).
   constexpr std::size_t kGapsShown = 20;
   for (std::size_t i = 0; i < r.timeline.gaps.size() && i < kGapsShown; ++i) {

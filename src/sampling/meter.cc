@@ -238,8 +238,7 @@ struct Meter::Impl {
       TimelineGap& open = gaps[d].back();
       if (reading.lost && !open.lost) {
         open.lost = true;
-        open.reason =
-            fmt::format("lost: {}", ProblemText(reading));
+        open.reason = fmt::format("lost: {}", ProblemText(reading));
         warnings.emplace_back(t_s, LostWarning(d, open));
       }
       return;
@@ -251,8 +250,7 @@ struct Meter::Impl {
     gap.end_s = t_s;
     gap.open = true;
     gap.lost = reading.lost;
-    gap.reason =
-        fmt::format("{}: {}", reading.lost ? "lost" : "read failed", ProblemText(reading));
+    gap.reason = fmt::format("{}: {}", reading.lost ? "lost" : "read failed", ProblemText(reading));
     if (gap.lost) warnings.emplace_back(t_s, LostWarning(d, gap));
     PushGapLocked(d, std::move(gap));
   }

@@ -396,9 +396,9 @@ void RunStore::Delete(const std::vector<std::string>& ids) {
     if (row.status == run::RunStatus::kRunning) throw InputError(InProgressMessage(id, row.owner));
   }
   for (std::int64_t id : parsed) {
-    for (std::string_view table : {"sample_chunks", "energy_reports", "windows", "metrics",
-                                   "power_curve", "peak_probes", "run_nodes",
-                                   "tune_probes", "timeline_gaps"}) {
+    for (std::string_view table :
+         {"sample_chunks", "energy_reports", "windows", "metrics", "power_curve", "peak_probes",
+          "run_nodes", "tune_probes", "timeline_gaps"}) {
       db_->Prepare(fmt::format("DELETE FROM {} WHERE run_id = ?1", table)).Bind(1, id).Run();
     }
     db_->Prepare("DELETE FROM runs WHERE id = ?1").Bind(1, id).Run();

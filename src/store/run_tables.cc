@@ -151,9 +151,8 @@ std::size_t ReplaceResults(Database& db, std::int64_t id, const run::RunRecord& 
     s.Bind(12, run::DumpJson(NamedHistogramsJson(r)));
     s.Run();
   }
-  for (std::string_view table :
-       {"energy_reports", "windows", "metrics", "power_curve", "peak_probes", "run_nodes",
-        "tune_probes"}) {
+  for (std::string_view table : {"energy_reports", "windows", "metrics", "power_curve",
+                                 "peak_probes", "run_nodes", "tune_probes"}) {
     if (table == "windows" && append_windows) continue;
     db.Prepare(fmt::format("DELETE FROM {} WHERE run_id = ?1", table)).Bind(1, id).Run();
   }

@@ -148,8 +148,8 @@ CREATE TABLE timeline_gaps (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<std::string_view, 6> kMigrations = {
-    kMigration1, kMigration2, kMigration3, kMigration4, kMigration5, kMigration6};
+constexpr std::array<std::string_view, 6> kMigrations = {kMigration1, kMigration2, kMigration3,
+                                                         kMigration4, kMigration5, kMigration6};
 
 int PragmaInt(Database& db, std::string_view pragma) {
   Statement s = db.Prepare(fmt::format("PRAGMA {}", pragma));

@@ -35,8 +35,7 @@ std::string WriteFailureCause(const std::filesystem::path& path, int os_error) {
     // Less than a few pages free: SQLite could not add a frame to its log.
     const double free_bytes = static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize);
     if (free_bytes < 64 * 1024) {
-      return fmt::format(": {} ({} free)", std::strerror(ENOSPC),
-                         Bytes(free_bytes));
+      return fmt::format(": {} ({} free)", std::strerror(ENOSPC), Bytes(free_bytes));
     }
   }
   rlimit limit{};

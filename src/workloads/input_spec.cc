@@ -10,7 +10,7 @@
 namespace joulebench::workloads {
 namespace {
 
-constexpr std::array<std::string_view, 6> kDtypes{"int64",   "int32", "float32",
+constexpr std::array<std::string_view, 6> kDtypes{"int64",   "int32",    "float32",
                                                   "float16", "bfloat16", "bool"};
 
 [[noreturn]] void Bad(std::string_view text, std::string_view why) {

@@ -66,8 +66,11 @@ TEST(TimelineMerger, NodesGapsAreKeptRenamedOnTheAxisAndAnOpenOnesEndMoves) {
   m.AddNode("b", Domains({"nvml/gpu0"}), 1002.0);
   m.Append("a", {0, 1, 2, 3, 4}, {{0, 1, 2, 3, 4}});
   m.Append("b", {0, 1}, {{0, 50}});
-  sampling::TimelineGap open{.domain = "nvml/gpu0", .begin_s = 1, .end_s = 1,
-                             .reason = "read failed: Unknown Error", .open = true};
+  sampling::TimelineGap open{.domain = "nvml/gpu0",
+                             .begin_s = 1,
+                             .end_s = 1,
+                             .reason = "read failed: Unknown Error",
+                             .open = true};
   m.SetGaps("b", {open});
   auto t = m.Merge(true);
   ASSERT_EQ(t.gaps.size(), 1u);

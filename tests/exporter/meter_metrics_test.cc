@@ -183,8 +183,7 @@ TEST(MeterMetrics, WhileADomainHasAGapItsPowerIsAbsentAndItIsNotMeasuring) {
   EXPECT_EQ(SampleValue(text, "joulebench_domain_measuring", {{"domain", "rapl/package-1"}}), 1);
   // No power of a domain whose energy over the span is not measured, and so no machine power
   // (it would be the other domains' only, under the machine's label).
-  EXPECT_FALSE(SampleValue(text, "joulebench_power_watts", {{"domain", "rapl/package-0"}}))
-      << text;
+  EXPECT_FALSE(SampleValue(text, "joulebench_power_watts", {{"domain", "rapl/package-0"}})) << text;
   EXPECT_TRUE(SampleValue(text, "joulebench_power_watts", {{"domain", "rapl/package-1"}}));
   EXPECT_FALSE(SampleValue(text, "joulebench_machine_power_watts")) << text;
 

@@ -49,9 +49,9 @@ TEST(ParseKServeInferRequest, AShapeWhoseElementCountOverflowsIsRefused) {
 
 TEST(ParseKServeInferRequest, AHugeShapeWithFewValuesIsRefusedWithoutReservingForIt) {
   // The values were reserved for the shape's count before they were read: 2^40 of them.
-  const std::string why = Refusal(
-      R"({"inputs":[{"name":"input_ids","datatype":"INT64","shape":[1048576,1048576],)"
-      R"("data":[1]}]})");
+  const std::string why =
+      Refusal(R"({"inputs":[{"name":"input_ids","datatype":"INT64","shape":[1048576,1048576],)"
+              R"("data":[1]}]})");
   EXPECT_NE(why.find("more than 4294967296 elements"), std::string::npos) << why;
   const std::string fewer = Refusal(
       R"({"inputs":[{"name":"input_ids","datatype":"INT64","shape":[65536,4096],"data":[1]}]})");
@@ -62,8 +62,7 @@ TEST(ParseKServeInferRequest, DataNestedDeeperThanItsShapeIsRefused) {
   // Flattening recursed once per level: a body of 200000 '[' overflowed the server's stack.
   const std::string deep = std::string(200000, '[') + std::string(200000, ']');
   const std::string why = Refusal(
-      R"({"inputs":[{"name":"input_ids","datatype":"INT64","shape":[1,1],"data":)" + deep +
-      "}]}");
+      R"({"inputs":[{"name":"input_ids","datatype":"INT64","shape":[1,1],"data":)" + deep + "}]}");
   EXPECT_NE(why.find("nested deeper than its shape"), std::string::npos) << why;
 }
 

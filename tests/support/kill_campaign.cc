@@ -55,9 +55,10 @@ KillCampaignResult KillAtRandomPoints(const std::string& db, const std::vector<s
   const double whole_ms = MsSince(start);
   EXPECT_EQ(whole.exit_code, 0) << whole.err;
   if (whole.exit_code != 0) return out;
-  std::printf("kill seed %u (replay with JOULEBENCH_KILL_SEED=%u); a whole run takes %.0f ms, "
-              "its run is begun in the store after %.0f ms\n",
-              seed, seed, whole_ms, begun_ms);
+  std::printf(
+      "kill seed %u (replay with JOULEBENCH_KILL_SEED=%u); a whole run takes %.0f ms, "
+      "its run is begun in the store after %.0f ms\n",
+      seed, seed, whole_ms, begun_ms);
   std::mt19937 rng(seed);
   std::uniform_real_distribution<double> anywhere_ms(0, whole_ms);
   std::uniform_real_distribution<double> after_begin_ms(0, std::max(1.0, whole_ms - begun_ms));

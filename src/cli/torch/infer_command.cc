@@ -25,7 +25,7 @@ struct InferFlags {
   std::vector<std::string> inputs;
   std::string weights;
   std::int64_t seq_len = 512;
-  std::int64_t batch = -1;      // -1: not given
+  std::int64_t batch = -1;  // -1: not given
   std::int64_t max_batch = -1;
   std::string max_delay;
   std::string scenario = "offline";
@@ -54,8 +54,8 @@ std::int64_t Milliseconds(std::chrono::nanoseconds d) {
 int Run(const InferFlags& f) {
   if (f.list_models) {
     for (const auto& m : workloads::KnownModels()) {
-      std::printf("%-16s %-9s hidden %4lld, %2lld layers, %2lld heads, ffn %4lld\n",
-                  m.name.c_str(), std::string(workloads::ModelFamilyName(m.family)).c_str(),
+      std::printf("%-16s %-9s hidden %4lld, %2lld layers, %2lld heads, ffn %4lld\n", m.name.c_str(),
+                  std::string(workloads::ModelFamilyName(m.family)).c_str(),
                   static_cast<long long>(m.hidden_size), static_cast<long long>(m.num_layers),
                   static_cast<long long>(m.num_heads), static_cast<long long>(m.intermediate_size));
     }
@@ -112,7 +112,8 @@ int Run(const InferFlags& f) {
   o.sources = ResolveSourceOptions(f.sources);
   if (!f.load_levels.empty()) {
     if (o.settings.scenario != load::Scenario::kServer) {
-      throw InputError("--load-levels needs --scenario server (levels are fractions of a server rate)");
+      throw InputError(
+          "--load-levels needs --scenario server (levels are fractions of a server rate)");
     }
     std::size_t begin = 0;
     while (begin <= f.load_levels.size()) {
@@ -155,14 +156,13 @@ const CommandRegistration kInfer{{
                      "random weights");
       app.add_option("--seq-len", f->seq_len, "Tokens per document, 3..512 (default 512)");
       app.add_option("--batch", f->batch, "Documents per model run (default 1)");
-      app.add_option("--max-batch", f->max_batch,
-                     "Dynamic batching: most documents per model run");
+      app.add_option("--max-batch", f->max_batch, "Dynamic batching: most documents per model run");
       app.add_option("--max-delay", f->max_delay,
                      "Dynamic batching: longest a query waits for its batch to fill (e.g. 5ms)");
-      app.add_option("--scenario", f->scenario, "offline | server | single-stream (default offline)");
+      app.add_option("--scenario", f->scenario,
+                     "offline | server | single-stream (default offline)");
       app.add_option("--rate", f->rate, "Server: offered rate, e.g. 20/s or 1000000/h");
-      app.add_option("--window", f->window,
-                     "Throughput and power statistics window (default 1s)");
+      app.add_option("--window", f->window, "Throughput and power statistics window (default 1s)");
       app.add_flag("--no-steady-state", f->no_steady_state,
                    "Measure at once instead of waiting for steady throughput and power");
       app.add_option("--load-levels", f->load_levels,
@@ -180,7 +180,8 @@ const CommandRegistration kInfer{{
       app.add_option("--dtype", f->dtype,
                      "fp32 | bf16 | int8 (dynamic int8 dense layers, built-in models on the CPU; "
                      "default fp32)");
-      app.add_option("--duration", f->duration, "Least measured time after steady state (default 10s)");
+      app.add_option("--duration", f->duration,
+                     "Least measured time after steady state (default 10s)");
       app.add_option("--max-warmup", f->max_warmup, "Longest wait for steady state (default 60s)");
       app.add_option("--min-queries", f->min_queries, "Least measured queries (default 100)");
       app.add_option("--baseline", f->baseline,

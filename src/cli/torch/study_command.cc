@@ -155,8 +155,7 @@ const CommandRegistration kRegistration{Command{
       app.add_option("--price", f->price, "This machine's price in US dollars per hour");
       app.add_option("--region", f->region, "Grid region for CO2e (default us-east-1)");
       app.add_option("--pue", f->pue, "Data-centre PUE (default: the catalog's AWS average)");
-      app.add_option("--report", f->report,
-                     "HTML report to write (default joulebench-study.html)");
+      app.add_option("--report", f->report, "HTML report to write (default joulebench-study.html)");
       app.add_option("--inputs", f->inputs,
                      "The study's published inputs (default data/examples/study.toml)");
       app.add_option("--inference-model", f->inference_model, "Override the inference model");

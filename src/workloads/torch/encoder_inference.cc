@@ -22,8 +22,8 @@ struct EncoderInference::Impl {
 
   torch::Tensor Forward(const DocumentBatch& batch) {
     if (batch.seq_len > config.max_positions) {
-      throw InputError(fmt::format("--seq-len: {} is longer than {}'s {} positions",
-                                   batch.seq_len, config.name, config.max_positions));
+      throw InputError(fmt::format("--seq-len: {} is longer than {}'s {} positions", batch.seq_len,
+                                   config.name, config.max_positions));
     }
     const std::vector<std::int64_t> shape{batch.batch_size, batch.seq_len};
     auto to_tensor = [&](const std::vector<std::int64_t>& values, std::vector<std::int64_t> dims) {
@@ -59,9 +59,8 @@ EncoderInference::EncoderInference(const ModelConfig& config, const TorchOptions
   KeepFreedHostMemory();
   impl_->device = torch_impl::ToDevice(impl_->options.device);
   torch_impl::Guarded("building " + config.name, [&] {
-    const ModelHead head = config.family == ModelFamily::kLayoutLM
-                               ? ModelHead::kTokenClassification
-                               : ModelHead::kNone;
+    const ModelHead head = config.family == ModelFamily::kLayoutLM ? ModelHead::kTokenClassification
+                                                                   : ModelHead::kNone;
     impl_->model = EncoderModel(config, head);
     torch_impl::InitializeWeights(*impl_->model, options.seed);
     if (!options.weights_path.empty()) impl_->model->LoadStateDict(options.weights_path);

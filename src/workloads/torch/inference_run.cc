@@ -65,8 +65,9 @@ run::RunRecord RunInference(const InferenceRunOptions& options) {
   if (!options.load_levels.empty() && !hooks.StopRequested()) {
     const load::PowerSignal& power = meter.power_signal();
     if (!power) {
-      throw EnvironmentError("--load-levels measures power and no energy source is available "
-                             "(see 'joulebench probe')");
+      throw EnvironmentError(
+          "--load-levels measures power and no energy source is available "
+          "(see 'joulebench probe')");
     }
     load::TestSettings settings = options.settings;
     hooks.Connect(settings);

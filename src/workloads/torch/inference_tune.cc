@@ -114,7 +114,9 @@ void InferenceTuner::ChooseKnobs() {
   knobs_.push_back(DtypeKnob(std::move(dtype_values), dtypes, "run"));
   knobs_.push_back(ThreadsKnob(
       o_.threads, cpu,
-      [this](const std::string& k, const std::string& v, const std::string& why) { Skip(k, v, why); },
+      [this](const std::string& k, const std::string& v, const std::string& why) {
+        Skip(k, v, why);
+      },
       "the model runs on a GPU: CPU threads do not run it"));
 
   // batching

@@ -209,8 +209,7 @@ TrainStep MlmTrainer::Step() {
   });
   ++impl_->steps;
   step.sequences = sequences_per_step();
-  step.duration_s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  step.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return step;
 }
 
