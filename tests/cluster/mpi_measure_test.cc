@@ -30,7 +30,8 @@ using nlohmann::json;
 constexpr std::uint64_t kRange = 262143328850;
 
 // Simulated nodes, each with its own powercap tree, and the ranks' commands, which write
-// "started.<rank>" (holding the rank's joulebench pid) and wait for the file "go".
+// "started.<rank>" (holding the rank's joulebench pid) and wait for the file "go" (or for the
+// test's directory to be gone: the command of a rank the test killed would wait for ever).
 class SimulatedCluster {
  public:
   explicit SimulatedCluster(const std::vector<std::string>& nodes) {
@@ -54,7 +55,8 @@ class SimulatedCluster {
                                "/started.tmp.$OMPI_COMM_WORLD_RANK " + d +
                                "/started.$OMPI_COMM_WORLD_RANK; "
                                "while [ ! -e " +
-                               d + "/go ]; do sleep 0.02; done";
+                               d + "/go ] && [ -d " + d +
+                               " ]; do sleep 0.02; done";
     bool first = true;
     for (const auto& [node, ranks] : layout) {
       if (!first) args.push_back(":");
