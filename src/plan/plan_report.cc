@@ -47,10 +47,19 @@ std::string Money(std::optional<double> usd) {
   return "$" + Grouped(*usd, 2);
 }
 
+// "2.93x", "0.0024x" (never "0.00x": a small ratio keeps two significant digits); "-29 %",
+// "+41,402 %", and "-0.4 %" for a change under one per cent (never "-0 %").
 std::string ChangeText(const Change& c) {
   if (!std::isfinite(c.ratio)) return "n/a";
-  if (c.shown_as_ratio) return fmt::format("{:.2f}x", c.ratio);
-  return fmt::format("{:+.0f} %", c.change_percent);
+  if (c.shown_as_ratio) {
+    if (c.ratio >= 0.1 || c.ratio == 0) return fmt::format("{:.2f}x", c.ratio);
+    return fmt::format("{:.2g}x", c.ratio);
+  }
+  const double p = c.change_percent;
+  const std::string sign = p > 0 ? "+" : (p < 0 ? "-" : "");
+  if (std::fabs(p) >= 1000) return sign + Grouped(std::fabs(p), 0) + " %";
+  if (std::fabs(p) < 0.95 && p != 0) return fmt::format("{:+.1f} %", p);
+  return fmt::format("{:+.0f} %", p);
 }
 
 json Number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
