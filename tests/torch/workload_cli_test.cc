@@ -3,10 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "support/fake_machine.h"
 #include "support/run_cli.h"
 #include "support/temp_dir.h"
 
@@ -174,6 +178,92 @@ TEST(TrainCommand, SteadyStateWindowsAreWholeStepsLastingTheWindow) {
   auto zero = RunJoulebench({"train", "--model", "bert-tiny", "--steps", "3", "--window", "0s"});
   EXPECT_EQ(zero.exit_code, 2);
   EXPECT_NE(zero.err.find("--window"), std::string::npos) << zero.err;
+}
+
+// A machine whose /proc/stat (in the fake procfs) says both of its CPUs are always busy, while
+// the training run itself uses about one: other processes took about half the machine.
+class BusyProcStat {
+ public:
+  explicit BusyProcStat(const std::filesystem::path& procfs) : stat_(procfs / "stat") {
+    Write(0);
+    writer_ = std::thread([this] {
+      const auto start = std::chrono::steady_clock::now();
+      while (!stop_) {
+        const double elapsed_s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        Write(static_cast<std::uint64_t>(elapsed_s * 200));  // 2 CPUs x 100 ticks/s, all busy
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    });
+  }
+  ~BusyProcStat() {
+    stop_ = true;
+    writer_.join();
+  }
+
+ private:
+  void Write(std::uint64_t busy_ticks) {
+    const auto tmp = stat_.string() + ".tmp";
+    std::ofstream(tmp) << "cpu  " << busy_ticks << " 0 0 1000 0 0 0 0 0 0\n";
+    std::filesystem::rename(tmp, stat_);  // whole lines only, as the kernel's file
+  }
+  std::filesystem::path stat_;
+  std::atomic<bool> stop_{false};
+  std::thread writer_;
+};
+
+TEST(TrainCommand, OtherProcessesShareOfTheMachineIsReportedWithItsCpuTime) {
+  testing::FakeMachine machine;
+  BusyProcStat busy(machine.dir.path() / "proc");
+  std::vector<std::string> args = {"train",   "--model",    "bert-tiny", "--seq-len",
+                                   "16",      "--batch",    "2",         "--steps",
+                                   "30",      "--threads",  "1",         "--gemm-duration",
+                                   "0s",      "--window",   "100ms",     "--json"};
+  const auto flags = machine.SourceFlags();
+  args.insert(args.end(), flags.begin(), flags.end());
+  auto r = RunJoulebench(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto record = nlohmann::json::parse(r.out);
+  const auto* others = FindMetric(record, "other_processes_cpu_share");
+  const auto* cpu_total = FindMetric(record, "process_cpu_time");
+  const auto* cpu_each = FindMetric(record, "cpu_time_per_sequence");
+  ASSERT_NE(others, nullptr) << r.out;
+  ASSERT_NE(cpu_total, nullptr);
+  ASSERT_NE(cpu_each, nullptr);
+  // 2 CPUs busy, this process about one of them (at most 1.6: its sampler thread aside).
+  EXPECT_GT(others->at("value").get<double>(), 0.2);
+  EXPECT_LE(others->at("value").get<double>(), 1.0);
+  const double sequences = FindMetric(record, "measured_sequences")->at("value").get<double>();
+  EXPECT_GT(cpu_each->at("value").get<double>(), 0);
+  EXPECT_NEAR(cpu_total->at("value").get<double>(), cpu_each->at("value").get<double>() * sequences,
+              1e-9);
+  bool warned = false;
+  for (const auto& w : record.at("warnings")) {
+    warned = warned || w.get<std::string>().find("other processes used") != std::string::npos;
+  }
+  EXPECT_TRUE(warned) << record.at("warnings").dump();
+}
+
+TEST(TrainCommand, AWarmUpThatTimesOutOnABusyMachineSaysHowBusy) {
+  testing::FakeMachine machine;
+  BusyProcStat busy(machine.dir.path() / "proc");
+  // No window of 5 s can end within a 400 ms warm-up: the warm-up times out, always.
+  std::vector<std::string> args = {"train",         "--model",      "bert-tiny", "--seq-len",
+                                   "16",            "--batch",      "2",         "--duration",
+                                   "200ms",         "--max-warmup", "400ms",     "--window",
+                                   "5s",            "--threads",    "1",         "--gemm-duration",
+                                   "0s",            "--json"};
+  const auto flags = machine.SourceFlags();
+  args.insert(args.end(), flags.begin(), flags.end());
+  auto r = RunJoulebench(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto record = nlohmann::json::parse(r.out);
+  EXPECT_EQ(record.at("verdict"), "INVALID");
+  ASSERT_EQ(record.at("verdict_reasons").size(), 1u) << record.at("verdict_reasons").dump();
+  const auto reason = record.at("verdict_reasons").at(0).get<std::string>();
+  EXPECT_NE(reason.find("steady state not reached within"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("(no window of 5.000 s ended)"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("other processes used"), std::string::npos) << reason;
 }
 
 TEST(TrainCommand, DurationAndStepsAreAlternatives) {

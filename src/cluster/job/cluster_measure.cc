@@ -22,13 +22,9 @@ using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 constexpr auto kReportEvery = std::chrono::seconds(1);
-// How often each rank looks for messages: the skew of a window's edges across nodes.
-constexpr auto kPollEvery = std::chrono::milliseconds(5);
-// When SIGINT/SIGTERM reaches rank 0 (mpirun sends SIGTERM to every rank when one dies, and
-// SIGKILL one second later), it waits this long for the other ranks' commands to end, and
-// then this long for their final reports, so that it stores the job before SIGKILL.
+// When SIGINT/SIGTERM reaches rank 0, it waits this long for the other ranks' commands to end
+// (then kInterruptFinals for their final reports), so that it stores the job before SIGKILL.
 constexpr auto kInterruptGrace = std::chrono::milliseconds(200);
-constexpr auto kInterruptFinals = std::chrono::milliseconds(300);
 // A command that outlives SIGTERM after the job was aborted gets SIGKILL after this.
 constexpr auto kTerminateGrace = std::chrono::seconds(5);
 

@@ -19,10 +19,6 @@ using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 constexpr auto kHeartbeatEvery = std::chrono::seconds(1);
-constexpr auto kPollEvery = std::chrono::milliseconds(5);
-// After SIGINT/SIGTERM (mpirun sends SIGKILL a second after SIGTERM), rank 0 waits this long
-// for the other ranks' final reports before it stores the job.
-constexpr auto kInterruptFinals = std::chrono::milliseconds(300);
 
 // Every source: a rank that is not its node's leader meters nothing.
 const std::vector<std::string> kAllSources = {"powercap", "perf_event", "nvml", "neuron",

@@ -2,6 +2,7 @@
 // tagged by kind. Reports go up to rank 0 on Channel::kUp, orders come down on kDown.
 #pragma once
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -26,6 +27,13 @@ enum Tag : int {
   kFinished,       // down: the job is stored; ranks may leave
   kReferenceDone,  // down: the 1-node reference of a training run is over
 };
+
+// How often each rank looks for messages: the skew of a window's edges across nodes.
+inline constexpr auto kPollEvery = std::chrono::milliseconds(5);
+// After SIGINT/SIGTERM (mpirun sends SIGTERM to every rank when one dies, and SIGKILL one
+// second later), how long rank 0 waits for the other ranks' final reports before it stores
+// the job.
+inline constexpr auto kInterruptFinals = std::chrono::milliseconds(300);
 
 inline std::string Pack(const nlohmann::json& j) {
   const std::vector<std::uint8_t> bytes = nlohmann::json::to_cbor(j);

@@ -36,11 +36,9 @@ run::RunRecord RunInference(const InferenceRunOptions& options) {
   session.Describe(options, record);
 
   RunMeter meter(options.sources, options.meter);
-  record.start_unix_s = meter.start_unix_s();
-  run::RunObserver no_observer;
-  run::RunObserver& observer = options.observer != nullptr ? *options.observer : no_observer;
+  run::RunObserver& observer = ObserverOrNone(options.observer);
   const load::ObserverHooks hooks(options.observer);
-  observer.OnBegin(record, meter.meter());
+  BeginMeteredRun(meter, record, observer, options.baseline, &hooks);
   // Ends the run early (stop request) or normally: status, timeline, observers.
   auto finish = [&] {
     record.status = run::RunStatus::kComplete;
@@ -51,10 +49,6 @@ run::RunRecord RunInference(const InferenceRunOptions& options) {
     meter.Finish(record);
     observer.OnEnd(record);
   };
-  if (options.baseline) {
-    hooks.Phase("baseline", std::chrono::duration<double>(*options.baseline).count());
-    record.energy.push_back(meter.MeasureBaseline(*options.baseline));
-  }
   const std::optional<double> peak_qps = session.Measure(options, *sut, meter, hooks, gemm, record);
   if (!peak_qps) {
     finish();

@@ -64,23 +64,9 @@ void AddCpuTimeMetrics(run::RunRecord& record, const sampling::CpuShareWindow& w
   AddMetric(record, "other_processes_cpu_share", others, "1",
             "measured: /proc/stat busy time less this process's, over every CPU's time in the "
             "measurement window");
-  if (others > 0.1) {
-    std::string hint;
-    const char* policy = std::getenv("OMP_WAIT_POLICY");
-    if (threads > 1 && (policy == nullptr || std::string_view(policy) != "passive")) {
-      // An intra-op thread that reaches a barrier spins (libgomp: up to ~300,000 pauses) while
-      // its partner is descheduled: on a busy machine each thread loses its time slices to
-      // the other's absence (measured here: bert-base's 12 layers at batch 1 and 2 threads
-      // ran 3.7x slower spinning than waiting passively, while 20 other processes ran).
-      hint =
-          "; with several --threads on a shared machine, OMP_WAIT_POLICY=passive stops "
-          "waiting threads from spinning through their partners' preemption";
-    }
-    record.warnings.push_back(fmt::format(
-        "other processes used {:.0f} % of the machine's CPU time during the measurement: "
-        "throughput and latency are those of a shared machine (cpu_time_per_inference is "
-        "less affected){}",
-        others * 100, hint));
+  if (auto warning = SharedMachineWarning(others, threads, "throughput and latency",
+                                          "cpu_time_per_inference")) {
+    record.warnings.push_back(std::move(*warning));
   }
 }
 

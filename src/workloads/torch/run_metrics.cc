@@ -45,6 +45,47 @@ sampling::EnergyReport RunMeter::Report(double begin_steady_s, double end_steady
   return power_.energy_report(begin_steady_s, end_steady_s);
 }
 
+std::optional<std::string> SharedMachineWarning(double others_share, int threads,
+                                                std::string_view affected,
+                                                std::string_view cpu_metric) {
+  if (!(others_share > kSharedMachineShare)) return std::nullopt;
+  std::string hint;
+  const char* policy = std::getenv("OMP_WAIT_POLICY");
+  if (threads > 1 && (policy == nullptr || std::string_view(policy) != "passive")) {
+    // An intra-op thread that reaches a barrier spins (libgomp: up to ~300,000 pauses) while
+    // its partner is descheduled: on a busy machine each thread loses its time slices to
+    // the other's absence (measured here: bert-base's 12 layers at batch 1 and 2 threads
+    // ran 3.7x slower spinning than waiting passively, while 20 other processes ran).
+    hint =
+        "; with several --threads on a shared machine, OMP_WAIT_POLICY=passive stops "
+        "waiting threads from spinning through their partners' preemption";
+  }
+  return fmt::format(
+      "other processes used {:.0f} % of the machine's CPU time during the measurement: {} are "
+      "those of a shared machine ({} is less affected){}",
+      others_share * 100, affected, cpu_metric, hint);
+}
+
+run::RunObserver& ObserverOrNone(run::RunObserver* observer) {
+  static run::RunObserver none;  // stateless: every call does nothing
+  return observer != nullptr ? *observer : none;
+}
+
+void BeginMeteredRun(RunMeter& meter, run::RunRecord& record, run::RunObserver& observer,
+                     const std::optional<std::chrono::nanoseconds>& baseline,
+                     const load::ObserverHooks* hooks) {
+  record.start_unix_s = meter.start_unix_s();
+  observer.OnBegin(record, meter.meter());
+  if (!baseline) return;
+  const double seconds = std::chrono::duration<double>(*baseline).count();
+  if (hooks != nullptr) {
+    hooks->Phase("baseline", seconds);
+  } else {
+    observer.OnPhase("baseline", seconds);
+  }
+  record.energy.push_back(meter.MeasureBaseline(*baseline));
+}
+
 void RunMeter::Finish(run::RunRecord& record) {
   meter_.Stop();
   record.timeline = meter_.Snapshot();

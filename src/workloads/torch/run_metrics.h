@@ -4,9 +4,12 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "joulebench/energy/source.h"
+#include "joulebench/load/observer_hooks.h"
 #include "joulebench/load/power_signal.h"
+#include "joulebench/run/run_observer.h"
 #include "joulebench/run/run_record.h"
 #include "joulebench/sampling/meter.h"
 #include "joulebench/workloads/gemm_peak.h"
@@ -33,6 +36,27 @@ class RunMeter {
   sampling::Meter meter_;
   load::PowerSignal power_;
 };
+
+// `observer`, or an observer that does nothing when it is null.
+run::RunObserver& ObserverOrNone(run::RunObserver* observer);
+
+// The start every metered run shares (infer, train, tune): the record's start time from the
+// meter, OnBegin, then the idle baseline when one is asked for (announced as the phase
+// "baseline" through `hooks` when given, else the observer; its report appended to
+// record.energy).
+void BeginMeteredRun(RunMeter& meter, run::RunRecord& record, run::RunObserver& observer,
+                     const std::optional<std::chrono::nanoseconds>& baseline,
+                     const load::ObserverHooks* hooks = nullptr);
+
+// Above this share of the machine's CPU time used by other processes, a measurement is that of
+// a shared machine.
+inline constexpr double kSharedMachineShare = 0.1;
+// The warning for a measurement during which other processes used `others_share` (> 
+// kSharedMachineShare) of the machine's CPU time; nullopt below that. `affected`: the figures
+// other processes stretch ("throughput and latency"); `cpu_metric`: the one they affect less.
+std::optional<std::string> SharedMachineWarning(double others_share, int threads,
+                                                std::string_view affected,
+                                                std::string_view cpu_metric);
 
 void AddMetric(run::RunRecord& record, std::string name, double value, std::string unit,
                std::string provenance);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 #include "joulebench/cluster/mpi_job.h"
 #include "joulebench/load/power_signal.h"
@@ -39,6 +40,27 @@ double ProcessCpuSeconds() {
   return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
 }
 
+// This process's CPU time and the machine's (nullopt without PROCFS/stat) at one instant.
+struct CpuTimes {
+  double self_s = 0;
+  std::optional<sampling::MachineCpuTimes> machine;
+};
+
+CpuTimes ReadCpuTimes(const std::filesystem::path& procfs_root) {
+  return {ProcessCpuSeconds(), sampling::ReadMachineCpuTimes(procfs_root)};
+}
+
+// The share of every CPU's time between `from` and `to` that other processes used (machine
+// busy time less this process's); nullopt when the machine's times are unknown or did not
+// move.
+std::optional<double> OtherProcessesShare(const CpuTimes& from, const CpuTimes& to) {
+  if (!from.machine || !to.machine) return std::nullopt;
+  const double total = to.machine->total_s - from.machine->total_s;
+  if (!(total > 0)) return std::nullopt;
+  const double busy = to.machine->busy_s - from.machine->busy_s;
+  return std::clamp((busy - (to.self_s - from.self_s)) / total, 0.0, 1.0);
+}
+
 }  // namespace
 
 TrainingMeasurement MeasureTrainingSteps(MlmTrainer& trainer, const TrainingRunOptions& options,
@@ -59,8 +81,7 @@ TrainingMeasurement MeasureTrainingSteps(MlmTrainer& trainer, const TrainingRunO
   struct StepRecord {
     double begin_s, end_s, loss;
     std::int64_t sequences;  // every rank's
-    double cpu_begin_s = 0;  // data-parallel: this process's CPU time at the step's begin
-    std::optional<double> busy_begin_s;  // and the machine's busy CPU time
+    CpuTimes cpu_begin;      // this process's and the machine's CPU time at the step's begin
   };
   std::vector<StepRecord> steps;
   const double run_begin = load::SteadyNowSeconds();
@@ -72,15 +93,10 @@ TrainingMeasurement MeasureTrainingSteps(MlmTrainer& trainer, const TrainingRunO
   double window_begin = 0;            // first step of the open window
   std::int64_t window_sequences = 0;  // sequences of the open window's steps
   std::optional<std::string> lost;    // a rank stopped taking part
+  CpuTimes warmup_end;                // CPU times when the warm-up timed out
   for (;;) {
     const double begin = load::SteadyNowSeconds();
-    StepRecord record_step{begin, begin, 0, 0, 0, std::nullopt};
-    if (dp != nullptr) {
-      record_step.cpu_begin_s = ProcessCpuSeconds();
-      if (const auto t = sampling::ReadMachineCpuTimes(options.sources.procfs_root)) {
-        record_step.busy_begin_s = t->busy_s;
-      }
-    }
+    StepRecord record_step{begin, begin, 0, 0, ReadCpuTimes(options.sources.procfs_root)};
     TrainStep step;
     try {
       step = trainer.Step();
@@ -146,6 +162,7 @@ TrainingMeasurement MeasureTrainingSteps(MlmTrainer& trainer, const TrainingRunO
     }
     if ((bits & kWarmupTimedOut) && !first_measured) {
       warmup_timed_out = true;
+      warmup_end = ReadCpuTimes(options.sources.procfs_root);
       first_measured = std::min<std::size_t>(2, steps.size());
     }
     if (options.steps) {
@@ -161,9 +178,19 @@ TrainingMeasurement MeasureTrainingSteps(MlmTrainer& trainer, const TrainingRunO
     record.verdict_reasons.push_back(fmt::format(
         "steady state not reached in {} step(s); the measurement includes warm-up", steps.size()));
   } else if (warmup_timed_out) {
-    record.verdict_reasons.push_back(
-        fmt::format("steady state not reached within {} ({}); the first steps were dropped instead",
-                    FormatDuration(max_warmup_s), detector.last_reason()));
+    // Other processes taking the cores is the usual cause of a rate that will not settle (a
+    // 2-thread step waits for its slower thread): say so when it was the case.
+    const auto others = OtherProcessesShare(steps.front().cpu_begin, warmup_end);
+    record.verdict_reasons.push_back(fmt::format(
+        "steady state not reached within {} ({}){}; the first steps were dropped instead",
+        FormatDuration(max_warmup_s),
+        detector.last_reason().empty()
+            ? fmt::format("no window of {} ended", FormatDuration(window_s))
+            : detector.last_reason(),
+        others && *others > kSharedMachineShare
+            ? fmt::format("; other processes used {:.0f} % of the machine's CPU time meanwhile",
+                          *others * 100)
+            : ""));
   }
   if (!record.steady_state_at_s) {
     record.steady_state_at_s = steps[*first_measured].begin_s - run_begin;
@@ -208,13 +235,30 @@ TrainingMeasurement MeasureTrainingSteps(MlmTrainer& trainer, const TrainingRunO
   if (options.energy_metrics) {
     AddEnergyPerUnitMetrics(record, energy, static_cast<double>(sequences), "energy_per_sequence");
   }
+  // The CPU cost of a sequence, and how much of the machine other processes took meanwhile.
+  const CpuTimes& first = steps[*first_measured].cpu_begin;
+  const CpuTimes last = ReadCpuTimes(options.sources.procfs_root);
+  const std::string cpu = "measured: CLOCK_PROCESS_CPUTIME_ID over the measured steps";
+  const double cpu_s = last.self_s - first.self_s;
+  AddMetric(record, "process_cpu_time", cpu_s, "s", cpu);
+  if (sequences > 0) {
+    AddMetric(record, "cpu_time_per_sequence", cpu_s / static_cast<double>(sequences), "s", cpu);
+  }
+  if (const auto others = OtherProcessesShare(first, last)) {
+    AddMetric(record, "other_processes_cpu_share", *others, "1",
+              fmt::format("measured: {}/stat busy time less this process's CPU time, over "
+                          "every CPU's time in the measured steps",
+                          options.sources.procfs_root.string()));
+    if (auto warning = SharedMachineWarning(*others, options.train.torch.threads,
+                                            "the sequence rate and step times",
+                                            "cpu_time_per_sequence")) {
+      record.warnings.push_back(std::move(*warning));
+    }
+  }
   if (dp != nullptr) {
-    const StepRecord& first = steps[*first_measured];
-    const std::string cpu = "measured: CLOCK_PROCESS_CPUTIME_ID over the measured steps";
-    AddMetric(record, "rank_cpu_time", ProcessCpuSeconds() - first.cpu_begin_s, "s", cpu);
-    const auto busy = sampling::ReadMachineCpuTimes(options.sources.procfs_root);
-    if (busy && first.busy_begin_s) {
-      AddMetric(record, "machine_busy_cpu_time", busy->busy_s - *first.busy_begin_s, "s",
+    AddMetric(record, "rank_cpu_time", cpu_s, "s", cpu);
+    if (first.machine && last.machine) {
+      AddMetric(record, "machine_busy_cpu_time", last.machine->busy_s - first.machine->busy_s, "s",
                 fmt::format("measured: {}/stat busy time over the measured steps",
                             options.sources.procfs_root.string()));
     }

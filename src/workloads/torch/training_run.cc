@@ -57,14 +57,8 @@ run::RunRecord RunTraining(const TrainingRunOptions& options) {
     gemm = MeasureGemmPeak({.torch = options.train.torch, .duration = options.gemm_peak_duration});
   }
   RunMeter meter(options.sources, options.meter);
-  record.start_unix_s = meter.start_unix_s();
-  run::RunObserver no_observer;
-  run::RunObserver& observer = options.observer != nullptr ? *options.observer : no_observer;
-  observer.OnBegin(record, meter.meter());
-  if (options.baseline) {
-    observer.OnPhase("baseline", std::chrono::duration<double>(*options.baseline).count());
-    record.energy.push_back(meter.MeasureBaseline(*options.baseline));
-  }
+  run::RunObserver& observer = ObserverOrNone(options.observer);
+  BeginMeteredRun(meter, record, observer, options.baseline);
   const TrainingMeasurement measured =
       MeasureTrainingSteps(trainer, options, meter, observer, gemm, record);
   const bool stopped = measured.stopped;

@@ -193,27 +193,15 @@ run::RunRecord TrainingTuner::Run() {
   record_.fingerprint["libtorch"] = TorchVersion();
 
   meter_ = std::make_unique<RunMeter>(o_.base.sources, o_.base.meter);
-  record_.start_unix_s = meter_->start_unix_s();
-  run::RunObserver no_observer;
-  run::RunObserver& observer = o_.base.observer != nullptr ? *o_.base.observer : no_observer;
-  observer.OnBegin(record_, meter_->meter());
-  if (o_.base.baseline) {
-    observer.OnPhase("baseline", std::chrono::duration<double>(*o_.base.baseline).count());
-    record_.energy.push_back(meter_->MeasureBaseline(*o_.base.baseline));
-  }
-  tune::SearchSettings search = o_.search;
-  search.budget_s = std::max(1.0, search.budget_s - (load::SteadyNowSeconds() - command_start_s));
+  run::RunObserver& observer = ObserverOrNone(o_.base.observer);
+  BeginMeteredRun(*meter_, record_, observer, o_.base.baseline);
   tune::SearchCallbacks callbacks;
   callbacks.evaluate = [this](const tune::Configuration& c, const tune::ProbeContext& context) {
     return Evaluate(c, context);
   };
   callbacks.name = TrainingConfigurationName;
-  callbacks.stop_requested = [&observer] { return observer.StopRequested(); };
-  callbacks.on_probe = [&](const std::vector<run::TuneProbe>& probes) {
-    record_.tune_probes = probes;
-    observer.OnPartial(record_);
-  };
-  const tune::SearchResult result = tune::RunSearch(knobs_, search, callbacks);
+  const tune::SearchResult result =
+      RunTuneSearch(knobs_, o_.search, command_start_s, std::move(callbacks), observer, record_);
   FinishTuneRecord(
       result, probe_records_,
       TuneUnits{"sequence", "sequences_per_s", "step_time_mean", "energy_per_sequence"}, record_);
@@ -223,12 +211,7 @@ run::RunRecord TrainingTuner::Run() {
                           "one machine",
                           o_.base.projected_sequences));
   }
-  record_.status = result.stopped ? run::RunStatus::kIncomplete : run::RunStatus::kComplete;
-  if (result.stopped) {
-    record_.warnings.push_back("stopped on request (SIGINT/SIGTERM): the search is partial");
-  }
-  meter_->Finish(record_);
-  observer.OnEnd(record_);
+  EndTuneRun(result, *meter_, observer, record_);
   return record_;
 }
 

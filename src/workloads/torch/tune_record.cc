@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "joulebench/error.h"
+#include "joulebench/load/power_signal.h"
 #include "report/energy_report_format.h"
 #include "workloads/torch/run_metrics.h"
 
@@ -159,6 +160,29 @@ void FinishTuneRecord(const tune::SearchResult& result,
                           attributable ? "attributable" : "total", units.unit, chosen.name,
                           base.name, chosen.rung));
   }
+}
+
+tune::SearchResult RunTuneSearch(const std::vector<tune::Knob>& knobs,
+                                 tune::SearchSettings search, double command_start_s,
+                                 tune::SearchCallbacks callbacks, run::RunObserver& observer,
+                                 run::RunRecord& record) {
+  search.budget_s = std::max(1.0, search.budget_s - (load::SteadyNowSeconds() - command_start_s));
+  callbacks.stop_requested = [&observer] { return observer.StopRequested(); };
+  callbacks.on_probe = [&](const std::vector<run::TuneProbe>& probes) {
+    record.tune_probes = probes;
+    observer.OnPartial(record);
+  };
+  return tune::RunSearch(knobs, search, callbacks);
+}
+
+void EndTuneRun(const tune::SearchResult& result, RunMeter& meter, run::RunObserver& observer,
+                run::RunRecord& record) {
+  record.status = result.stopped ? run::RunStatus::kIncomplete : run::RunStatus::kComplete;
+  if (result.stopped) {
+    record.warnings.push_back("stopped on request (SIGINT/SIGTERM): the search is partial");
+  }
+  meter.Finish(record);
+  observer.OnEnd(record);
 }
 
 }  // namespace joulebench::workloads

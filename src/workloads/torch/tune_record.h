@@ -11,6 +11,7 @@
 #include "joulebench/run/run_observer.h"
 #include "joulebench/run/run_record.h"
 #include "joulebench/tune/search.h"
+#include "workloads/torch/run_metrics.h"
 
 namespace joulebench::workloads {
 
@@ -53,6 +54,20 @@ tune::Knob DtypeKnob(std::vector<nlohmann::json> values, const std::vector<std::
 // when among them). On a GPU only the first: the others are skipped, saying `on_gpu`.
 tune::Knob ThreadsKnob(const std::vector<int>& requested, bool cpu, const SkipKnobValue& skip,
                        const std::string& on_gpu);
+
+// Runs the search of a tune run: its budget less the time since `command_start_s` (steady
+// clock: model builds, the baseline), stopping on the observer's request, every probe stored
+// in `record` and persisted (OnPartial) as it ends. `callbacks` brings evaluate, name and
+// inapplicable.
+tune::SearchResult RunTuneSearch(const std::vector<tune::Knob>& knobs,
+                                 tune::SearchSettings search, double command_start_s,
+                                 tune::SearchCallbacks callbacks, run::RunObserver& observer,
+                                 run::RunRecord& record);
+
+// Ends a tune run: complete, or incomplete with a warning when the search was stopped; the
+// meter's timeline into the record; OnEnd.
+void EndTuneRun(const tune::SearchResult& result, RunMeter& meter, run::RunObserver& observer,
+                run::RunRecord& record);
 
 // A probe whose "measurement" energy total is incomplete (a sensor lost or with a gap during
 // it) is INVALID: its energy per unit would be low only because a domain was not counted.
