@@ -162,15 +162,14 @@ TEST(TrainingPlanTable, ChangesKeepTheirSignificantDigits) {
   request.total_sequences = 7200;
   request.instances = 1;
   request.carbon = Carbon();
-  const auto plan = PlanTraining(request, {Training("this machine", 0.0024, 1.0, std::nullopt),
-                                           Training("close", 1.996, 300, 30),
-                                           Training("p4d", 2, 300, 30)});
+  const auto plan =
+      PlanTraining(request, {Training("this machine", 0.0024, 1.0, std::nullopt),
+                             Training("close", 1.996, 300, 30), Training("p4d", 2, 300, 30)});
   const auto table = TableCells(RenderTable(plan), "change against p4d");
-  EXPECT_EQ(table.at("throughput (sequences per hour per instance)").at("this machine"),
-            "0.0012x")
+  EXPECT_EQ(table.at("throughput (sequences per hour per instance)").at("this machine"), "0.0012x")
       << RenderTable(plan);
   EXPECT_EQ(table.at("time to train").at("this machine"), "+83,233 %");  // 2/0.0024 - 1
-  EXPECT_EQ(table.at("time to train").at("close"), "+0.2 %");             // 2/1.996 - 1
+  EXPECT_EQ(table.at("time to train").at("close"), "+0.2 %");            // 2/1.996 - 1
   EXPECT_EQ(table.at("throughput (sequences per hour per instance)").at("close"), "1.00x");
 }
 

@@ -212,16 +212,22 @@ class BusyProcStat {
   std::thread writer_;
 };
 
-TEST(TrainCommand, OtherProcessesShareOfTheMachineIsReportedWithItsCpuTime) {
+// `train` of bert-tiny at one thread, with `args` added, on a fake machine whose /proc/stat says
+// both CPUs are always busy.
+auto TrainOnBusyMachine(const std::vector<std::string>& args) {
   testing::FakeMachine machine;
   BusyProcStat busy(machine.dir.path() / "proc");
-  std::vector<std::string> args = {"train",   "--model",    "bert-tiny", "--seq-len",
-                                   "16",      "--batch",    "2",         "--steps",
-                                   "30",      "--threads",  "1",         "--gemm-duration",
-                                   "0s",      "--window",   "100ms",     "--json"};
+  std::vector<std::string> all = {"train", "--model",         "bert-tiny", "--seq-len",
+                                  "16",    "--batch",         "2",         "--threads",
+                                  "1",     "--gemm-duration", "0s",        "--json"};
+  all.insert(all.end(), args.begin(), args.end());
   const auto flags = machine.SourceFlags();
-  args.insert(args.end(), flags.begin(), flags.end());
-  auto r = RunJoulebench(args);
+  all.insert(all.end(), flags.begin(), flags.end());
+  return RunJoulebench(all);
+}
+
+TEST(TrainCommand, OtherProcessesShareOfTheMachineIsReportedWithItsCpuTime) {
+  auto r = TrainOnBusyMachine({"--steps", "30", "--window", "100ms"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto record = nlohmann::json::parse(r.out);
   const auto* others = FindMetric(record, "other_processes_cpu_share");
@@ -245,17 +251,8 @@ TEST(TrainCommand, OtherProcessesShareOfTheMachineIsReportedWithItsCpuTime) {
 }
 
 TEST(TrainCommand, AWarmUpThatTimesOutOnABusyMachineSaysHowBusy) {
-  testing::FakeMachine machine;
-  BusyProcStat busy(machine.dir.path() / "proc");
   // No window of 5 s can end within a 400 ms warm-up: the warm-up times out, always.
-  std::vector<std::string> args = {"train",         "--model",      "bert-tiny", "--seq-len",
-                                   "16",            "--batch",      "2",         "--duration",
-                                   "200ms",         "--max-warmup", "400ms",     "--window",
-                                   "5s",            "--threads",    "1",         "--gemm-duration",
-                                   "0s",            "--json"};
-  const auto flags = machine.SourceFlags();
-  args.insert(args.end(), flags.begin(), flags.end());
-  auto r = RunJoulebench(args);
+  auto r = TrainOnBusyMachine({"--duration", "200ms", "--max-warmup", "400ms", "--window", "5s"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto record = nlohmann::json::parse(r.out);
   EXPECT_EQ(record.at("verdict"), "INVALID");

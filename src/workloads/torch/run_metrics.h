@@ -51,7 +51,7 @@ void BeginMeteredRun(RunMeter& meter, run::RunRecord& record, run::RunObserver& 
 // Above this share of the machine's CPU time used by other processes, a measurement is that of
 // a shared machine.
 inline constexpr double kSharedMachineShare = 0.1;
-// The warning for a measurement during which other processes used `others_share` (> 
+// The warning for a measurement during which other processes used `others_share` (>
 // kSharedMachineShare) of the machine's CPU time; nullopt below that. `affected`: the figures
 // other processes stretch ("throughput and latency"); `cpu_metric`: the one they affect less.
 std::optional<std::string> SharedMachineWarning(double others_share, int threads,

@@ -249,9 +249,9 @@ TrainingMeasurement MeasureTrainingSteps(MlmTrainer& trainer, const TrainingRunO
               fmt::format("measured: {}/stat busy time less this process's CPU time, over "
                           "every CPU's time in the measured steps",
                           options.sources.procfs_root.string()));
-    if (auto warning = SharedMachineWarning(*others, options.train.torch.threads,
-                                            "the sequence rate and step times",
-                                            "cpu_time_per_sequence")) {
+    if (auto warning =
+            SharedMachineWarning(*others, options.train.torch.threads,
+                                 "the sequence rate and step times", "cpu_time_per_sequence")) {
       record.warnings.push_back(std::move(*warning));
     }
   }

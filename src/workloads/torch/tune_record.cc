@@ -162,10 +162,9 @@ void FinishTuneRecord(const tune::SearchResult& result,
   }
 }
 
-tune::SearchResult RunTuneSearch(const std::vector<tune::Knob>& knobs,
-                                 tune::SearchSettings search, double command_start_s,
-                                 tune::SearchCallbacks callbacks, run::RunObserver& observer,
-                                 run::RunRecord& record) {
+tune::SearchResult RunTuneSearch(const std::vector<tune::Knob>& knobs, tune::SearchSettings search,
+                                 double command_start_s, tune::SearchCallbacks callbacks,
+                                 run::RunObserver& observer, run::RunRecord& record) {
   search.budget_s = std::max(1.0, search.budget_s - (load::SteadyNowSeconds() - command_start_s));
   callbacks.stop_requested = [&observer] { return observer.StopRequested(); };
   callbacks.on_probe = [&](const std::vector<run::TuneProbe>& probes) {

@@ -59,10 +59,9 @@ tune::Knob ThreadsKnob(const std::vector<int>& requested, bool cpu, const SkipKn
 // clock: model builds, the baseline), stopping on the observer's request, every probe stored
 // in `record` and persisted (OnPartial) as it ends. `callbacks` brings evaluate, name and
 // inapplicable.
-tune::SearchResult RunTuneSearch(const std::vector<tune::Knob>& knobs,
-                                 tune::SearchSettings search, double command_start_s,
-                                 tune::SearchCallbacks callbacks, run::RunObserver& observer,
-                                 run::RunRecord& record);
+tune::SearchResult RunTuneSearch(const std::vector<tune::Knob>& knobs, tune::SearchSettings search,
+                                 double command_start_s, tune::SearchCallbacks callbacks,
+                                 run::RunObserver& observer, run::RunRecord& record);
 
 // Ends a tune run: complete, or incomplete with a warning when the search was stopped; the
 // meter's timeline into the record; OnEnd.
