@@ -16,18 +16,7 @@
 #include "joulebench/load/builtin_suts.h"
 #include "joulebench/load/latency_histogram.h"
 #include "joulebench/load/loadgen.h"
-
-namespace {
-std::atomic<std::uint64_t> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include "support/counting_allocations.h"
 
 namespace joulebench::load {
 namespace {
@@ -81,9 +70,9 @@ void BM_ServerOverheadAt100k(benchmark::State& state) {
   NullSut sut;
   SyntheticSampleLibrary qsl;
   for (auto _ : state) {
-    const std::uint64_t before = g_allocations.load();
+    const std::uint64_t before = joulebench::testing::Allocations();
     const ScenarioResult r = RunScenario(sut, qsl, Server(100'000, 5000));
-    const std::uint64_t allocations = g_allocations.load() - before;
+    const std::uint64_t allocations = joulebench::testing::Allocations() - before;
     state.counters["valid"] = r.valid;
     state.counters["queries"] = static_cast<double>(r.measured_query_count);
     state.counters["p50_us"] = static_cast<double>(r.latency.p50_ns) / 1e3;

@@ -10,21 +10,8 @@
 #include <vector>
 
 #include "joulebench/energy/source.h"
+#include "support/counting_allocations.h"
 #include "support/temp_dir.h"
-
-namespace {
-
-std::atomic<long> g_allocations{0};
-
-}  // namespace
-
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size ? size : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace joulebench::energy {
 namespace {
@@ -32,7 +19,7 @@ namespace {
 void ReadLoop(benchmark::State& state, Source& source) {
   std::vector<Reading> out(source.domains().size());
   source.Read(out);  // first read may grow internal state
-  const long before = g_allocations.load();
+  const std::uint64_t before = joulebench::testing::Allocations();
   long reads = 0;
   for (auto _ : state) {
     source.Read(out);
@@ -40,7 +27,7 @@ void ReadLoop(benchmark::State& state, Source& source) {
     ++reads;
   }
   state.counters["allocations_per_read"] =
-      static_cast<double>(g_allocations.load() - before) / static_cast<double>(reads);
+      static_cast<double>(joulebench::testing::Allocations() - before) / static_cast<double>(reads);
   state.counters["domains"] = static_cast<double>(out.size());
 }
 

@@ -27,6 +27,13 @@ constexpr std::size_t kSamples = 8'640'000;  // 24 h at 10 ms
 constexpr std::size_t kChunkSamples = 6000;  // one minute per transaction
 constexpr double kIntervalS = 0.01;
 constexpr double kLimitBytes = 500e6;  // 500 MB, the binary's own ~170 MB (libtorch) included
+#if defined(__SANITIZE_ADDRESS__)
+// AddressSanitizer's shadow memory and quarantine count in the resident memory (about 800 MB for
+// `runs list` alone): the bound is the product build's, so an ASan build checks the rest only.
+constexpr bool kBoundMemory = false;
+#else
+constexpr bool kBoundMemory = true;
+#endif
 
 struct Peak {
   int exit_code = -1;
@@ -148,14 +155,14 @@ TEST(DayTimeline, StoredAndReportedWithinHalfAGigabyte) {
   ASSERT_EQ(storing.exit_code, 0);
   std::printf("storing 8.64 M samples x 4 domains: %.1f s, peak RSS %.0f MB\n", storing.seconds,
               storing.max_rss_bytes / 1e6);
-  EXPECT_LE(storing.max_rss_bytes, kLimitBytes);
+  if (kBoundMemory) EXPECT_LE(storing.max_rss_bytes, kLimitBytes);
 
   const Peak list =
       RunMeasured({"runs", "list", "--json", "--db", db.string()}, dir.path(), "list");
   EXPECT_EQ(list.exit_code, 0) << ReadFile(dir.path() / "list.err");
   EXPECT_NE(ReadFile(dir.path() / "list.out").find("\"samples\": 8640000"), std::string::npos)
       << ReadFile(dir.path() / "list.out");
-  EXPECT_LE(list.max_rss_bytes, kLimitBytes);
+  if (kBoundMemory) EXPECT_LE(list.max_rss_bytes, kLimitBytes);
 
   const std::string html = (dir.path() / "day.html").string();
   const Peak report =
@@ -163,7 +170,7 @@ TEST(DayTimeline, StoredAndReportedWithinHalfAGigabyte) {
   ASSERT_EQ(report.exit_code, 0) << ReadFile(dir.path() / "report.err");
   std::printf("HTML report of the day: %.1f s, peak RSS %.0f MB\n", report.seconds,
               report.max_rss_bytes / 1e6);
-  EXPECT_LE(report.max_rss_bytes, kLimitBytes);
+  if (kBoundMemory) EXPECT_LE(report.max_rss_bytes, kLimitBytes);
   const std::string page = ReadFile(html);
   EXPECT_NE(page.find("band-gap"), std::string::npos);  // the GPU's last hour
   EXPECT_NE(page.find("id=\"chart-power\" data-points=\""), std::string::npos);
@@ -175,7 +182,7 @@ TEST(DayTimeline, StoredAndReportedWithinHalfAGigabyte) {
               show.max_rss_bytes / 1e6);
   EXPECT_NE(ReadFile(dir.path() / "show.out").find("Timeline: 8640000 samples of 4 domains"),
             std::string::npos);
-  EXPECT_LE(show.max_rss_bytes, kLimitBytes);
+  if (kBoundMemory) EXPECT_LE(show.max_rss_bytes, kLimitBytes);
 }
 
 }  // namespace

@@ -8,18 +8,7 @@
 
 #include "joulebench/load/builtin_suts.h"
 #include "joulebench/load/loadgen.h"
-
-namespace {
-std::atomic<std::uint64_t> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include "support/counting_allocations.h"
 
 namespace joulebench::load {
 namespace {
@@ -34,9 +23,9 @@ std::uint64_t AllocationsOfServerRun(double qps, std::uint64_t* queries) {
   s.window_ms = 100;
   s.wait_for_steady_state = false;
   s.server_target_latency_ns = 2'000'000'000;
-  const std::uint64_t before = g_allocations.load();
+  const std::uint64_t before = joulebench::testing::Allocations();
   const ScenarioResult r = RunScenario(sut, qsl, s);
-  const std::uint64_t during = g_allocations.load() - before;
+  const std::uint64_t during = joulebench::testing::Allocations() - before;
   *queries = r.measured_query_count;
   return during;
 }

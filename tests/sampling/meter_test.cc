@@ -12,16 +12,7 @@
 #include "support/temp_dir.h"
 
 // Counts every allocation in this test program, to show that sampling does not allocate.
-namespace {
-std::atomic<std::size_t> g_allocations{0};
-}  // namespace
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include "support/counting_allocations.h"
 
 namespace joulebench::sampling {
 namespace {
@@ -325,9 +316,9 @@ TEST(Meter, SamplingAllocatesNothingInSteadyState) {
   meter.Start();
   std::this_thread::sleep_for(50ms);
   const std::size_t samples_before = meter.sample_count();
-  const std::size_t allocations_before = g_allocations.load();
+  const std::size_t allocations_before = joulebench::testing::Allocations();
   std::this_thread::sleep_for(400ms);
-  const std::size_t allocations = g_allocations.load() - allocations_before;
+  const std::size_t allocations = joulebench::testing::Allocations() - allocations_before;
   const std::size_t samples = meter.sample_count() - samples_before;
   meter.Stop();
   EXPECT_GT(samples, 100U);
