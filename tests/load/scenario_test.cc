@@ -197,6 +197,23 @@ TEST(OfflineScenarioTest, SweepPicksTheMostWorkers) {
   EXPECT_EQ(sut.options().workers, 4);
 }
 
+TEST(SingleStreamScenarioTest, TheRunEndsOnlyWhenItsMeasuredTimeReachesTheMinimum) {
+  // Queries of 50 us against a minimum of 5 ms: the issuer's wake-up after a completion takes
+  // a good part of a query's time, so runs often had their last completion just before the
+  // minimum and the wake-up just after it, and ended short.
+  SleepSut sut({.workers = 1, .service_ns = 50'000});
+  SyntheticSampleLibrary qsl;
+  TestSettings s = Short(Scenario::kSingleStream);
+  s.min_duration_ms = 5;
+  s.min_query_count = 1;
+  s.window_ms = 5;
+  for (int i = 0; i < 100; ++i) {
+    const ScenarioResult r = RunScenario(sut, qsl, s);
+    ASSERT_FALSE(HasCheck(r, "min duration not met")) << "run " << i << ": " << r.failed_checks[0];
+    ASSERT_GE(r.measured_duration_s, 0.005) << "run " << i;
+  }
+}
+
 TEST(SingleStreamScenarioTest, OneQueryAtATimeLatencyIsTheServiceTime) {
   SleepSut sut({.workers = 4, .service_ns = 1'000'000});
   SyntheticSampleLibrary qsl;
