@@ -95,8 +95,10 @@ TrainingMeasurement MeasureTrainingSteps(MlmTrainer& trainer, const TrainingRunO
   std::optional<std::string> lost;    // a rank stopped taking part
   CpuTimes warmup_end;                // CPU times when the warm-up timed out
   for (;;) {
+    // CPU times first: reading /proc/stat is not part of the step's time.
+    CpuTimes cpu_begin = ReadCpuTimes(options.sources.procfs_root);
     const double begin = load::SteadyNowSeconds();
-    StepRecord record_step{begin, begin, 0, 0, ReadCpuTimes(options.sources.procfs_root)};
+    StepRecord record_step{begin, begin, 0, 0, std::move(cpu_begin)};
     TrainStep step;
     try {
       step = trainer.Step();
